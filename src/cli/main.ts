@@ -1,0 +1,12 @@
+import { runCli } from './run.js';
+
+const exitCode = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdoutIsTty: process.stdout.isTTY === true,
+  writeOut: (text) => process.stdout.write(text),
+  writeErr: (text) => process.stderr.write(text),
+});
+// Let pending output drain instead of calling process.exit().
+process.exitCode = exitCode;

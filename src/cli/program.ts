@@ -1,0 +1,176 @@
+import { Command } from 'commander';
+import { parseDuration } from '../core/durations.js';
+import { ExitCode, type ExitCodeValue } from '../core/errors.js';
+import type { Context } from '../commands/context.js';
+import { heartbeat } from '../commands/heartbeat.js';
+import { holder } from '../commands/holder.js';
+import { lock } from '../commands/lock.js';
+import { noteEdit } from '../commands/note-edit.js';
+import { reap } from '../commands/reap.js';
+import { register } from '../commands/register.js';
+import { release } from '../commands/release.js';
+import { status } from '../commands/status.js';
+import { unregister } from '../commands/unregister.js';
+import * as text from '../render/text.js';
+import { buildContext, parseAgentId, resolveAgent, type GlobalOptions } from './options.js';
+import { VERSION } from './version.js';
+
+/** What the process talks to; injected so the wiring can be tested without spawning. */
+export interface Io {
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly stdoutIsTty: boolean;
+  writeOut(text: string): void;
+  writeErr(text: string): void;
+}
+
+/** How one command's result is shown and which exit code it means. */
+interface Outcome<R> {
+  readonly result: R;
+  readonly text: (result: R, nowMs: number) => text.Rendered | Promise<text.Rendered>;
+  readonly exitCode?: (result: R) => ExitCodeValue;
+}
+
+const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+/** Build the commander program. `settle` receives each action's outcome (the CLI prints it). */
+export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Promise<void>): Command {
+  const program = new Command('harn-agents');
+  let context: Context | undefined;
+  const ctx = (): Context => (context ??= buildContext(program.opts<GlobalOptions>(), io.env, io.cwd));
+  const run = <R>(outcome: Outcome<R>): Promise<void> => settle(outcome as Outcome<unknown>);
+  const durationOption = (what: string) => (value: string) => parseDuration(value, what);
+
+  program
+    .description('A per-workspace agent registry with advisory, TTL-based per-file locks.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('-C <dir>', 'run as if started in <dir> (the workspace is found from there)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--lock-ttl <duration>', 'default lock TTL (env HARN_LOCK_TTL, default 30s)')
+    .option('--agent-timeout <duration>', 'silence after which an agent is reaped (env HARN_AGENT_TIMEOUT, default 45s)')
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      examples(
+        'ID=$(harn-agents register ci)',
+        'harn-agents lock src/main.ts --agent "$ID" --ttl 5m',
+        'harn-agents holder src/main.ts',
+        'harn-agents status',
+        'harn-agents release src/main.ts --agent "$ID"',
+      ) +
+        '\nExit codes: 0 done, 1 the answer is no (lock refused, nothing held), 2 usage error or bad input,\n' +
+        '3 state file unreadable, invalid or unwritable (left untouched), 4 state lock not taken in time.\n' +
+        'Environment: HARN_AGENT_ID, HARN_WORKSPACE, HARN_LOCK_TTL, HARN_AGENT_TIMEOUT, HARN_STATE_LOCK_WAIT, NO_COLOR.\n',
+    );
+
+  program
+    .command('register')
+    .description('register an agent and print its id alone on stdout')
+    .argument('<name>', 'a human-readable name ("editor", "ci", ...)')
+    .option('--id <id>', 'register under this id (replaces any agent registered under it)')
+    .addHelpText('after', examples('ID=$(harn-agents register ci)', 'harn-agents register editor --id 7'))
+    .action(async (name: string, opts: { id?: string }) => {
+      const id = opts.id === undefined ? undefined : parseAgentId(opts.id, '--id');
+      await run({ result: await register(ctx(), { name, id }), text: text.renderRegister });
+    });
+
+  program
+    .command('heartbeat')
+    .description('mark an agent alive (an unknown id is registered as agent-<id>)')
+    .argument('[id]', 'the agent (default: HARN_AGENT_ID)')
+    .addHelpText('after', examples('harn-agents heartbeat 3', 'HARN_AGENT_ID=3 harn-agents heartbeat'))
+    .action(async (id: string | undefined) => {
+      const agent = resolveAgent(id, io.env, 'an agent id');
+      await run({ result: await heartbeat(ctx(), { agent }), text: text.renderHeartbeat });
+    });
+
+  program
+    .command('unregister')
+    .description('remove an agent and its locks (an unknown id is not an error)')
+    .argument('<id>', 'the agent')
+    .addHelpText('after', examples('harn-agents unregister "$ID"'))
+    .action(async (id: string) => {
+      const agent = parseAgentId(id, 'id');
+      await run({ result: await unregister(ctx(), { agent }), text: text.renderUnregister });
+    });
+
+  program
+    .command('lock')
+    .description('lock paths for an agent, all or none; exit 1 naming the holders when refused')
+    .argument('<path...>', 'files to lock, relative to the current directory or absolute inside the workspace')
+    .option('--agent <id>', 'the agent taking the locks (default: HARN_AGENT_ID)')
+    .option('--ttl <duration>', 'how long the locks last (default: --lock-ttl, 30s)', durationOption('--ttl'))
+    .option('--wait <duration>', 'when refused, keep trying for this long', durationOption('--wait'))
+    .addHelpText(
+      'after',
+      examples(
+        'harn-agents lock src/a.ts src/b.ts --agent 3 --ttl 2m',
+        'harn-agents lock src/a.ts --wait 30s    # agent from HARN_AGENT_ID',
+      ),
+    )
+    .action(async (paths: string[], opts: { agent?: string; ttl?: number; wait?: number }) => {
+      const agent = resolveAgent(opts.agent, io.env, '--agent');
+      const result = await lock(ctx(), { paths, agent, ttlMs: opts.ttl, waitMs: opts.wait });
+      await run({ result, text: text.renderLock, exitCode: (r) => (r.granted ? ExitCode.ok : ExitCode.no) });
+    });
+
+  program
+    .command('release')
+    .description("release an agent's locks on paths (a path it does not hold is not an error)")
+    .argument('<path...>', 'files to release')
+    .option('--agent <id>', 'the agent releasing (default: HARN_AGENT_ID)')
+    .addHelpText('after', examples('harn-agents release src/a.ts --agent 3'))
+    .action(async (paths: string[], opts: { agent?: string }) => {
+      const agent = resolveAgent(opts.agent, io.env, '--agent');
+      await run({ result: await release(ctx(), { paths, agent }), text: text.renderRelease });
+    });
+
+  program
+    .command('holder')
+    .description('show who holds each path; exit 0 when any is held, 1 when none is')
+    .argument('<path...>', 'files to ask about')
+    .addHelpText('after', examples('harn-agents holder src/a.ts', 'harn-agents holder src/a.ts --json'))
+    .action(async (paths: string[]) => {
+      const result = await holder(ctx(), { paths });
+      await run({ result, text: text.renderHolder, exitCode: (r) => (r.some((p) => p.holder) ? ExitCode.ok : ExitCode.no) });
+    });
+
+  program
+    .command('status')
+    .description('show every agent: state, last seen, edits and live locks')
+    .addHelpText('after', examples('harn-agents status', 'harn-agents status --json'))
+    .action(async () => {
+      const result = await status(ctx());
+      const color = io.stdoutIsTty && !io.env.NO_COLOR;
+      await run({
+        result,
+        text: async (r) => ({ stdout: (await import('../render/status-table.js')).renderStatusTable(r, color), stderr: '' }),
+      });
+    });
+
+  program
+    .command('reap')
+    .description('mark agents silent for longer than --agent-timeout crashed and release their locks')
+    .addHelpText('after', examples('harn-agents reap', 'harn-agents reap --agent-timeout 2m'))
+    .action(async () => {
+      await run({ result: await reap(ctx()), text: text.renderReap });
+    });
+
+  program
+    .command('note-edit')
+    .description('count one edit for an agent; exit 1 when the agent is not registered')
+    .argument('[id]', 'the agent (default: HARN_AGENT_ID)')
+    .addHelpText('after', examples('harn-agents note-edit 3'))
+    .action(async (id: string | undefined) => {
+      const agent = resolveAgent(id, io.env, 'an agent id');
+      const result = await noteEdit(ctx(), { agent });
+      await run({ result, text: text.renderNoteEdit, exitCode: (r) => (r.counted ? ExitCode.ok : ExitCode.no) });
+    });
+
+  return program;
+}
+
+export type { Outcome };

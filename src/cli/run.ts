@@ -1,0 +1,57 @@
+import { CommanderError } from 'commander';
+import { ExitCode, HarnError, type ExitCodeValue } from '../core/errors.js';
+import { escapeForTerminal } from '../render/escape.js';
+import { buildProgram, type Io, type Outcome } from './program.js';
+
+/** Print a result as JSON: one document, and integers as they are. */
+const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** Map anything thrown to one escaped line on stderr and a documented exit code. */
+function reportError(io: Io, error: unknown): ExitCodeValue {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      return ExitCode.ok;
+    }
+    // commander already printed its message through writeErr below.
+    return ExitCode.usage;
+  }
+  if (error instanceof HarnError) {
+    io.writeErr(`harn-agents: ${escapeForTerminal(error.message)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.writeErr(`harn-agents: unexpected error: ${escapeForTerminal(message)}\n`);
+  return ExitCode.state;
+}
+
+/** Run one invocation; returns the exit code instead of exiting so it can be tested in-process. */
+export async function runCli(io: Io): Promise<ExitCodeValue> {
+  let exitCode: ExitCodeValue = ExitCode.ok;
+  const program = buildProgram(io, async (outcome: Outcome<unknown>) => {
+    exitCode = outcome.exitCode?.(outcome.result) ?? ExitCode.ok;
+    if (program.opts().json) {
+      io.writeOut(toJson(outcome.result));
+      return;
+    }
+    const rendered = await outcome.text(outcome.result, Date.now());
+    if (rendered.stdout) io.writeOut(rendered.stdout);
+    if (rendered.stderr) io.writeErr(rendered.stderr);
+  });
+  program.exitOverride().configureOutput({
+    writeOut: (text) => io.writeOut(text),
+    writeErr: (text) => io.writeErr(text),
+    // One line per error: commander's message and its suggestion, joined.
+    outputError: (text, write) => write(`harn-agents: ${escapeForTerminal(text.replace(/^error: /, '').trim().replace(/\n+/g, ' '))}\n`),
+  });
+  for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
+  try {
+    if (io.argv.length === 0) {
+      io.writeErr(`harn-agents: no command given (try 'harn-agents --help')\n`);
+      return ExitCode.usage;
+    }
+    await program.parseAsync([...io.argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(io, error);
+  }
+}

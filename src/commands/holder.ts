@@ -1,0 +1,24 @@
+import { normaliseLockPaths } from '../core/paths.js';
+import type { Context } from './context.js';
+
+export interface HolderOptions {
+  readonly paths: readonly string[];
+}
+
+export interface PathHolder {
+  readonly path: string;
+  readonly holder: { readonly id: number; readonly name: string; readonly expires_ms: number } | null;
+}
+
+export type HolderResult = readonly PathHolder[];
+
+/** Who holds each path (after reaping silent agents). */
+export async function holder(ctx: Context, options: HolderOptions): Promise<HolderResult> {
+  const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.root);
+  return ctx.store.transact('read', ({ registry, nowMs }) =>
+    paths.map((path) => {
+      const hold = registry.holderOf(path, nowMs);
+      return { path, holder: hold ? { id: hold.agent.id, name: hold.agent.name, expires_ms: hold.expiresMs } : null };
+    }),
+  );
+}

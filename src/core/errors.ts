@@ -1,0 +1,29 @@
+/**
+ * Exit codes, the same for every command (docs/cli.md):
+ * 0 done; 1 the answer is no; 2 usage error or bad input; 3 state file unreadable, invalid or unwritable;
+ * 4 the state file's OS lock could not be taken in time.
+ */
+export const ExitCode = {
+  ok: 0,
+  no: 1,
+  usage: 2,
+  state: 3,
+  stateLock: 4,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error meant for the user: one line of text and the exit code that goes with it. */
+export class HarnError extends Error {
+  constructor(
+    readonly exitCode: ExitCodeValue,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HarnError';
+  }
+}
+
+export const usageError = (message: string): HarnError => new HarnError(ExitCode.usage, message);
+export const stateError = (message: string): HarnError => new HarnError(ExitCode.state, message);
+export const stateLockError = (message: string): HarnError => new HarnError(ExitCode.stateLock, message);

@@ -1,0 +1,264 @@
+/**
+ * The per-workspace agent registry and its advisory per-path locks: a TypeScript port of the Rust
+ * `AgentRegistry` (harn hostlib, `code_index::agents`).
+ *
+ * Pure: no I/O and no clock reads. Every method that depends on time takes `nowMs` (wall-clock Unix
+ * milliseconds) from the caller, so tests drive it with an injected clock.
+ *
+ * Invariants:
+ * - An agent is reaped (`active` -> `crashed`, its locks cleared) when `now - lastSeenMs > agentTimeoutMs`;
+ *   at exactly the timeout it is still active.
+ * - A lock is held while `expiry > now`; at `expiry == now` the path is free.
+ * - At most one agent holds a live lock on a path: `tryLock` refuses while another agent's lock is live.
+ *   Expired entries of other agents may stay in their `lockedPaths` (as in the seed); they hold nothing.
+ * - Re-locking a path one already holds extends it (renewal); granting refreshes `lastSeenMs`.
+ * - Ids are never handed out twice: `nextId` only grows and stays above every id registered.
+ *
+ * Deliberate differences from the seed (documented in docs/state-file.md):
+ * 1. A lock granted to a `crashed` agent brings it back to `active` (the seed would leave a crashed agent
+ *    holding a live lock, which the next reap would never clear).
+ * 2. Paths are normalised by the caller (see `paths.ts`) before they reach the registry.
+ */
+
+export type AgentId = number;
+
+export type AgentState = 'active' | 'crashed' | 'gone';
+
+export const AGENT_STATES: readonly AgentState[] = ['active', 'crashed', 'gone'];
+
+/** Raw JSON members a reader did not recognise, kept so a rewrite loses nothing. */
+export type ExtraFields = ReadonlyArray<readonly [string, unknown]>;
+
+export interface Agent {
+  readonly id: AgentId;
+  name: string;
+  state: AgentState;
+  /** Wall-clock ms of the last heartbeat, register or lock activity. */
+  lastSeenMs: number;
+  editCount: number;
+  /** Normalised workspace-relative path -> lock expiry (ms). */
+  readonly lockedPaths: Map<string, number>;
+  extra: ExtraFields;
+}
+
+export interface RegistryConfig {
+  /** Lock TTL when a caller gives none. */
+  readonly defaultLockTtlMs: number;
+  /** Silence after which the next reap marks an agent crashed and drops its locks. */
+  readonly agentTimeoutMs: number;
+}
+
+export const DEFAULT_CONFIG: RegistryConfig = { defaultLockTtlMs: 30_000, agentTimeoutMs: 45_000 };
+
+/** The snapshot layout of `.harn/agents.json` (the seed's `SerializedRegistry`), as plain data. */
+export interface RegistrySnapshot {
+  nextId: number;
+  agents: Agent[];
+  extra: ExtraFields;
+}
+
+export interface LockHold {
+  readonly agent: Agent;
+  readonly expiresMs: number;
+}
+
+export interface LockConflict {
+  readonly path: string;
+  readonly holder: Agent;
+  readonly expiresMs: number;
+}
+
+export type LockAllResult =
+  | { readonly granted: true; readonly agent: Agent; readonly expiresMs: number }
+  | { readonly granted: false; readonly conflicts: readonly LockConflict[] };
+
+/** Thrown when the id space is used up; the caller maps it to a state error. */
+export class IdSpaceExhaustedError extends Error {}
+
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+export class AgentRegistry {
+  private nextIdValue: number;
+  private readonly byId: Map<AgentId, Agent>;
+  private readonly extra: ExtraFields;
+  /** path -> agents with an entry for it; built on first lookup, dropped on any lock mutation. */
+  private pathIndex: Map<string, Agent[]> | null = null;
+  private mutations = 0;
+
+  constructor(readonly config: RegistryConfig = DEFAULT_CONFIG, snapshot?: RegistrySnapshot) {
+    this.nextIdValue = Math.max(snapshot?.nextId ?? 1, 1);
+    this.byId = new Map();
+    for (const agent of snapshot?.agents ?? []) this.byId.set(agent.id, agent);
+    this.extra = snapshot?.extra ?? [];
+  }
+
+  static fromSnapshot(config: RegistryConfig, snapshot: RegistrySnapshot): AgentRegistry {
+    return new AgentRegistry(config, snapshot);
+  }
+
+  get nextId(): number {
+    return this.nextIdValue;
+  }
+
+  /** Whether anything changed since construction (so a caller can skip writing an unchanged state). */
+  get changed(): boolean {
+    return this.mutations > 0;
+  }
+
+  private touched(): void {
+    this.mutations += 1;
+    this.pathIndex = null;
+  }
+
+  /** Register a new agent under the next free id. */
+  register(name: string, nowMs: number): AgentId {
+    const id = this.nextIdValue;
+    if (id >= MAX_ID) throw new IdSpaceExhaustedError('agent ids are exhausted (next_id reached 2^53-1)');
+    this.nextIdValue = id + 1;
+    return this.registerWithId(id, name, nowMs);
+  }
+
+  /**
+   * Register or refresh an agent under an explicit id. As in the seed, an existing record under that id is
+   * replaced whole (state, edit count and locks start afresh), and `nextId` moves past the id.
+   */
+  registerWithId(id: AgentId, name: string, nowMs: number): AgentId {
+    this.nextIdValue = Math.max(this.nextIdValue, Math.min(id + 1, MAX_ID));
+    this.byId.set(id, {
+      id,
+      name,
+      state: 'active',
+      lastSeenMs: nowMs,
+      editCount: 0,
+      lockedPaths: new Map(),
+      extra: [],
+    });
+    this.touched();
+    return id;
+  }
+
+  /** Refresh an agent; an unknown id is registered as `agent-<id>`, a crashed one comes back to active. */
+  heartbeat(id: AgentId, nowMs: number): Agent {
+    const info = this.byId.get(id);
+    if (!info) {
+      this.registerWithId(id, `agent-${id}`, nowMs);
+      return this.byId.get(id) as Agent;
+    }
+    info.lastSeenMs = nowMs;
+    if (info.state === 'crashed') info.state = 'active';
+    this.mutations += 1;
+    return info;
+  }
+
+  /** Drop an agent record. Returns whether there was one. */
+  unregister(id: AgentId): boolean {
+    const removed = this.byId.delete(id);
+    if (removed) this.touched();
+    return removed;
+  }
+
+  agents(): IterableIterator<Agent> {
+    return this.byId.values();
+  }
+
+  get(id: AgentId): Agent | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Count one edit for `id`. No-op (returns false) when the agent is unknown, as in the seed. */
+  noteEdit(id: AgentId, nowMs: number): boolean {
+    const info = this.byId.get(id);
+    if (!info) return false;
+    info.editCount = Math.min(info.editCount + 1, MAX_ID);
+    info.lastSeenMs = nowMs;
+    this.mutations += 1;
+    return true;
+  }
+
+  /** The live lock on `path` held by an agent other than `except`, if any. Does not reap. */
+  holderOf(path: string, nowMs: number, except?: AgentId): LockHold | undefined {
+    for (const agent of this.index().get(path) ?? []) {
+      if (agent.id === except) continue;
+      const expiry = agent.lockedPaths.get(path);
+      if (expiry !== undefined && expiry > nowMs) return { agent, expiresMs: expiry };
+    }
+    return undefined;
+  }
+
+  /** The seed's `lock_holder`: reaps, then returns the id holding a live lock on `path`. */
+  lockHolder(path: string, nowMs: number): AgentId | undefined {
+    this.reap(nowMs);
+    return this.holderOf(path, nowMs)?.agent.id;
+  }
+
+  /** The seed's `try_lock` for one path. */
+  tryLock(agentId: AgentId, path: string, ttlMs: number | undefined, nowMs: number): boolean {
+    return this.lockAll(agentId, [path], ttlMs, nowMs).granted;
+  }
+
+  /**
+   * Lock every path for `agentId`, or none: refused while any path has a live lock held by another agent.
+   * Reaps first, so a silent holder does not block forever. An unknown agent is registered as `agent-<id>`.
+   */
+  lockAll(agentId: AgentId, paths: readonly string[], ttlMs: number | undefined, nowMs: number): LockAllResult {
+    this.reap(nowMs);
+    const conflicts: LockConflict[] = [];
+    for (const path of paths) {
+      const hold = this.holderOf(path, nowMs, agentId);
+      if (hold) conflicts.push({ path, holder: hold.agent, expiresMs: hold.expiresMs });
+    }
+    if (conflicts.length > 0) return { granted: false, conflicts };
+
+    const agent = this.byId.get(agentId) ?? this.heartbeat(agentId, nowMs);
+    const expiresMs = nowMs + (ttlMs ?? this.config.defaultLockTtlMs);
+    for (const path of paths) agent.lockedPaths.set(path, expiresMs);
+    agent.lastSeenMs = nowMs;
+    if (agent.state === 'crashed') agent.state = 'active';
+    this.touched();
+    return { granted: true, agent, expiresMs };
+  }
+
+  /** Release `agentId`'s lock on `path`. Returns whether it had an entry for it. */
+  releaseLock(agentId: AgentId, path: string): boolean {
+    const removed = this.byId.get(agentId)?.lockedPaths.delete(path) ?? false;
+    if (removed) this.touched();
+    return removed;
+  }
+
+  /**
+   * Mark every active agent silent for longer than the timeout as crashed and clear its locks.
+   * Idempotent. Returns the agents it reaped.
+   */
+  reap(nowMs: number): Agent[] {
+    const reaped: Agent[] = [];
+    const timeout = this.config.agentTimeoutMs;
+    for (const info of this.byId.values()) {
+      if (info.state === 'active' && nowMs - info.lastSeenMs > timeout) {
+        info.state = 'crashed';
+        info.lockedPaths.clear();
+        reaped.push(info);
+      }
+    }
+    if (reaped.length > 0) this.touched();
+    return reaped;
+  }
+
+  /** A view of the current state for encoding; it shares the agent records, so encode it before mutating. */
+  snapshot(): RegistrySnapshot {
+    return { nextId: this.nextIdValue, agents: [...this.byId.values()], extra: this.extra };
+  }
+
+  private index(): Map<string, Agent[]> {
+    if (this.pathIndex) return this.pathIndex;
+    const index = new Map<string, Agent[]>();
+    for (const agent of this.byId.values()) {
+      for (const path of agent.lockedPaths.keys()) {
+        const list = index.get(path);
+        if (list) list.push(agent);
+        else index.set(path, [agent]);
+      }
+    }
+    this.pathIndex = index;
+    return index;
+  }
+}
