@@ -1,0 +1,1 @@
+export const connectionString = process.env.DATABASE_URL ?? 'postgres://localhost/app';

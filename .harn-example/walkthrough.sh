@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A two-minute tour of harn-agents on a throwaway copy of this example workspace.
+# Run from the repository after `npm ci`:  bash .harn-example/walkthrough.sh
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+ws=$(mktemp -d "${TMPDIR:-/tmp}/harn-walkthrough-XXXXXX")
+cp -R "$repo/.harn-example/." "$ws/"
+cd "$ws"
+harn-agents() { node "$repo/bin/harn-agents.js" "$@"; }
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+echo "workspace: $ws (a copy of .harn-example/)"
+
+say 'harn-agents reap            # the example registry has an agent silent since 2023'
+harn-agents reap
+
+say 'EDITOR_ID=$(harn-agents register editor)'
+EDITOR_ID=$(harn-agents register editor); echo "$EDITOR_ID"
+say 'CI_ID=$(harn-agents register ci)'
+CI_ID=$(harn-agents register ci); echo "$CI_ID"
+
+say "harn-agents lock src/api.ts --agent $EDITOR_ID --ttl 5m"
+harn-agents lock src/api.ts --agent "$EDITOR_ID" --ttl 5m
+
+say "harn-agents lock src/api.ts src/db.ts --agent $CI_ID     # refused: all or nothing, exit 1"
+harn-agents lock src/api.ts src/db.ts --agent "$CI_ID" 2>&1 || echo "(exit $?)"
+
+say 'harn-agents holder src/api.ts src/db.ts'
+harn-agents holder src/api.ts src/db.ts || true
+
+say "harn-agents note-edit $EDITOR_ID"
+harn-agents note-edit "$EDITOR_ID"
+
+say 'harn-agents status'
+harn-agents status
+
+say "harn-agents release src/api.ts --agent $EDITOR_ID && harn-agents lock src/api.ts --agent $CI_ID"
+harn-agents release src/api.ts --agent "$EDITOR_ID"
+harn-agents lock src/api.ts --agent "$CI_ID"
+
+say 'harn-agents --json holder src/api.ts'
+harn-agents --json holder src/api.ts
+
+say 'cat .harn/agents.json       # the seed layout, shared with Rust embedders'
+cat .harn/agents.json
+
+rm -rf "$ws"
+printf '\ndone; the temporary workspace was removed.\n'
