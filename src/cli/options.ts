@@ -48,12 +48,13 @@ export function buildContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, pro
   const workspace = findWorkspace(globals.C ? resolveFrom(processCwd, globals.C) : processCwd, env);
   const stateLockWait = env.HARN_STATE_LOCK_WAIT ? parseDuration(env.HARN_STATE_LOCK_WAIT, 'HARN_STATE_LOCK_WAIT') : undefined;
   const clock = Date.now;
+  const trace = env.HARN_DEBUG ? (line: string) => process.stderr.write(`harn-agents: debug: ${line}\n`) : undefined;
   return {
     workspace,
     config,
     clock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    store: new FileStore({ workspace, config, clock, stateLockWaitMs: stateLockWait }),
+    store: new FileStore({ workspace, config, clock, stateLockWaitMs: stateLockWait, trace }),
   };
 }
 

@@ -147,7 +147,10 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
       const color = io.stdoutIsTty && !io.env.NO_COLOR;
       await run({
         result,
-        text: async (r) => ({ stdout: (await import('../render/status-table.js')).renderStatusTable(r, color), stderr: '' }),
+        text: async (r) => ({
+          stdout: (await import('../render/status-table.js')).renderStatusTable(r, color),
+          stderr: r.clock_behind_ms > 0 ? `${text.clockWarning(r.clock_behind_ms)}\n` : '',
+        }),
       });
     });
 

@@ -13,13 +13,15 @@ export interface StatusAgent {
 
 export interface StatusResult {
   readonly now_ms: number;
+  /** How far the wall clock is behind the registry's newest time; 0 unless the clock went back. */
+  readonly clock_behind_ms: number;
   readonly workspace: string;
   readonly agents: readonly StatusAgent[];
 }
 
 /** Every agent (after reaping silent ones), by id. */
 export async function status(ctx: Context): Promise<StatusResult> {
-  return ctx.store.transact('read', ({ registry, nowMs }) => {
+  return ctx.store.transact('read', ({ registry, nowMs, clockBehindMs }) => {
     const agents = [...registry.agents()]
       .sort((a, b) => a.id - b.id)
       .map((agent) => ({
@@ -33,6 +35,6 @@ export async function status(ctx: Context): Promise<StatusResult> {
           .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
           .map(([path, expiry]) => ({ path, expires_ms: expiry })),
       }));
-    return { now_ms: nowMs, workspace: ctx.workspace.root, agents };
+    return { now_ms: nowMs, clock_behind_ms: clockBehindMs, workspace: ctx.workspace.root, agents };
   });
 }

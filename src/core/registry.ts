@@ -243,6 +243,13 @@ export class AgentRegistry {
     return reaped;
   }
 
+  /** The newest `lastSeenMs` of any agent, or -Infinity for an empty registry. */
+  newestSeenMs(): number {
+    let newest = -Infinity;
+    for (const agent of this.byId.values()) if (agent.lastSeenMs > newest) newest = agent.lastSeenMs;
+    return newest;
+  }
+
   /** A view of the current state for encoding; it shares the agent records, so encode it before mutating. */
   snapshot(): RegistrySnapshot {
     return { nextId: this.nextIdValue, agents: [...this.byId.values()], extra: this.extra };

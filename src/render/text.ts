@@ -25,6 +25,10 @@ export function expiresIn(expiresMs: number, nowMs: number): string {
   return `expires in ${formatSpan(Math.max(0, expiresMs - nowMs))}`;
 }
 
+export const clockWarning = (behindMs: number): string =>
+  `harn-agents: warning: the system clock is ${formatSpan(behindMs)} behind the newest time in the registry (it went back); ` +
+  'times are counted from the registry, so no lock expires and no agent is reaped early';
+
 export const renderRegister = (r: RegisterResult): Rendered => out([String(r.id)]);
 
 export const renderHeartbeat = (r: HeartbeatResult): Rendered => out([`${agentLabel(r)} is ${r.state}`]);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { stateError, stateLockError } from '../core/errors.js';
+import { registryTime } from '../core/clock.js';
 import { formatSpan } from '../core/durations.js';
 import { AgentRegistry, IdSpaceExhaustedError, type Agent, type RegistryConfig } from '../core/registry.js';
 import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from './codec.js';
@@ -27,7 +28,10 @@ export type TransactionMode = 'read' | 'write';
 
 export interface Transaction {
   readonly registry: AgentRegistry;
+  /** The registry's time: the wall clock, or the registry's newest time if the clock went back. */
   readonly nowMs: number;
+  /** How far the wall clock is behind the registry's newest time (0 normally). */
+  readonly clockBehindMs: number;
   /** Agents this transaction's reap marked crashed. */
   readonly reaped: readonly Agent[];
 }
@@ -45,6 +49,8 @@ export interface FileStoreOptions {
   readonly config: RegistryConfig;
   readonly clock: () => number;
   readonly stateLockWaitMs?: number;
+  /** Receives timing lines when HARN_DEBUG is set. */
+  readonly trace?: (line: string) => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,7 +75,9 @@ export class FileStore implements Store {
       return this.apply(null, fn).result;
     }
     this.ensureStateDir(stateDir);
+    const waitStart = performance.now();
     const lock = await this.acquire();
+    const lockedAt = performance.now();
     try {
       const before = this.read();
       const { result, registry } = this.apply(before, fn);
@@ -82,6 +90,9 @@ export class FileStore implements Store {
       return result;
     } finally {
       await lock.release();
+      this.options.trace?.(
+        `state lock wait ${(lockedAt - waitStart).toFixed(1)}ms, held ${(performance.now() - lockedAt).toFixed(1)}ms`,
+      );
     }
   }
 
@@ -95,10 +106,10 @@ export class FileStore implements Store {
       }
       throw error;
     }
-    const nowMs = this.options.clock();
+    const { nowMs, clockBehindMs } = registryTime(this.options.clock(), registry);
     const reaped = registry.reap(nowMs);
     try {
-      return { result: fn({ registry, nowMs, reaped }), registry };
+      return { result: fn({ registry, nowMs, clockBehindMs, reaped }), registry };
     } catch (error) {
       if (error instanceof IdSpaceExhaustedError) throw stateError(error.message);
       throw error;

@@ -95,3 +95,33 @@ describe('compatibility with the seed layout', () => {
     expect(fs.readFileSync(statePath(ws), 'utf8')).toMatch(/^\{"next_id":2,"agents":\[\{"id":1,"name":"a","state":"active","last_seen_ms":\d+,"edit_count":0,"locked_paths":\{\}\}\]\}\n$/);
   });
 });
+
+describe('when the wall clock goes back', () => {
+  it('the registry time does not: no early expiry or reap, and status says how far the clock is behind', () => {
+    const wall = Date.now();
+    const ahead = wall + 3_600_000; // the file was written by a clock an hour ahead of ours
+    fs.mkdirSync(path.join(ws, '.harn'));
+    fs.writeFileSync(
+      statePath(ws),
+      JSON.stringify({
+        next_id: 3,
+        agents: [
+          { id: 1, name: 'a', state: 'active', last_seen_ms: ahead, edit_count: 0, locked_paths: { f: ahead + 10_000 } },
+          { id: 2, name: 'b', state: 'active', last_seen_ms: ahead - 40_000, edit_count: 0, locked_paths: {} },
+        ],
+      }),
+    );
+    const granted = JSON.parse(cli(['--json', 'lock', 'g', '--agent', '3', '--ttl', '30s'], { cwd: ws }).stdout);
+    expect(granted.paths[0].expires_ms).toBeGreaterThanOrEqual(ahead + 30_000);
+    expect(cli(['lock', 'f', '--agent', '3'], { cwd: ws }).code).toBe(1);
+
+    const status = JSON.parse(cli(['--json', 'status'], { cwd: ws }).stdout);
+    expect(status.clock_behind_ms).toBeGreaterThan(3_500_000);
+    expect(status.clock_behind_ms).toBeLessThanOrEqual(3_600_000);
+    expect(status.agents.map((a: { state: string }) => a.state)).toEqual(['active', 'active', 'active']);
+
+    const text = cli(['status'], { cwd: ws });
+    expect(text.code).toBe(0);
+    expect(text.stderr).toMatch(/^harn-agents: warning: the system clock is (59m\d+s|1h) behind the newest time in the registry/);
+  });
+});
