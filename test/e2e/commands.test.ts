@@ -102,7 +102,7 @@ describe('lock, holder, release', () => {
       { path: 'b', holder: null },
     ]);
 
-    expect(json(['release', 'a', 'b', '--agent', '1']).data).toEqual({ agent: 1, released: ['a'], not_held: ['b'] });
+    expect(json(['release', 'a', 'b', '--agent', '1']).data).toEqual({ agent: 1, now_ms: expect.any(Number), released: ['a'], not_held: ['b'] });
   });
 
   it('takes the agent from HARN_AGENT_ID and refuses when there is none', () => {
