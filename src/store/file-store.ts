@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import lockfile from 'proper-lockfile';
+import { getLocks } from 'proper-lockfile/lib/lockfile.js';
 import writeFileAtomic from 'write-file-atomic';
 import { stateError, stateLockError } from '../core/errors.js';
 import { registryTime } from '../core/clock.js';
@@ -18,7 +20,12 @@ import type { Workspace } from './workspace.js';
  */
 
 /** A lock whose mtime is older than this is taken to belong to a dead process and is taken over. */
-export const STALE_LOCK_MS = 3_000;
+export const STALE_LOCK_MS = 5_000;
+/**
+ * A transaction whose synchronous work (parse, apply, encode) kept the lock unrefreshed for longer than this
+ * does not write: past it, another process may be about to take the lock over.
+ */
+const MAX_UNREFRESHED_MS = STALE_LOCK_MS - 1_000;
 /** How often a holder touches its lock (proper-lockfile's minimum). */
 const LOCK_REFRESH_MS = 1_000;
 /** Default wait for the state lock; must outlast STALE_LOCK_MS so a killed holder is taken over, not exit 4. */
@@ -53,6 +60,29 @@ export interface FileStoreOptions {
   readonly trace?: (line: string) => void;
 }
 
+/**
+ * Right before writing, make sure the state lock is still ours and will stay ours through the write.
+ * proper-lockfile refreshes the lock's mtime from a timer, which cannot fire while this process is busy
+ * with synchronous work (parsing a large file); so check here, synchronously, that nobody took the lock over
+ * (its mtime is the one we last set) and that we are well inside the stale period, then refresh it.
+ */
+function confirmAndRefreshLock(statePath: string): boolean {
+  const held = getLocks()[path.resolve(statePath)];
+  if (!held || held.released) return false;
+  if (Date.now() - held.lastUpdate > MAX_UNREFRESHED_MS) return false;
+  try {
+    if (fs.statSync(held.lockfilePath).mtime.getTime() !== held.mtime.getTime()) return false;
+    const now = new Date();
+    fs.utimesSync(held.lockfilePath, now, now);
+    // Keep proper-lockfile's own record in step, so its refresh timer still recognises the lock as ours.
+    held.mtime = fs.statSync(held.lockfilePath).mtime;
+    held.lastUpdate = Date.now();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function errorCode(error: unknown): string | undefined {
@@ -82,10 +112,13 @@ export class FileStore implements Store {
       const before = this.read();
       const { result, registry } = this.apply(before, fn);
       if (registry.changed) {
-        if (lock.compromised) {
-          throw stateLockError(`lost the lock on ${statePath} while working (the process stalled for over ${formatSpan(STALE_LOCK_MS)}); nothing was written`);
+        const text = encodeSnapshot(registry.snapshot());
+        if (lock.compromised || !confirmAndRefreshLock(statePath)) {
+          throw stateLockError(
+            `could not keep the lock on ${statePath}: this process stalled for over ${formatSpan(MAX_UNREFRESHED_MS)} while holding it; nothing was written`,
+          );
         }
-        await this.write(encodeSnapshot(registry.snapshot()));
+        await this.write(text);
       }
       return result;
     } finally {

@@ -69,10 +69,10 @@ describe('the OS-level state lock', () => {
     const ws = tempDir();
     const holder = await holdStateLock(ws);
     try {
-      // Longer than the 3 s stale period: the holder keeps its lock fresh, so it must not be taken over.
-      const result = await cliAsync(['register', 'x'], { cwd: ws, env: { HARN_STATE_LOCK_WAIT: '4500ms' } });
+      // Longer than the 5 s stale period: the holder keeps its lock fresh, so it must not be taken over.
+      const result = await cliAsync(['register', 'x'], { cwd: ws, env: { HARN_STATE_LOCK_WAIT: "6500ms" } });
       expect(result.code).toBe(4);
-      expect(result.stderr).toMatch(/^harn-agents: could not take the lock on .*agents\.json within 4s/);
+      expect(result.stderr).toMatch(/^harn-agents: could not take the lock on .*agents\.json within 6s/);
       expect(fs.existsSync(statePath(ws))).toBe(false);
     } finally {
       holder.kill('SIGKILL');

@@ -6,6 +6,6 @@ import path from 'node:path';
 
 const statePath = path.join(process.argv[2], '.harn', 'agents.json');
 fs.mkdirSync(path.dirname(statePath), { recursive: true });
-await lockfile.lock(statePath, { realpath: false, stale: 3000, update: 1000, onCompromised: () => {} });
+await lockfile.lock(statePath, { realpath: false, stale: 5000, update: 1000, onCompromised: () => {} });
 process.stdout.write('locked\n');
 setInterval(() => {}, 1 << 30);
