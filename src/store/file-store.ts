@@ -173,6 +173,15 @@ export class FileStore implements Store {
 
   private async write(text: string): Promise<void> {
     const { statePath, stateDir } = this.options.workspace;
+    // The atomic rename would replace a file its owner made read-only; honour the file's mode instead.
+    try {
+      fs.accessSync(statePath, fs.constants.W_OK);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        throw stateError(`state file ${statePath} is read-only; it was left as it was`);
+      }
+    }
     try {
       await writeFileAtomic(statePath, text, { fsync: true });
     } catch (error) {

@@ -1,0 +1,95 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, cli, statePath, tempDir, type CliResult } from '../helpers/cli.js';
+
+// Permission checks do not apply to root, and CI runs as root: there, the CLI is run as `nobody` from a
+// world-readable copy of the build, against directories made for it.
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65_534;
+let appBin = BIN;
+
+beforeAll(() => {
+  if (!isRoot) return;
+  const app = tempDir('harn-app-');
+  fs.cpSync(path.dirname(path.dirname(BIN)) + '/dist', path.join(app, 'dist'), { recursive: true });
+  fs.mkdirSync(path.join(app, 'bin'));
+  fs.copyFileSync(BIN, path.join(app, 'bin', 'harn-agents.js'));
+  spawnSync('chmod', ['-R', 'a+rX', app]);
+  appBin = path.join(app, 'bin', 'harn-agents.js');
+});
+
+/** Run the CLI as an unprivileged user (nobody when we are root, ourselves otherwise). */
+function cliUnprivileged(args: string[], cwd: string): CliResult {
+  const result = spawnSync(process.execPath, [appBin, ...args], {
+    cwd,
+    env: cleanEnv(),
+    encoding: 'utf8',
+    ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+  });
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A workspace with a state file, owned by the user the CLI runs as. */
+function workspaceWithState(): string {
+  const ws = tempDir();
+  expect(cli(['register', 'existing'], { cwd: ws }).code).toBe(0);
+  if (isRoot) spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, ws]);
+  return ws;
+}
+
+function expectExit3Unchanged(ws: string, args: string[], message: RegExp): void {
+  const before = fs.readFileSync(statePath(ws));
+  const result = cliUnprivileged(args, ws);
+  expect(result.code, result.stderr).toBe(3);
+  expect(result.stderr).toMatch(message);
+  expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(fs.readFileSync(statePath(ws)).equals(before)).toBe(true);
+  expect(fs.readdirSync(path.dirname(statePath(ws))).sort()).toEqual(['agents.json']);
+}
+
+describe('an unwritable state', () => {
+  it('a read-only .harn/ directory: exit 3, nothing changed; reads still work', () => {
+    const ws = workspaceWithState();
+    fs.chmodSync(path.join(ws, '.harn'), 0o555);
+    expectExit3Unchanged(ws, ['register', 'new'], /^harn-agents: cannot (lock|write) state file .*agents\.json: .*EACCES/);
+    expect(cliUnprivileged(['status', '--json'], ws).code).toBe(3);
+  });
+
+  it('a read-only state file: exit 3, nothing changed (not replaced by rename)', () => {
+    const ws = workspaceWithState();
+    fs.chmodSync(statePath(ws), 0o444);
+    expectExit3Unchanged(ws, ['register', 'new'], /^harn-agents: state file .*agents\.json is read-only; it was left as it was/);
+    // A command that changes nothing still answers.
+    const holder = cliUnprivileged(['holder', 'x'], ws);
+    expect(holder.code).toBe(1);
+  });
+
+  describe.runIf(isRoot)('a full disk (a tiny tmpfs, as root)', () => {
+    let mount: string;
+    beforeAll(() => {
+      mount = tempDir('harn-full-');
+      const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+      expect(mounted.status, String(mounted.stderr)).toBe(0);
+    });
+    afterAll(() => {
+      spawnSync('umount', [mount]);
+    });
+
+    it('a write that fails with ENOSPC: exit 3, the old file intact, no temp file left', () => {
+      expect(cli(['register', 'a'], { cwd: mount }).code).toBe(0);
+      // Grow the registry so the next write needs more than the space left after filling the disk.
+      for (let i = 0; i < 5; i++) cli(['lock', `some/long/path/number-${i}.ts`, '--agent', '1', '--ttl', '1h'], { cwd: mount });
+      spawnSync('sh', ['-c', `cat /dev/zero > ${mount}/filler 2>/dev/null; true`]);
+      const before = fs.readFileSync(statePath(mount));
+      const result = cli(['register', 'x'.repeat(8_000)], { cwd: mount });
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stderr).toMatch(/^harn-agents: cannot write state file .*ENOSPC/);
+      expect(fs.readFileSync(statePath(mount)).equals(before)).toBe(true);
+      expect(fs.readdirSync(path.join(mount, '.harn')).sort()).toEqual(['agents.json']);
+      fs.rmSync(path.join(mount, 'filler'));
+      expect(cli(['register', 'fits-now'], { cwd: mount }).code).toBe(0);
+    });
+  });
+});
