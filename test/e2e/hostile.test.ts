@@ -142,12 +142,14 @@ const argvArb = fc
   )
   .map(([json, command, args]) => [...(json ? [json] : []), command, ...args.flat()].filter((t) => !t.includes('\0')));
 
+const FUZZ_RUNS = Number(process.env.HARN_FUZZ_RUNS ?? 60);
+
 describe('fuzzing the CLI with generated argv', () => {
-  it('every run exits 0-4, errors are one line without a stack trace, JSON parses, the state file stays valid', async () => {
+  it('every run exits 0-4, errors are one line without a stack trace, JSON parses, the state file stays valid', { timeout: 60_000 + FUZZ_RUNS * 1_000 }, async () => {
     fs.mkdirSync(path.join(ws, 'sub'), { recursive: true });
     cli(['register', 'seed'], { cwd: ws });
     cli(['lock', 'held.ts', '--agent', '1', '--ttl', '1h'], { cwd: ws });
-    const runs = Number(process.env.HARN_FUZZ_RUNS ?? 60);
+    const runs = FUZZ_RUNS;
     let count = 0;
     await fc.assert(
       fc.asyncProperty(argvArb, async (argv) => {

@@ -54,7 +54,7 @@ describe('an unwritable state', () => {
     const ws = workspaceWithState();
     fs.chmodSync(path.join(ws, '.harn'), 0o555);
     expectExit3Unchanged(ws, ['register', 'new'], /^harn-agents: cannot (lock|write) state file .*agents\.json: .*EACCES/);
-    expect(cliUnprivileged(['status', '--json'], ws).code).toBe(3);
+    expect(cliUnprivileged(['status', '--json'], ws).code).toBe(0);
   });
 
   it('a read-only state file: exit 3, nothing changed (not replaced by rename)', () => {
