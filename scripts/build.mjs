@@ -1,19 +1,24 @@
-// Bundles the CLI into dist/ (one ESM entry plus lazily loaded chunks), so start-up loads one file
-// instead of resolving every dependency's modules. The type check is `npm run typecheck` (tsc --noEmit).
+// Bundles the CLI into dist/: one ESM file with everything a quiet read-only call needs, so start-up reads
+// and compiles one module; and, under dist/lazy/, self-contained bundles that only some calls load (the
+// state lock and atomic writer for writes, the table and colours for `status`). The type check is
+// `npm run typecheck` (tsc --noEmit).
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: { 'harn-agents': 'src/cli/main.ts' },
-  outdir: 'dist',
+
+/** Modules the main bundle loads with `import()` on demand; each becomes dist/lazy/<name>.js. */
+const LAZY = ['src/store/state-lock.ts', 'src/store/atomic-write.ts', 'src/render/status-table.ts'];
+const lazyName = (file) => path.basename(file, '.ts');
+
+const common = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
+  minify: true,
   define: { __HARN_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies call require() for Node built-ins and read __filename.
   banner: {
@@ -25,4 +30,39 @@ await build({
     ].join(' '),
   },
   logLevel: 'warning',
-});
+};
+
+// Keep the lazy modules out of the main bundle: their dynamic imports point at dist/lazy/ instead.
+const lazyExternal = {
+  name: 'lazy-external',
+  setup(b) {
+    const names = new Set(LAZY.map(lazyName));
+    b.onResolve({ filter: /\.js$/ }, (args) => {
+      const name = path.basename(args.path, '.js');
+      if (args.kind !== 'dynamic-import' || !names.has(name)) return undefined;
+      return { path: `./lazy/${name}.js`, external: true };
+    });
+  },
+};
+
+// commander requires node:child_process (which loads net, dgram, ...) only for executable subcommands,
+// which this CLI does not use: hand it a proxy that loads the real module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('node_modules/commander/') ? { path: 'lazy-child-process', namespace: 'harn-lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'harn-lazy' }, () => ({
+      contents:
+        "let real; const load = () => (real ??= require('node:child_process'));\n" +
+        'module.exports = new Proxy({}, { get: (_t, key) => load()[key], has: (_t, key) => key in load() });\n',
+      loader: 'js',
+    }));
+  },
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: { 'harn-agents': 'src/cli/main.ts' }, outdir: 'dist', plugins: [lazyExternal, lazyChildProcess] }),
+  build({ ...common, entryPoints: Object.fromEntries(LAZY.map((f) => [lazyName(f), f])), outdir: 'dist/lazy' }),
+]);

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ExitCode, HarnError, type ExitCodeValue } from '../core/errors.js';
+import { ExitCode, isHarnError, type ExitCodeValue } from '../core/errors.js';
 import { escapeForTerminal } from '../render/escape.js';
 import { buildProgram, type Io, type Outcome } from './program.js';
 
@@ -21,7 +21,7 @@ function reportError(io: Io, error: unknown): ExitCodeValue {
     // commander already printed its message through writeErr below.
     return ExitCode.usage;
   }
-  if (error instanceof HarnError) {
+  if (isHarnError(error)) {
     io.writeErr(`harn-agents: ${escapeForTerminal(error.message)}\n`);
     return error.exitCode;
   }

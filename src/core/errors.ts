@@ -24,6 +24,15 @@ export class HarnError extends Error {
   }
 }
 
+/**
+ * Whether `error` is a HarnError, also when it was thrown by a separately bundled copy of this module (the
+ * lazily loaded parts of the CLI are bundled on their own, with their own copy of the class).
+ */
+export function isHarnError(error: unknown): error is HarnError {
+  if (error instanceof HarnError) return true;
+  return error instanceof Error && error.name === 'HarnError' && 'exitCode' in error && typeof error.exitCode === 'number';
+}
+
 export const usageError = (message: string): HarnError => new HarnError(ExitCode.usage, message);
 export const stateError = (message: string): HarnError => new HarnError(ExitCode.state, message);
 export const stateLockError = (message: string): HarnError => new HarnError(ExitCode.stateLock, message);
