@@ -1,28 +1,31 @@
 import { Chalk } from 'chalk';
-import Table from 'cli-table3';
 import { formatSpan } from '../core/durations.js';
 import type { StatusResult } from '../commands/status.js';
+import { renderBoxTable } from './box-table.js';
 import { escapeForTerminal as esc } from './escape.js';
 
-/** The `status` table for people. Loaded only when it is printed: chalk and cli-table3 cost start-up time. */
+/** The `status` table for people. Loaded only when it is printed, so other commands skip chalk. */
 export function renderStatusTable(result: StatusResult, color: boolean): string {
-  const chalk = new Chalk({ level: color ? 1 : 0 });
   if (result.agents.length === 0) return `no agents registered in ${esc(result.workspace)}\n`;
+  const chalk = new Chalk({ level: color ? 1 : 0 });
   const stateColor = { active: chalk.green, crashed: chalk.red, gone: chalk.gray } as const;
-  const table = new Table({
+  const table = renderBoxTable({
     head: ['id', 'name', 'state', 'last seen', 'edits', 'locks'],
-    style: { head: color ? ['bold'] : [], border: color ? ['gray'] : [] },
-  });
-  for (const agent of result.agents) {
-    const locks = agent.locks.map((l) => `${esc(l.path)} (${formatSpan(l.expires_ms - result.now_ms)} left)`).join('\n');
-    table.push([
+    rows: result.agents.map((agent) => [
       String(agent.id),
       esc(agent.name),
-      stateColor[agent.state](agent.state),
+      agent.state,
       `${formatSpan(result.now_ms - agent.last_seen_ms)} ago`,
       String(agent.edit_count),
-      locks || chalk.gray('-'),
-    ]);
-  }
-  return `${table.toString()}\n`;
+      agent.locks.map((l) => `${esc(l.path)} (${formatSpan(l.expires_ms - result.now_ms)} left)`).join('\n') || '-',
+    ]),
+    paint: (text, column, row) => {
+      if (column === 2) return stateColor[result.agents[row]?.state ?? 'active'](text);
+      if (column === 5 && text.trim() === '-') return chalk.gray(text);
+      return text;
+    },
+    paintHead: (text) => chalk.bold(text),
+    paintBorder: (text) => chalk.gray(text),
+  });
+  return `${table}\n`;
 }

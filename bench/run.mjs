@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// harn-agents benchmark: the cost of one CLI call against two floors measured side by side in the same run
+// (starting node at all, and starting node plus reading and JSON.parse-ing the same state file), contention
+// between parallel processes, and how the cost grows with the registry.
+//
+//   npm run bench                 full run (a few minutes), writes bench/results.json
+//   node bench/run.mjs --quick    fewer rounds and sizes, for a smoke test
+//
+// Each figure is the median wall time of ROUNDS runs; the command and its floors run in turn (A, B, C, A, B,
+// C, ...) so drift on a shared machine hits them alike. Uses only node's own child_process and a monotonic clock.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const QUICK = process.argv.includes('--quick');
+const ROUNDS = QUICK ? 5 : 21;
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'harn-agents.js');
+const NODE = process.execPath;
+const DAY = 86_400_000;
+// Fixtures' agents must not be reaped while the bench runs.
+const ENV = { ...process.env, HARN_AGENT_TIMEOUT: '3650d', NO_COLOR: '1' };
+for (const key of Object.keys(ENV)) if (key.startsWith('HARN_') && key !== 'HARN_AGENT_TIMEOUT') delete ENV[key];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x) => Number(x.toFixed(1));
+
+function timeOnce(argv, cwd, env = ENV) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return elapsed;
+}
+
+/** Run each named command ROUNDS times, interleaved; return the median ms of each. */
+function interleaved(commands, cwd, rounds = ROUNDS) {
+  const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (const argv of Object.values(commands)) timeOnce(argv, cwd); // warm-up (page cache, lazy bundles)
+  for (let r = 0; r < rounds; r++) for (const [name, argv] of Object.entries(commands)) times[name].push(timeOnce(argv, cwd));
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+/** A workspace whose registry has `agents` agents holding `locks` locks in all (spread evenly). */
+function fixture(agents, locks) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `harn-bench-${agents}-`));
+  if (agents === 0) return { dir, file: null, bytes: 0 };
+  fs.mkdirSync(path.join(dir, '.harn'));
+  const now = Date.now();
+  const parts = [];
+  const perAgent = Math.floor(locks / agents);
+  let lockNo = 0;
+  for (let id = 1; id <= agents; id++) {
+    const mine = id === agents ? locks - lockNo : perAgent;
+    const paths = [];
+    for (let i = 0; i < mine; i++, lockNo++) paths.push(`"src/pkg-${id}/module-${lockNo}.ts":${now + DAY}`);
+    parts.push(`{"id":${id},"name":"agent-${id}","state":"active","last_seen_ms":${now},"edit_count":${id % 13},"locked_paths":{${paths.join(',')}}}`);
+  }
+  const file = path.join(dir, '.harn', 'agents.json');
+  fs.writeFileSync(file, `{"next_id":${agents + 1},"agents":[${parts.join(',')}]}\n`);
+  return { dir, file, bytes: fs.statSync(file).size };
+}
+
+const cli = (...args) => [NODE, BIN, ...args];
+const parseFloor = (file) => [NODE, '-e', `JSON.parse(require('fs').readFileSync(${JSON.stringify(file)},'utf8'))`];
+
+const results = { machine: machine(), rounds: ROUNDS, calls: [], contention: [], growth: [] };
+
+function machine() {
+  const cpus = os.cpus();
+  return { node: process.version, cpus: cpus.length, cpu_model: cpus[0]?.model ?? 'unknown', memory_gib: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
+}
+
+// 1. One call's cost against both floors.
+const SIZES = QUICK ? [[0, 0], [1_000, 10_000]] : [[0, 0], [1_000, 10_000], [10_000, 100_000]];
+for (const [agents, locks] of SIZES) {
+  const fx = fixture(agents, locks);
+  const label = agents === 0 ? 'empty workspace' : `${agents} agents / ${locks} locks (${(fx.bytes / 1e6).toFixed(2)} MB)`;
+  const held = agents === 0 ? 'src/a.ts' : 'src/pkg-1/module-0.ts';
+  // lock + release of a fresh path by agent 1: two calls, compared with two of each floor.
+  const lockPair = [NODE, '-e', `
+    const { spawnSync } = require('node:child_process');
+    spawnSync(${JSON.stringify(NODE)}, [${JSON.stringify(BIN)}, 'lock', 'bench/pair.ts', '--agent', '1'], { stdio: 'ignore' });
+    spawnSync(${JSON.stringify(NODE)}, [${JSON.stringify(BIN)}, 'release', 'bench/pair.ts', '--agent', '1'], { stdio: 'ignore' });`];
+  const floorPair = (inner) => [NODE, '-e', `
+    const { spawnSync } = require('node:child_process');
+    spawnSync(${JSON.stringify(inner[0])}, ${JSON.stringify(inner.slice(1))}, { stdio: 'ignore' });
+    spawnSync(${JSON.stringify(inner[0])}, ${JSON.stringify(inner.slice(1))}, { stdio: 'ignore' });`];
+  const nodeFloor = [NODE, '-e', '0'];
+  const readFloor = fx.file ? parseFloor(fx.file) : nodeFloor;
+  const commands = {
+    'holder (free path)': cli('holder', 'src/free.ts'),
+    'holder (held path)': cli('holder', held),
+    status: cli('status'),
+    'status --json': cli('status', '--json'),
+  };
+  for (const [name, argv] of Object.entries(commands)) {
+    const t = interleaved({ cmd: argv, node: nodeFloor, parse: readFloor }, fx.dir);
+    results.calls.push({ workspace: label, command: name, ms: ms(t.cmd), node_ms: ms(t.node), parse_ms: ms(t.parse), vs_node: +(t.cmd / t.node).toFixed(2), vs_parse: +(t.cmd / t.parse).toFixed(2) });
+  }
+  const pair = interleaved({ cmd: lockPair, node: floorPair(nodeFloor), parse: floorPair(readFloor) }, fx.dir, Math.max(5, Math.round(ROUNDS / 2)));
+  results.calls.push({ workspace: label, command: 'lock + release', ms: ms(pair.cmd), node_ms: ms(pair.node), parse_ms: ms(pair.parse), vs_node: +(pair.cmd / pair.node).toFixed(2), vs_parse: +(pair.cmd / pair.parse).toFixed(2) });
+  fs.rmSync(fx.dir, { recursive: true, force: true });
+}
+
+// 2. Contention: P processes each doing K lock/release pairs on their own path.
+const PROCS = QUICK ? [1, 4] : [1, 2, 4, 8, 16];
+const PAIRS = QUICK ? 3 : 10;
+function runCli(args, cwd) {
+  return new Promise((resolve) => {
+    const child = spawn(NODE, [BIN, ...args], { cwd, env: { ...ENV, HARN_DEBUG: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ code, waits: [...err.matchAll(/state lock wait ([\d.]+)ms/g)].map((m) => Number(m[1])) }));
+  });
+}
+let single = 0;
+for (const p of PROCS) {
+  const fx = fixture(0, 0);
+  fs.mkdirSync(path.join(fx.dir, '.harn'));
+  let longest = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: p }, async (_, w) => {
+      for (let k = 0; k < PAIRS; k++) {
+        for (const args of [['lock', `src/p${w}.ts`, '--agent', String(w + 1)], ['release', `src/p${w}.ts`, '--agent', String(w + 1)]]) {
+          const r = await runCli(args, fx.dir);
+          if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}`);
+          longest = Math.max(longest, ...r.waits);
+        }
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cps = (p * PAIRS * 2) / seconds;
+  if (p === 1) single = cps;
+  results.contention.push({ processes: p, commands: p * PAIRS * 2, commands_per_second: +cps.toFixed(1), vs_one_process: +(cps / single).toFixed(2), longest_state_lock_wait_ms: ms(longest) });
+  fs.rmSync(fx.dir, { recursive: true, force: true });
+}
+
+// 3. Cost growth: holder and lock as the registry grows.
+const GROWTH = QUICK ? [1, 1_000, 10_000] : [1, 10, 100, 1_000, 10_000, 100_000];
+for (const locks of GROWTH) {
+  const fx = fixture(Math.max(1, Math.floor(locks / 10)), locks);
+  const t = interleaved(
+    { holder: cli('holder', 'src/free.ts'), lock: cli('lock', 'src/pkg-1/module-0.ts', '--agent', '1'), node: [NODE, '-e', '0'] },
+    fx.dir,
+    QUICK ? 3 : 9,
+  );
+  results.growth.push({ locks, mb: +(fx.bytes / 1e6).toFixed(3), holder_ms: ms(t.holder), lock_ms: ms(t.lock), node_ms: ms(t.node), holder_extra_ms_per_mb: fx.bytes > 1e5 ? +((t.holder - t.node) / (fx.bytes / 1e6)).toFixed(1) : null });
+  fs.rmSync(fx.dir, { recursive: true, force: true });
+}
+
+// Report.
+const table = (rows, cols) => {
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (cells) => cells.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ');
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
+};
+console.log(`harn-agents bench — ${results.machine.cpu_model}, ${results.machine.cpus} cores, ${results.machine.memory_gib} GiB, node ${results.machine.node}, ${ROUNDS} rounds\n`);
+console.log('One call (median ms) against node -e 0 and against reading + parsing the same file:');
+console.log(table(results.calls, ['workspace', 'command', 'ms', 'node_ms', 'parse_ms', 'vs_node', 'vs_parse']));
+console.log('\nContention: P processes, each doing lock/release pairs on its own path:');
+console.log(table(results.contention, ['processes', 'commands', 'commands_per_second', 'vs_one_process', 'longest_state_lock_wait_ms']));
+console.log('\nCost growth with the registry:');
+console.log(table(results.growth, ['locks', 'mb', 'holder_ms', 'lock_ms', 'node_ms', 'holder_extra_ms_per_mb']));
+if (!QUICK) fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
