@@ -30,9 +30,9 @@ describe('renderBoxTable', () => {
     expect(out.split('\n')[3]).toBe('│<00> x </>│');
   });
 
-  it('stays fast on large tables (linear layout)', () => {
+  it('renders a 10,000-row table with multi-line cells whole', () => {
     const rows = Array.from({ length: 10_000 }, (_, i) => [String(i), Array.from({ length: 10 }, (_, j) => `src/${i}/${j}.ts`).join('\n')]);
     const out = renderBoxTable({ head: ['id', 'locks'], rows });
-    expect(out.split('\n')).toHaveLength(3 + 10_000 * 11 + 1);
+    expect(out.split('\n')).toHaveLength(2 + 10_000 * 11 + 1);
   });
 });
