@@ -177,13 +177,16 @@ export async function runCrashTrials(workspace: string, trials: number): Promise
     const code = await exited;
     if (code === 0) acknowledged++;
     if (fs.existsSync(`${statePath(workspace)}.lock`)) killedWhileLocked++;
+    // The next call is a write: it has to take over a lock the killed process may have left.
     const started = performance.now();
-    const next = await cliAsync(['--json', 'status'], { cwd: workspace });
+    attempted++;
+    const next = await cliAsync(['--json', 'note-edit', id], { cwd: workspace });
     longestRecovery = Math.max(longestRecovery, performance.now() - started);
     if (next.code !== 0) {
       problems.push(`trial ${t}: the next call exited ${next.code}: ${next.stderr.trim()}`);
       continue;
     }
+    acknowledged++;
     let edits = -1;
     try {
       edits = decodeSnapshot(fs.readFileSync(statePath(workspace), 'utf8')).agents.find((a) => String(a.id) === id)?.editCount ?? -1;
