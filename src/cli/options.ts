@@ -31,6 +31,12 @@ export function resolveAgent(given: string | undefined, env: NodeJS.ProcessEnv, 
   throw usageError(`no agent given: pass ${what} or set HARN_AGENT_ID`);
 }
 
+/** The agent if one is given (argument, option or HARN_AGENT_ID), else null. */
+export function optionalAgent(given: string | undefined, env: NodeJS.ProcessEnv): number | null {
+  if (given === undefined && !env.HARN_AGENT_ID) return null;
+  return resolveAgent(given, env, '--agent');
+}
+
 export function registryConfig(globals: GlobalOptions, env: NodeJS.ProcessEnv): RegistryConfig {
   const lockTtl = globals.lockTtl ?? env.HARN_LOCK_TTL;
   const agentTimeout = globals.agentTimeout ?? env.HARN_AGENT_TIMEOUT;

@@ -2,7 +2,11 @@ import { Command } from 'commander';
 import { parseDuration } from '../core/durations.js';
 import { ExitCode, type ExitCodeValue } from '../core/errors.js';
 import type { Context } from '../commands/context.js';
+import { check, type GuardMode } from '../commands/check.js';
 import { heartbeat } from '../commands/heartbeat.js';
+import { log } from '../commands/log.js';
+import { usageError } from '../core/errors.js';
+import { stagedPaths, stdinPaths } from './path-sources.js';
 import { holder } from '../commands/holder.js';
 import { lock } from '../commands/lock.js';
 import { noteEdit } from '../commands/note-edit.js';
@@ -12,7 +16,7 @@ import { release } from '../commands/release.js';
 import { status } from '../commands/status.js';
 import { unregister } from '../commands/unregister.js';
 import * as text from '../render/text.js';
-import { buildContext, parseAgentId, resolveAgent, type GlobalOptions } from './options.js';
+import { buildContext, optionalAgent, parseAgentId, resolveAgent, type GlobalOptions } from './options.js';
 import { VERSION } from './version.js';
 
 /** What the process talks to; injected so the wiring can be tested without spawning. */
@@ -104,16 +108,18 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
     .option('--agent <id>', 'the agent taking the locks (default: HARN_AGENT_ID)')
     .option('--ttl <duration>', 'how long the locks last (default: --lock-ttl, 30s)', durationOption('--ttl'))
     .option('--wait <duration>', 'when refused, keep trying for this long', durationOption('--wait'))
+    .option('--reason <text>', 'why you lock: shown to anyone the lock stops')
     .addHelpText(
       'after',
       examples(
         'harn-agents lock src/a.ts src/b.ts --agent 3 --ttl 2m',
         'harn-agents lock src/a.ts --wait 30s    # agent from HARN_AGENT_ID',
+        'harn-agents lock src/api/ --agent 3 --reason "renaming the API"   # a trailing / locks the directory',
       ),
     )
-    .action(async (paths: string[], opts: { agent?: string; ttl?: number; wait?: number }) => {
+    .action(async (paths: string[], opts: { agent?: string; ttl?: number; wait?: number; reason?: string }) => {
       const agent = resolveAgent(opts.agent, io.env, '--agent');
-      const result = await lock(ctx(), { paths, agent, ttlMs: opts.ttl, waitMs: opts.wait });
+      const result = await lock(ctx(), { paths, agent, ttlMs: opts.ttl, waitMs: opts.wait, reason: opts.reason });
       await run({ result, text: text.renderLock, exitCode: (r) => (r.granted ? ExitCode.ok : ExitCode.no) });
     });
 
@@ -122,10 +128,15 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
     .description("release an agent's locks on paths (a path it does not hold is not an error)")
     .argument('<path...>', 'files to release')
     .option('--agent <id>', 'the agent releasing (default: HARN_AGENT_ID)')
-    .addHelpText('after', examples('harn-agents release src/a.ts --agent 3'))
-    .action(async (paths: string[], opts: { agent?: string }) => {
-      const agent = resolveAgent(opts.agent, io.env, '--agent');
-      await run({ result: await release(ctx(), { paths, agent }), text: text.renderRelease });
+    .option('--force', "break any agent's lock on exactly these paths (needs --reason; recorded in the event log)")
+    .option('--reason <text>', 'why a lock is broken (with --force)')
+    .addHelpText(
+      'after',
+      examples('harn-agents release src/a.ts --agent 3', 'harn-agents release --force src/a.ts --reason "agent 3 is stuck; ok by Ana"'),
+    )
+    .action(async (paths: string[], opts: { agent?: string; force?: boolean; reason?: string }) => {
+      const agent = opts.force ? optionalAgent(opts.agent, io.env) : resolveAgent(opts.agent, io.env, '--agent');
+      await run({ result: await release(ctx(), { paths, agent, force: opts.force, reason: opts.reason }), text: text.renderRelease });
     });
 
   program
@@ -173,7 +184,43 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
       await run({ result, text: text.renderNoteEdit, exitCode: (r) => (r.counted ? ExitCode.ok : ExitCode.no) });
     });
 
+  program
+    .command('check')
+    .description('guard: exit 1 when any path is held by an agent other than the caller, listing each conflict')
+    .argument('[path...]', 'paths to check')
+    .option('--staged', "check the paths staged in git's index (both names of a rename)")
+    .option('--stdin', 'read paths from stdin, one per line')
+    .option('-z', 'with --stdin: paths are NUL-separated (git diff --name-only -z)')
+    .option('--agent <id>', 'the caller, whose own locks are no conflict (default: HARN_AGENT_ID; none: every holder counts)')
+    .addHelpText(
+      'after',
+      examples('harn-agents check src/a.ts src/b.ts', 'harn-agents check --staged', 'git diff --name-only -z main | harn-agents check --stdin -z') +
+        '\nHARN_GUARD=warn prints the conflicts but exits 0; HARN_GUARD=off skips the check.\n',
+    )
+    .action(async (paths: string[], opts: { staged?: boolean; stdin?: boolean; z?: boolean; agent?: string }) => {
+      const guard = guardMode(io.env.HARN_GUARD);
+      if (!opts.staged && !opts.stdin && paths.length === 0) throw usageError('give paths to check, or --staged, or --stdin');
+      const gathered = guard === 'off' ? [] : [...(opts.staged ? stagedPaths(ctx().workspace.cwd) : []), ...(opts.stdin ? stdinPaths(opts.z === true) : [])];
+      const result = await check(ctx(), { paths, gatheredPaths: gathered, agent: optionalAgent(opts.agent, io.env), guard });
+      await run({ result, text: text.renderCheck, exitCode: (r) => (r.guard === 'on' && r.conflicts.length > 0 ? ExitCode.no : ExitCode.ok) });
+    });
+
+  program
+    .command('log')
+    .description('show the audit trail: forced releases, reaped agents and with-lock runs')
+    .option('--since <duration>', 'only events this recent', durationOption('--since'))
+    .addHelpText('after', examples('harn-agents log --since 1h', 'harn-agents log --json'))
+    .action(async (opts: { since?: number }) => {
+      await run({ result: await log(ctx(), { sinceMs: opts.since }), text: text.renderLog });
+    });
+
   return program;
+}
+
+function guardMode(value: string | undefined): GuardMode {
+  if (value === undefined || value === '' || value === 'on') return 'on';
+  if (value === 'warn' || value === 'off') return value;
+  throw usageError(`HARN_GUARD must be on, warn or off (got '${value}')`);
 }
 
 export type { Outcome };

@@ -1,3 +1,4 @@
+import { usageError } from '../core/errors.js';
 import { normaliseLockPaths } from '../core/paths.js';
 import type { AgentRef, Context } from './context.js';
 
@@ -9,6 +10,8 @@ export interface LockOptions {
   readonly ttlMs?: number;
   /** Keep retrying a refused lock for this long. */
   readonly waitMs?: number;
+  /** Why the paths are locked; shown to anyone the lock stops. */
+  readonly reason?: string;
 }
 
 export interface LockPathResult {
@@ -16,6 +19,9 @@ export interface LockPathResult {
   /** Granted: the caller. Refused: the agent holding the path, or null for a path that was free. */
   readonly holder: AgentRef | null;
   readonly expires_ms: number | null;
+  /** Refused: the holder's own lock path (a directory above, or a path under, this one), and its reason. */
+  readonly held_path?: string;
+  readonly reason?: string | null;
 }
 
 export interface LockResult {
@@ -29,6 +35,7 @@ const WAIT_POLL_MS = 200;
 
 /** Lock every path for the agent, or none. With `waitMs`, retry until granted or the wait runs out. */
 export async function lock(ctx: Context, options: LockOptions): Promise<LockResult> {
+  if (options.reason !== undefined && options.reason.trim() === '') throw usageError('--reason must not be empty');
   const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.root);
   const deadline = ctx.clock() + (options.waitMs ?? 0);
   for (;;) {
@@ -43,7 +50,7 @@ export async function lock(ctx: Context, options: LockOptions): Promise<LockResu
 
 function tryOnce(ctx: Context, options: LockOptions, paths: readonly string[]): Promise<LockResult> {
   return ctx.store.transact('write', ({ registry, nowMs }) => {
-    const outcome = registry.lockAll(options.agent, paths, options.ttlMs, nowMs);
+    const outcome = registry.lockAll(options.agent, paths, options.ttlMs, nowMs, options.reason);
     if (outcome.granted) {
       const holder = { id: outcome.agent.id, name: outcome.agent.name };
       return { granted: true, agent: options.agent, paths: paths.map((path) => ({ path, holder, expires_ms: outcome.expiresMs })) };
@@ -55,7 +62,13 @@ function tryOnce(ctx: Context, options: LockOptions, paths: readonly string[]): 
       paths: paths.map((path) => {
         const conflict = byPath.get(path);
         return conflict
-          ? { path, holder: { id: conflict.holder.id, name: conflict.holder.name }, expires_ms: conflict.expiresMs }
+          ? {
+              path,
+              holder: { id: conflict.holder.id, name: conflict.holder.name },
+              expires_ms: conflict.expiresMs,
+              held_path: conflict.heldPath,
+              reason: conflict.reason ?? null,
+            }
           : { path, holder: null, expires_ms: null };
       }),
     };

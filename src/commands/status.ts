@@ -8,7 +8,7 @@ export interface StatusAgent {
   readonly last_seen_ms: number;
   readonly edit_count: number;
   /** Live locks only (expiry after now), soonest expiry first. */
-  readonly locks: ReadonlyArray<{ readonly path: string; readonly expires_ms: number }>;
+  readonly locks: ReadonlyArray<{ readonly path: string; readonly expires_ms: number; readonly reason: string | null }>;
 }
 
 export interface StatusResult {
@@ -33,7 +33,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
         locks: [...agent.lockedPaths]
           .filter(([, expiry]) => expiry > nowMs)
           .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
-          .map(([path, expiry]) => ({ path, expires_ms: expiry })),
+          .map(([path, expiry]) => ({ path, expires_ms: expiry, reason: agent.lockReasons.get(path) ?? null })),
       }));
     return { now_ms: nowMs, clock_behind_ms: clockBehindMs, workspace: ctx.workspace.root, agents };
   });

@@ -11,6 +11,9 @@
  * - A lock is held while `expiry > now`; at `expiry == now` the path is free.
  * - At most one agent holds a live lock on a path: `tryLock` refuses while another agent's lock is live.
  *   Expired entries of other agents may stay in their `lockedPaths` (as in the seed); they hold nothing.
+ * - A path ending in `/` is a directory lock: it covers every path under it. Two locks conflict when they
+ *   are the same path or one covers the other; a lock is refused while a conflicting live lock is held by
+ *   another agent.
  * - Re-locking a path one already holds extends it (renewal); granting refreshes `lastSeenMs`.
  * - Ids are never handed out twice: `nextId` only grows and stays above every id registered.
  *
@@ -38,6 +41,8 @@ export interface Agent {
   editCount: number;
   /** Normalised workspace-relative path -> lock expiry (ms). */
   readonly lockedPaths: Map<string, number>;
+  /** Why a path is locked (`lock --reason`), for paths in `lockedPaths` that have one. */
+  readonly lockReasons: Map<string, string>;
   extra: ExtraFields;
 }
 
@@ -54,18 +59,43 @@ export const DEFAULT_CONFIG: RegistryConfig = { defaultLockTtlMs: 30_000, agentT
 export interface RegistrySnapshot {
   nextId: number;
   agents: Agent[];
+  /** Unknown top-level members, kept as they were. */
   extra: ExtraFields;
+  /** Unknown members of this tool's own top-level `harn` object, kept as they were. */
+  extension?: ExtraFields;
 }
 
 export interface LockHold {
   readonly agent: Agent;
+  /** The lock that holds: the asked path itself, a directory above it, or (for a directory) a path under it. */
+  readonly path: string;
   readonly expiresMs: number;
+  readonly reason: string | undefined;
 }
 
 export interface LockConflict {
   readonly path: string;
   readonly holder: Agent;
+  /** The conflicting lock's own path (differs from `path` for directory locks). */
+  readonly heldPath: string;
   readonly expiresMs: number;
+  readonly reason: string | undefined;
+}
+
+/** Whether a lock on `a` and a lock on `b` cover a common path. */
+export function locksOverlap(a: string, b: string): boolean {
+  if (a === b) return true;
+  const dirA = a.endsWith('/');
+  const dirB = b.endsWith('/');
+  return (dirA && (b.startsWith(a) || b === a.slice(0, -1))) || (dirB && (a.startsWith(b) || a === b.slice(0, -1)));
+}
+
+/** The directory locks that would cover `path`: "a/", "a/b/", ... (for "a/b/c.ts"). */
+function ancestorDirectories(path: string): string[] {
+  const dirs: string[] = [];
+  for (let i = path.indexOf('/'); i !== -1 && i < path.length - 1; i = path.indexOf('/', i + 1)) dirs.push(path.slice(0, i + 1));
+  if (!path.endsWith('/')) dirs.push(`${path}/`);
+  return dirs;
 }
 
 export type LockAllResult =
@@ -81,6 +111,7 @@ export class AgentRegistry {
   private nextIdValue: number;
   private readonly byId: Map<AgentId, Agent>;
   private readonly extra: ExtraFields;
+  private readonly extension: ExtraFields;
   /** path -> agents with an entry for it; built on first lookup, dropped on any lock mutation. */
   private pathIndex: Map<string, Agent[]> | null = null;
   private mutations = 0;
@@ -90,6 +121,7 @@ export class AgentRegistry {
     this.byId = new Map();
     for (const agent of snapshot?.agents ?? []) this.byId.set(agent.id, agent);
     this.extra = snapshot?.extra ?? [];
+    this.extension = snapshot?.extension ?? [];
   }
 
   static fromSnapshot(config: RegistryConfig, snapshot: RegistrySnapshot): AgentRegistry {
@@ -131,6 +163,7 @@ export class AgentRegistry {
       lastSeenMs: nowMs,
       editCount: 0,
       lockedPaths: new Map(),
+      lockReasons: new Map(),
       extra: [],
     });
     this.touched();
@@ -175,12 +208,20 @@ export class AgentRegistry {
     return true;
   }
 
-  /** The live lock on `path` held by an agent other than `except`, if any. Does not reap. */
+  /**
+   * The live lock that holds `path` for an agent other than `except`, if any: a lock on the path itself
+   * first, then a directory lock above it, then (when `path` is a directory) a lock under it. Does not reap.
+   */
   holderOf(path: string, nowMs: number, except?: AgentId): LockHold | undefined {
-    for (const agent of this.index().get(path) ?? []) {
-      if (agent.id === except) continue;
-      const expiry = agent.lockedPaths.get(path);
-      if (expiry !== undefined && expiry > nowMs) return { agent, expiresMs: expiry };
+    const index = this.index();
+    const candidates = [path, ...ancestorDirectories(path)];
+    if (path.endsWith('/')) for (const held of index.keys()) if (held !== path && locksOverlap(path, held)) candidates.push(held);
+    for (const held of candidates) {
+      for (const agent of index.get(held) ?? []) {
+        if (agent.id === except) continue;
+        const expiry = agent.lockedPaths.get(held);
+        if (expiry !== undefined && expiry > nowMs) return { agent, path: held, expiresMs: expiry, reason: agent.lockReasons.get(held) };
+      }
     }
     return undefined;
   }
@@ -200,18 +241,22 @@ export class AgentRegistry {
    * Lock every path for `agentId`, or none: refused while any path has a live lock held by another agent.
    * Reaps first, so a silent holder does not block forever. An unknown agent is registered as `agent-<id>`.
    */
-  lockAll(agentId: AgentId, paths: readonly string[], ttlMs: number | undefined, nowMs: number): LockAllResult {
+  lockAll(agentId: AgentId, paths: readonly string[], ttlMs: number | undefined, nowMs: number, reason?: string): LockAllResult {
     this.reap(nowMs);
     const conflicts: LockConflict[] = [];
     for (const path of paths) {
       const hold = this.holderOf(path, nowMs, agentId);
-      if (hold) conflicts.push({ path, holder: hold.agent, expiresMs: hold.expiresMs });
+      if (hold) conflicts.push({ path, holder: hold.agent, heldPath: hold.path, expiresMs: hold.expiresMs, reason: hold.reason });
     }
     if (conflicts.length > 0) return { granted: false, conflicts };
 
     const agent = this.byId.get(agentId) ?? this.heartbeat(agentId, nowMs);
     const expiresMs = nowMs + (ttlMs ?? this.config.defaultLockTtlMs);
-    for (const path of paths) agent.lockedPaths.set(path, expiresMs);
+    for (const path of paths) {
+      agent.lockedPaths.set(path, expiresMs);
+      // A renewal without a reason keeps the reason given before.
+      if (reason !== undefined) agent.lockReasons.set(path, reason);
+    }
     agent.lastSeenMs = nowMs;
     if (agent.state === 'crashed') agent.state = 'active';
     this.touched();
@@ -220,9 +265,27 @@ export class AgentRegistry {
 
   /** Release `agentId`'s lock on `path`. Returns whether it had an entry for it. */
   releaseLock(agentId: AgentId, path: string): boolean {
-    const removed = this.byId.get(agentId)?.lockedPaths.delete(path) ?? false;
+    const agent = this.byId.get(agentId);
+    const removed = agent?.lockedPaths.delete(path) ?? false;
+    agent?.lockReasons.delete(path);
     if (removed) this.touched();
     return removed;
+  }
+
+  /**
+   * Break every agent's live lock on exactly `path` (`release --force`). Returns the locks broken.
+   * Expired entries on the path are dropped too.
+   */
+  forceRelease(path: string, nowMs: number): LockHold[] {
+    const broken: LockHold[] = [];
+    for (const agent of this.index().get(path) ?? []) {
+      const expiry = agent.lockedPaths.get(path);
+      if (expiry !== undefined && expiry > nowMs) broken.push({ agent, path, expiresMs: expiry, reason: agent.lockReasons.get(path) });
+      agent.lockedPaths.delete(path);
+      agent.lockReasons.delete(path);
+      this.touched();
+    }
+    return broken;
   }
 
   /**
@@ -230,13 +293,20 @@ export class AgentRegistry {
    * Idempotent. Returns the agents it reaped.
    */
   reap(nowMs: number): Agent[] {
-    const reaped: Agent[] = [];
+    return this.reapWithDetails(nowMs).map((r) => r.agent);
+  }
+
+  /** `reap`, also saying which lock paths each reaped agent lost (for the audit trail). */
+  reapWithDetails(nowMs: number): Array<{ readonly agent: Agent; readonly releasedPaths: readonly string[] }> {
+    const reaped: Array<{ agent: Agent; releasedPaths: string[] }> = [];
     const timeout = this.config.agentTimeoutMs;
     for (const info of this.byId.values()) {
       if (info.state === 'active' && nowMs - info.lastSeenMs > timeout) {
+        const releasedPaths = [...info.lockedPaths].filter(([, expiry]) => expiry > nowMs).map(([path]) => path);
         info.state = 'crashed';
         info.lockedPaths.clear();
-        reaped.push(info);
+        info.lockReasons.clear();
+        reaped.push({ agent: info, releasedPaths });
       }
     }
     if (reaped.length > 0) this.touched();
@@ -252,7 +322,7 @@ export class AgentRegistry {
 
   /** A view of the current state for encoding; it shares the agent records, so encode it before mutating. */
   snapshot(): RegistrySnapshot {
-    return { nextId: this.nextIdValue, agents: [...this.byId.values()], extra: this.extra };
+    return { nextId: this.nextIdValue, agents: [...this.byId.values()], extra: this.extra, extension: this.extension };
   }
 
   private index(): Map<string, Agent[]> {

@@ -17,7 +17,9 @@ export function renderStatusTable(result: StatusResult, color: boolean): string 
       agent.state,
       `${formatSpan(result.now_ms - agent.last_seen_ms)} ago`,
       String(agent.edit_count),
-      agent.locks.map((l) => `${esc(l.path)} (${formatSpan(l.expires_ms - result.now_ms)} left)`).join('\n') || '-',
+      agent.locks
+        .map((l) => `${esc(l.path)} (${formatSpan(l.expires_ms - result.now_ms)} left${l.reason ? `: ${esc(l.reason)}` : ''})`)
+        .join('\n') || '-',
     ]),
     paint: (text, column, row) => {
       if (column === 2) return stateColor[result.agents[row]?.state ?? 'active'](text);

@@ -1,5 +1,8 @@
 import { formatSpan } from '../core/durations.js';
+import type { CheckResult } from '../commands/check.js';
 import type { AgentRef } from '../commands/context.js';
+import type { LogResult } from '../commands/log.js';
+import type { HarnEvent } from '../core/events.js';
 import type { HeartbeatResult } from '../commands/heartbeat.js';
 import type { HolderResult } from '../commands/holder.js';
 import type { LockResult } from '../commands/lock.js';
@@ -29,6 +32,12 @@ export const clockWarning = (behindMs: number): string =>
   `harn-agents: warning: the system clock is ${formatSpan(behindMs)} behind the newest time in the registry (it went back); ` +
   'times are counted from the registry, so no lock expires and no agent is reaped early';
 
+/** " through src/api/" when the lock that holds a path is another path (a directory lock). */
+export const through = (path: string, heldPath: string | undefined): string =>
+  heldPath && heldPath !== path ? ` through ${esc(heldPath)}` : '';
+
+export const because = (reason: string | null | undefined): string => (reason ? ` (reason: ${esc(reason)})` : '');
+
 export const renderRegister = (r: RegisterResult): Rendered => out([String(r.id)]);
 
 export const renderHeartbeat = (r: HeartbeatResult): Rendered => out([`${agentLabel(r)} is ${r.state}`]);
@@ -50,13 +59,62 @@ export function renderLock(r: LockResult, nowMs: number): Rendered {
   }
   const conflicts = r.paths.filter((p) => p.holder);
   return err([
-    ...conflicts.map((p) => `refused: ${esc(p.path)} is held by ${agentLabel(p.holder as AgentRef)}, ${expiresIn(p.expires_ms ?? nowMs, nowMs)}`),
+    ...conflicts.map(
+      (p) =>
+        `refused: ${esc(p.path)} is held by ${agentLabel(p.holder as AgentRef)}${through(p.path, p.held_path)}${because(p.reason)}, ${expiresIn(p.expires_ms ?? nowMs, nowMs)}`,
+    ),
     `nothing was locked for agent ${r.agent}`,
   ]);
 }
 
-export const renderRelease = (r: ReleaseResult): Rendered =>
-  out([...r.released.map((p) => `released ${esc(p)}`), ...r.not_held.map((p) => `${esc(p)} was not locked by agent ${r.agent}`)]);
+export function renderRelease(r: ReleaseResult): Rendered {
+  if (r.broken) {
+    return out([
+      ...r.broken.map((b) => `broke ${esc(b.path)}: it was held by ${agentLabel(b.holder)}${because(b.lock_reason)}`),
+      ...r.not_held.map((p) => `${esc(p)} was not locked by anyone`),
+    ]);
+  }
+  return out([...r.released.map((p) => `released ${esc(p)}`), ...r.not_held.map((p) => `${esc(p)} was not locked by agent ${r.agent}`)]);
+}
 
 export const renderHolder = (r: HolderResult, nowMs: number): Rendered =>
-  out(r.map((p) => (p.holder ? `${esc(p.path)}: ${agentLabel(p.holder)}, ${expiresIn(p.holder.expires_ms, nowMs)}` : `${esc(p.path)}: free`)));
+  out(
+    r.map((p) =>
+      p.holder
+        ? `${esc(p.path)}: ${agentLabel(p.holder)}${through(p.path, p.holder.held_path)}${because(p.holder.reason)}, ${expiresIn(p.holder.expires_ms, nowMs)}`
+        : `${esc(p.path)}: free`,
+    ),
+  );
+
+export function renderCheck(r: CheckResult, nowMs: number): Rendered {
+  if (r.guard === 'off') return out([]);
+  const lines = r.conflicts.map(
+    (c) =>
+      `${esc(c.path)}: held by ${agentLabel(c.holder)}${through(c.path, c.held_path)}${because(c.reason)}, ${expiresIn(c.expires_ms, nowMs)}`,
+  );
+  if (r.conflicts.length === 0) return out([]);
+  const verdict =
+    r.guard === 'warn'
+      ? `harn-agents: warning: ${r.conflicts.length} of ${r.checked} paths are held by other agents (HARN_GUARD=warn: not refusing)`
+      : `harn-agents: ${r.conflicts.length} of ${r.checked} paths are held by other agents`;
+  return err([...lines, verdict]);
+}
+
+function describeEvent(e: HarnEvent): string {
+  switch (e.type) {
+    case 'reap':
+      return `reap: ${agentLabel(e.agent)} marked crashed (last seen ${new Date(e.last_seen_ms).toISOString()})${e.released.length ? `, released ${e.released.map(esc).join(', ')}` : ''}`;
+    case 'force-release':
+      return `force-release${e.by === null ? '' : ` by agent ${e.by}`}: ${e.broken.map((b) => `${esc(b.path)} (held by ${agentLabel(b.holder)})`).join(', ')}; reason: ${esc(e.reason)}`;
+    case 'with-lock':
+      return `with-lock: ${agentLabel(e.agent)} ran ${esc(e.command.join(' '))} holding ${e.paths.map(esc).join(', ')} for ${formatSpan(e.duration_ms)}, ${e.signal ? `killed by ${e.signal}` : `exit ${e.exit_code}`}`;
+    default:
+      return `event: ${esc(JSON.stringify(e))}`;
+  }
+}
+
+export const renderLog = (r: LogResult): Rendered => {
+  const lines = r.events.map((e) => `${new Date(e.ts).toISOString()}  ${describeEvent(e)}`);
+  if (r.skipped_lines) lines.push(`(${r.skipped_lines} unreadable line${r.skipped_lines === 1 ? '' : 's'} skipped)`);
+  return out(lines.length ? lines : ['no events']);
+};

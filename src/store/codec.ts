@@ -4,6 +4,11 @@ import { AGENT_STATES, type Agent, type AgentState, type ExtraFields, type Regis
  * The JSON codec of `.harn/agents.json`, in the seed's `SerializedRegistry` layout:
  *   {"next_id":N,"agents":[{"id","name","state","last_seen_ms","edit_count","locked_paths":{path:expiry}}]}
  *
+ * Data the seed's layout has no place for lives under one optional top-level member, `harn`, which a reader
+ * of the seed's layout ignores (serde skips unknown fields):
+ *   "harn": {"reasons": {"<agent id>": {"<path>": "<why it is locked>"}}}
+ * A Rust embedder that rewrites the file drops it: the locks stay, their reasons are lost.
+ *
  * Decoding validates everything (a file it cannot fully understand is rejected, never half-read); members it
  * does not know are kept as raw JSON and written back, so nothing a newer writer added is lost. Encoding
  * writes serde_json's compact form with the seed's field order, so a file that did not change encodes to the
@@ -12,7 +17,9 @@ import { AGENT_STATES, type Agent, type AgentState, type ExtraFields, type Regis
 
 export class SnapshotFormatError extends Error {}
 
-const TOP_FIELDS = new Set(['next_id', 'agents']);
+const EXTENSION = 'harn';
+const TOP_FIELDS = new Set(['next_id', 'agents', EXTENSION]);
+const EXTENSION_FIELDS = new Set(['reasons']);
 const AGENT_FIELDS = new Set(['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'locked_paths']);
 
 type JsonObject = Record<string, unknown>;
@@ -59,6 +66,7 @@ function decodeAgent(raw: unknown, where: string): Agent {
     lastSeenMs: safeInteger(raw.last_seen_ms, `${where}.last_seen_ms`, -Number.MAX_SAFE_INTEGER),
     editCount: safeInteger(raw.edit_count, `${where}.edit_count`, 0),
     lockedPaths,
+    lockReasons: new Map(),
     extra: extraFields(raw, AGENT_FIELDS),
   };
 }
@@ -84,7 +92,44 @@ export function decodeSnapshot(text: string): RegistrySnapshot {
     seen.add(agent.id);
     agents.push(agent);
   });
-  return { nextId, agents, extra: extraFields(raw, TOP_FIELDS) };
+  const extension = decodeExtension(raw[EXTENSION], agents);
+  return { nextId, agents, extra: extraFields(raw, TOP_FIELDS), extension };
+}
+
+/** Read the `harn` member: attach lock reasons to their agents; keep members it does not know. */
+function decodeExtension(raw: unknown, agents: readonly Agent[]): ExtraFields {
+  if (raw === undefined) return [];
+  if (!isObject(raw)) fail(`${EXTENSION} must be an object`);
+  const reasons = raw.reasons;
+  if (reasons !== undefined) {
+    if (!isObject(reasons)) fail(`${EXTENSION}.reasons must be an object`);
+    const byId = new Map(agents.map((a) => [String(a.id), a]));
+    for (const id of Object.keys(reasons)) {
+      const perPath = reasons[id];
+      if (!isObject(perPath)) fail(`${EXTENSION}.reasons[${JSON.stringify(id)}] must be an object`);
+      for (const path of Object.keys(perPath)) {
+        const reason = perPath[path];
+        if (typeof reason !== 'string') fail(`${EXTENSION}.reasons[${JSON.stringify(id)}][${JSON.stringify(path)}] must be a string`);
+        const agent = byId.get(id);
+        // A reason for a lock that is no longer there (e.g. after a Rust rewrite) is dropped.
+        if (agent?.lockedPaths.has(path)) agent.lockReasons.set(path, reason);
+      }
+    }
+  }
+  return extraFields(raw, EXTENSION_FIELDS);
+}
+
+function encodeExtension(snapshot: RegistrySnapshot): string {
+  let reasons = '';
+  for (const agent of snapshot.agents) {
+    let paths = '';
+    for (const [path, reason] of agent.lockReasons) {
+      if (agent.lockedPaths.has(path)) paths += `${paths ? ',' : ''}${JSON.stringify(path)}:${JSON.stringify(reason)}`;
+    }
+    if (paths) reasons += `${reasons ? ',' : ''}"${agent.id}":{${paths}}`;
+  }
+  const members = [reasons ? `"reasons":{${reasons}}` : '', encodeExtra(snapshot.extension ?? []).slice(1)].filter(Boolean);
+  return members.length ? `,"${EXTENSION}":{${members.join(',')}}` : '';
 }
 
 function encodeExtra(extra: ExtraFields): string {
@@ -106,5 +151,5 @@ function encodeAgent(agent: Agent): string {
 /** Encode a snapshot as serde_json's compact output (plus a final newline). */
 export function encodeSnapshot(snapshot: RegistrySnapshot): string {
   const agents = snapshot.agents.map(encodeAgent).join(',');
-  return `{"next_id":${snapshot.nextId},"agents":[${agents}]${encodeExtra(snapshot.extra)}}\n`;
+  return `{"next_id":${snapshot.nextId},"agents":[${agents}]${encodeExtra(snapshot.extra)}${encodeExtension(snapshot)}}\n`;
 }

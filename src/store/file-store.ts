@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import { registryTime } from '../core/clock.js';
 import { stateError } from '../core/errors.js';
 import { AgentRegistry, IdSpaceExhaustedError, type Agent, type RegistryConfig } from '../core/registry.js';
+import type { HarnEvent } from '../core/events.js';
 import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from './codec.js';
+import { appendEvents } from './event-log.js';
 import { describeError, errorCode } from './fs-errors.js';
 import type { Workspace } from './workspace.js';
 
@@ -29,6 +31,8 @@ export interface Transaction {
   readonly clockBehindMs: number;
   /** Agents this transaction's reap marked crashed. */
   readonly reaped: readonly Agent[];
+  /** Add an event to the audit trail; appended only if the transaction's changes are saved. */
+  record(event: HarnEvent): void;
 }
 
 export interface Store {
@@ -70,11 +74,12 @@ export class FileStore implements Store {
     const lock = await acquireStateLock(statePath, this.options.stateLockWaitMs);
     const lockedAt = performance.now();
     try {
-      const { result, registry } = this.apply(this.read(), fn);
+      const { result, registry, events } = this.apply(this.read(), fn);
       if (registry.changed) {
         const text = encodeSnapshot(registry.snapshot());
         lock.confirmForWrite();
         await writeStateFile(statePath, stateDir, text);
+        appendEvents(stateDir, events);
       }
       return result;
     } finally {
@@ -83,7 +88,7 @@ export class FileStore implements Store {
     }
   }
 
-  private apply<R>(text: string | null, fn: (tx: Transaction) => R): { result: R; registry: AgentRegistry } {
+  private apply<R>(text: string | null, fn: (tx: Transaction) => R): { result: R; registry: AgentRegistry; events: HarnEvent[] } {
     let registry: AgentRegistry;
     try {
       registry = text === null ? new AgentRegistry(this.options.config) : AgentRegistry.fromSnapshot(this.options.config, decodeSnapshot(text));
@@ -94,9 +99,18 @@ export class FileStore implements Store {
       throw error;
     }
     const { nowMs, clockBehindMs } = registryTime(this.options.clock(), registry);
-    const reaped = registry.reap(nowMs);
+    const reapedDetails = registry.reapWithDetails(nowMs);
+    const events: HarnEvent[] = reapedDetails.map(({ agent, releasedPaths }) => ({
+      type: 'reap',
+      ts: nowMs,
+      agent: { id: agent.id, name: agent.name },
+      last_seen_ms: agent.lastSeenMs,
+      released: releasedPaths,
+    }));
+    const reaped = reapedDetails.map((r) => r.agent);
     try {
-      return { result: fn({ registry, nowMs, clockBehindMs, reaped }), registry };
+      const result = fn({ registry, nowMs, clockBehindMs, reaped, record: (event) => events.push(event) });
+      return { result, registry, events };
     } catch (error) {
       if (error instanceof IdSpaceExhaustedError) throw stateError(error.message);
       throw error;

@@ -92,3 +92,29 @@ describe('decode rejects what it cannot fully understand', () => {
     });
   }
 });
+
+describe('the harn extension member', () => {
+  it('carries lock reasons under "harn", which the seed layout ignores', () => {
+    const reg = new AgentRegistry(DEFAULT_CONFIG);
+    const id = reg.register('a', 0);
+    reg.lockAll(id, ['src/a.ts', 'docs/'], 1_000, 0, 'migrating "auth"');
+    const text = encodeSnapshot(reg.snapshot());
+    expect(text).toBe(
+      '{"next_id":2,"agents":[{"id":1,"name":"a","state":"active","last_seen_ms":0,"edit_count":0,"locked_paths":{"src/a.ts":1000,"docs/":1000}}],' +
+        '"harn":{"reasons":{"1":{"src/a.ts":"migrating \\"auth\\"","docs/":"migrating \\"auth\\""}}}}\n',
+    );
+    const back = decodeSnapshot(text);
+    expect(back.agents[0]?.lockReasons.get('docs/')).toBe('migrating "auth"');
+    expect(encodeSnapshot(back)).toBe(text);
+  });
+
+  it('drops reasons for locks that are gone (as after a Rust rewrite), keeps unknown harn members', () => {
+    const text = '{"next_id":2,"agents":[],"harn":{"reasons":{"1":{"f":"x"}},"future":[1]}}';
+    expect(encodeSnapshot(decodeSnapshot(text))).toBe('{"next_id":2,"agents":[],"harn":{"future":[1]}}\n');
+  });
+
+  it('rejects a malformed harn member', () => {
+    expect(() => decodeSnapshot('{"harn":[]}')).toThrow(/harn must be an object/);
+    expect(() => decodeSnapshot('{"harn":{"reasons":{"1":{"f":5}}}}')).toThrow(/must be a string/);
+  });
+});

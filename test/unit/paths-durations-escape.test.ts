@@ -14,7 +14,9 @@ describe('normaliseLockPath', () => {
     ['src\\win\\c.ts', '/ws', 'src/win/c.ts'],
     ['/ws/src/a.ts', '/ws/deep/er', 'src/a.ts'],
     ['src//double///slash', '/ws', 'src/double/slash'],
-    ['dir/', '/ws', 'dir'],
+    ['dir/', '/ws', 'dir/'],
+    ['src\\api\\', '/ws', 'src/api/'],
+    ['../src/./', '/ws/lib', 'src/'],
     ['ünï cödé/ file.ts', '/ws', 'ünï cödé/ file.ts'],
   ])('%s from %s is %s', (input, cwd, expected) => {
     expect(normaliseLockPath(input, cwd, root)).toBe(expected);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentRegistry, DEFAULT_CONFIG, IdSpaceExhaustedError } from '../../src/core/registry.js';
+import { AgentRegistry, DEFAULT_CONFIG, IdSpaceExhaustedError, locksOverlap } from '../../src/core/registry.js';
 
 const newRegistry = (): AgentRegistry => new AgentRegistry(DEFAULT_CONFIG);
 
@@ -108,7 +108,7 @@ describe('heartbeat, unregister, note-edit', () => {
   it('heartbeat leaves a gone agent gone (only crashed comes back)', () => {
     const reg = new AgentRegistry(DEFAULT_CONFIG, {
       nextId: 2,
-      agents: [{ id: 1, name: 'g', state: 'gone', lastSeenMs: 0, editCount: 0, lockedPaths: new Map(), extra: [] }],
+      agents: [{ id: 1, name: 'g', state: 'gone', lastSeenMs: 0, editCount: 0, lockedPaths: new Map(), lockReasons: new Map(), extra: [] }],
       extra: [],
     });
     expect(reg.heartbeat(1, 5).state).toBe('gone');
@@ -274,7 +274,7 @@ describe('changed', () => {
   it('is false after reads and a quiet reap, true after any mutation', () => {
     const reg = new AgentRegistry(DEFAULT_CONFIG, {
       nextId: 2,
-      agents: [{ id: 1, name: 'a', state: 'active', lastSeenMs: 0, editCount: 0, lockedPaths: new Map([['f', 10]]), extra: [] }],
+      agents: [{ id: 1, name: 'a', state: 'active', lastSeenMs: 0, editCount: 0, lockedPaths: new Map([["f", 10]]), lockReasons: new Map(), extra: [] }],
       extra: [],
     });
     reg.reap(100);
@@ -284,5 +284,73 @@ describe('changed', () => {
     expect(reg.changed).toBe(false);
     reg.noteEdit(1, 200);
     expect(reg.changed).toBe(true);
+  });
+});
+
+describe('directory locks', () => {
+  it('a directory lock conflicts with a lock under it, and the other way round', () => {
+    const reg = newRegistry();
+    const a = reg.register('a', 0);
+    const b = reg.register('b', 0);
+    expect(reg.tryLock(a, 'src/api/', undefined, 0)).toBe(true);
+    expect(reg.tryLock(b, 'src/api/users.ts', undefined, 1)).toBe(false);
+    expect(reg.tryLock(b, 'src/api/deep/x.ts', undefined, 1)).toBe(false);
+    expect(reg.tryLock(b, 'src/api', undefined, 1)).toBe(false);
+    expect(reg.tryLock(b, 'src/apiary.ts', undefined, 1)).toBe(true);
+    expect(reg.tryLock(b, 'src/other.ts', undefined, 1)).toBe(true);
+    expect(reg.tryLock(b, 'src/', undefined, 1)).toBe(false);
+    reg.releaseLock(a, 'src/api/');
+    expect(reg.tryLock(b, 'src/api/users.ts', undefined, 2)).toBe(true);
+    expect(reg.tryLock(a, 'src/api/', undefined, 3)).toBe(false);
+    expect(reg.tryLock(a, 'src/', undefined, 3)).toBe(false);
+  });
+
+  it('holderOf reports the directory holding a file, and a file holding part of a directory', () => {
+    const reg = newRegistry();
+    const a = reg.register('a', 0);
+    reg.lockAll(a, ['docs/'], 1_000, 0, 'rewriting the docs');
+    expect(reg.holderOf('docs/guide/intro.md', 10)).toMatchObject({ path: 'docs/', reason: 'rewriting the docs', expiresMs: 1_000 });
+    const b = reg.register('b', 0);
+    reg.tryLock(b, 'lib/x.ts', 1_000, 0);
+    expect(reg.holderOf('lib/', 10)).toMatchObject({ path: 'lib/x.ts' });
+    expect(reg.holderOf('lib/', 10, b)).toBeUndefined();
+  });
+
+  it('locksOverlap is exact prefix semantics on normalised paths', () => {
+    expect(locksOverlap('a/', 'a/b')).toBe(true);
+    expect(locksOverlap('a/b', 'a/')).toBe(true);
+    expect(locksOverlap('a/', 'a')).toBe(true);
+    expect(locksOverlap('a/', 'ab')).toBe(false);
+    expect(locksOverlap('a/b', 'a/c')).toBe(false);
+    expect(locksOverlap('a/', 'b/')).toBe(false);
+  });
+});
+
+describe('reasons and force release', () => {
+  it('a reason is kept on renewal without one, replaced by a new one, dropped on release and reap', () => {
+    const reg = newRegistry();
+    const a = reg.register('a', 0);
+    reg.lockAll(a, ['f'], 1_000, 0, 'first');
+    reg.lockAll(a, ['f'], 1_000, 10);
+    expect(reg.get(a)?.lockReasons.get('f')).toBe('first');
+    reg.lockAll(a, ['f'], 1_000, 20, 'second');
+    expect(reg.holderOf('f', 30)?.reason).toBe('second');
+    reg.releaseLock(a, 'f');
+    expect(reg.get(a)?.lockReasons.size).toBe(0);
+    reg.lockAll(a, ['g'], 1_000, 40, 'third');
+    reg.reap(100_000);
+    expect(reg.get(a)?.lockReasons.size).toBe(0);
+  });
+
+  it('forceRelease breaks every live lock on exactly that path', () => {
+    const reg = newRegistry();
+    const a = reg.register('a', 0);
+    const b = reg.register('b', 0);
+    reg.lockAll(a, ['f', 'dir/'], 1_000, 0, 'why');
+    const broken = reg.forceRelease('f', 10);
+    expect(broken.map((h) => [h.agent.id, h.path, h.reason])).toEqual([[a, 'f', 'why']]);
+    expect(reg.tryLock(b, 'f', undefined, 11)).toBe(true);
+    expect(reg.forceRelease('dir/x', 12)).toEqual([]);
+    expect(reg.holderOf('dir/x', 12)?.agent.id).toBe(a);
   });
 });
