@@ -91,14 +91,14 @@ describe('lock, holder, release', () => {
       granted: false,
       agent: 2,
       paths: [
-        { path: 'a', holder: { id: 1, name: 'editor' }, expires_ms: expires },
+        { path: 'a', holder: { id: 1, name: 'editor' }, expires_ms: expires, held_path: 'a', reason: null },
         { path: 'b', holder: null, expires_ms: null },
       ],
     });
 
     const holders = json(['holder', 'a', 'b']);
     expect(holders.data).toEqual([
-      { path: 'a', holder: { id: 1, name: 'editor', expires_ms: expires } },
+      { path: 'a', holder: { id: 1, name: 'editor', expires_ms: expires, held_path: 'a', reason: null } },
       { path: 'b', holder: null },
     ]);
 
@@ -228,7 +228,7 @@ describe('status', () => {
         state: 'active',
         last_seen_ms: expect.any(Number),
         edit_count: 0,
-        locks: [{ path: 'a', expires_ms: expect.any(Number) }],
+        locks: [{ path: 'a', expires_ms: expect.any(Number), reason: null }],
       },
     ]);
   });

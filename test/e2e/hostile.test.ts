@@ -102,9 +102,17 @@ describe('hostile state files', () => {
     const held = cli(['holder', 'src/module-123456/file-123456.ts', 'nope'], { cwd: ws });
     expect(held.code, held.stderr).toBe(0);
     expect(held.stdout).toMatch(/^src\/module-123456\/file-123456\.ts: agent 123456 \(agent-with-a-longish-name-123456\)/);
-    expect(cli(['register', 'one-more'], { cwd: ws }).stdout).toBe(`${agents.length + 1}\n`);
-    const after = decodeSnapshot(fs.readFileSync(statePath(ws), 'utf8'));
-    expect(after.agents).toHaveLength(agents.length + 1);
+    const registered = cli(['register', 'one-more'], { cwd: ws });
+    if (registered.code === 0) {
+      expect(registered.stdout).toBe(`${agents.length + 1}\n`);
+      expect(decodeSnapshot(fs.readFileSync(statePath(ws), 'utf8')).agents).toHaveLength(agents.length + 1);
+    } else {
+      // On a loaded machine the parse and encode can outlast the state lock's refresh window: then the
+      // documented answer is exit 4 with nothing written (docs/reliability.md).
+      expect(registered.code, registered.stderr).toBe(4);
+      expect(registered.stderr).toMatch(/stalled for over 4s while holding it; nothing was written/);
+      expect(fs.readFileSync(statePath(ws), 'utf8')).toBe(text);
+    }
   });
 });
 
