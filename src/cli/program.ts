@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { parseDuration } from '../core/durations.js';
-import { ExitCode, type ExitCodeValue } from '../core/errors.js';
+import { ExitCode } from '../core/errors.js';
 import type { Context } from '../commands/context.js';
 import { check, type GuardMode } from '../commands/check.js';
 import { heartbeat } from '../commands/heartbeat.js';
 import { log } from '../commands/log.js';
+import { withLock } from '../commands/with-lock.js';
+import { constants as osConstants } from 'node:os';
 import { usageError } from '../core/errors.js';
 import { stagedPaths, stdinPaths } from './path-sources.js';
 import { holder } from '../commands/holder.js';
@@ -33,7 +35,8 @@ export interface Io {
 interface Outcome<R> {
   readonly result: R;
   readonly text: (result: R, nowMs: number) => text.Rendered | Promise<text.Rendered>;
-  readonly exitCode?: (result: R) => ExitCodeValue;
+  /** Most commands answer 0-4; with-lock passes on its command's exit code. */
+  readonly exitCode?: (result: R) => number;
 }
 
 const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -206,6 +209,35 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
     });
 
   program
+    .command('with-lock')
+    .description('run a command holding locks (like flock, with the registry); exit with its exit code')
+    .usage('<path...> [options] -- <command> [args...]')
+    .argument('<path-and-command...>', 'paths to lock, then -- and the command to run')
+    .option('--agent <id>', 'hold the locks as this agent (default: HARN_AGENT_ID, else a transient agent)')
+    .option('--ttl <duration>', 'lock TTL; renewed every third of it while the command runs', durationOption('--ttl'))
+    .option('--wait <duration>', 'when refused, keep trying for this long', durationOption('--wait'))
+    .option('--reason <text>', 'why the paths are locked')
+    .option('-E, --conflict-exit-code <n>', 'exit code when the locks are refused (default 1), as flock -E')
+    .addHelpText(
+      'after',
+      examples('harn-agents with-lock db/schema.sql -- ./migrate.sh up', 'harn-agents with-lock src/api/ --wait 5m -E 75 -- npm run codegen'),
+    )
+    .action(async (operands: string[], opts: { agent?: string; ttl?: number; wait?: number; reason?: string; conflictExitCode?: string }) => {
+      const dash = io.argv.indexOf('--');
+      if (dash === -1) throw usageError('put -- before the command: harn-agents with-lock <path...> -- <command> [args...]');
+      const command = io.argv.slice(dash + 1);
+      const paths = operands.slice(0, operands.length - command.length);
+      if (paths.length === 0) throw usageError('give at least one path to lock before --');
+      const conflictCode = opts.conflictExitCode === undefined ? ExitCode.no : parseExitCode(opts.conflictExitCode);
+      const result = await withLock(ctx(), { paths, command, agent: optionalAgent(opts.agent, io.env), ttlMs: opts.ttl, waitMs: opts.wait, reason: opts.reason });
+      await run({
+        result,
+        text: (r, nowMs) => (r.ran ? { stdout: '', stderr: '' } : text.renderLock(r.lock, nowMs)),
+        exitCode: (r) => (r.ran ? (r.exit_code ?? 128 + signalNumber(r.signal)) : conflictCode),
+      });
+    });
+
+  program
     .command('log')
     .description('show the audit trail: forced releases, reaped agents and with-lock runs')
     .option('--since <duration>', 'only events this recent', durationOption('--since'))
@@ -215,6 +247,16 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
     });
 
   return program;
+}
+
+function parseExitCode(text: string): number {
+  const value = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 0 && value <= 255)) throw usageError(`--conflict-exit-code: '${text}' is not an exit code (0-255)`);
+  return value;
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return (signal && osConstants.signals[signal]) || 0;
 }
 
 function guardMode(value: string | undefined): GuardMode {

@@ -31,8 +31,8 @@ function reportError(io: Io, error: unknown): ExitCodeValue {
 }
 
 /** Run one invocation; returns the exit code instead of exiting so it can be tested in-process. */
-export async function runCli(io: Io): Promise<ExitCodeValue> {
-  let exitCode: ExitCodeValue = ExitCode.ok;
+export async function runCli(io: Io): Promise<number> {
+  let exitCode: number = ExitCode.ok;
   const program = buildProgram(io, async (outcome: Outcome<unknown>) => {
     exitCode = outcome.exitCode?.(outcome.result) ?? ExitCode.ok;
     if (program.opts().json) {
