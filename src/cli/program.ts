@@ -5,6 +5,7 @@ import type { Context } from '../commands/context.js';
 import { check, type GuardMode } from '../commands/check.js';
 import { heartbeat } from '../commands/heartbeat.js';
 import { log } from '../commands/log.js';
+import { hook } from '../commands/hook.js';
 import { withLock } from '../commands/with-lock.js';
 import { constants as osConstants } from 'node:os';
 import { usageError } from '../core/errors.js';
@@ -15,9 +16,11 @@ import { noteEdit } from '../commands/note-edit.js';
 import { reap } from '../commands/reap.js';
 import { register } from '../commands/register.js';
 import { release } from '../commands/release.js';
-import { status } from '../commands/status.js';
+import { locksView, status, type StatusResult } from '../commands/status.js';
 import { unregister } from '../commands/unregister.js';
+import { toJson } from '../render/json.js';
 import * as text from '../render/text.js';
+import { bashCompletion, zshCompletion, type CompletionSpec } from '../render/completion.js';
 import { buildContext, optionalAgent, parseAgentId, resolveAgent, type GlobalOptions } from './options.js';
 import { VERSION } from './version.js';
 
@@ -27,6 +30,8 @@ export interface Io {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   readonly stdoutIsTty: boolean;
+  /** How to run this very CLI (node and the script), for hooks installed on a PATH without it. */
+  readonly selfCommand: readonly string[];
   writeOut(text: string): void;
   writeErr(text: string): void;
 }
@@ -37,6 +42,8 @@ interface Outcome<R> {
   readonly text: (result: R, nowMs: number) => text.Rendered | Promise<text.Rendered>;
   /** Most commands answer 0-4; with-lock passes on its command's exit code. */
   readonly exitCode?: (result: R) => number;
+  /** What --json prints, when it is not the result itself. */
+  readonly json?: (result: R) => unknown;
 }
 
 const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -154,18 +161,35 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
 
   program
     .command('status')
-    .description('show every agent: state, last seen, edits and live locks')
-    .addHelpText('after', examples('harn-agents status', 'harn-agents status --json'))
-    .action(async () => {
-      const result = await status(ctx());
+    .description('show the agents: state, last seen, edits and live locks')
+    .option('--agent <id>', 'only this agent')
+    .option('--path <prefix>', 'only locks on this path, under it or covering it (src/ for a directory)')
+    .option('--locks', 'one row per live lock (path, holder, reason, time left), soonest expiry first')
+    .option('--all', 'include crashed and gone agents that hold nothing (hidden by default)')
+    .option('--watch', 'redraw every second (or --interval) until Ctrl-C')
+    .option('--interval <duration>', 'with --watch: time between redraws', durationOption('--interval'))
+    .addHelpText('after', examples('harn-agents status', 'harn-agents status --locks --path src/api/', 'harn-agents status --watch', 'harn-agents status --json'))
+    .action(async (opts: { agent?: string; path?: string; locks?: boolean; all?: boolean; watch?: boolean; interval?: number }) => {
+      const options = { agent: opts.agent === undefined ? undefined : parseAgentId(opts.agent, '--agent'), pathPrefix: opts.path, all: opts.all };
       const color = io.stdoutIsTty && !io.env.NO_COLOR;
-      await run({
-        result,
-        text: async (r) => ({
-          stdout: (await import('../render/status-table.js')).renderStatusTable(r, color),
+      const render = async (r: StatusResult): Promise<text.Rendered> => {
+        const tables = await import('../render/status-table.js');
+        return {
+          stdout: opts.locks ? tables.renderLocksTable(locksView(r), color) : tables.renderStatusTable(r, color),
           stderr: r.clock_behind_ms > 0 ? `${text.clockWarning(r.clock_behind_ms)}\n` : '',
-        }),
-      });
+        };
+      };
+      const json = (r: StatusResult) => (opts.locks ? locksView(r) : r);
+      if (opts.watch) {
+        await watch(io, opts.interval ?? 1_000, async () => {
+          const r = await status(ctx(), options);
+          if (program.opts<GlobalOptions>().json) return { stdout: toJson(json(r), true), stderr: '' };
+          return render(r);
+        });
+        return;
+      }
+      const result = await status(ctx(), options);
+      await run({ result, text: render, json });
     });
 
   program
@@ -238,6 +262,49 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
     });
 
   program
+    .command('hook')
+    .description('install, remove or show the git hooks that refuse commits and pushes touching locked paths')
+    .argument('<action>', 'install, uninstall or status')
+    .addHelpText(
+      'after',
+      examples('harn-agents hook install', 'harn-agents hook status', 'harn-agents hook uninstall') +
+        '\npre-commit checks the staged paths, pre-push the paths changed by the commits being pushed. Honours\n' +
+        'core.hooksPath and worktrees; an existing hook is kept and still runs first; uninstall restores it.\n' +
+        'status exits 0 when both hooks are installed, 1 otherwise.\n',
+    )
+    .action(async (action: string) => {
+      if (action !== 'install' && action !== 'uninstall' && action !== 'status') {
+        throw usageError(`hook: unknown action '${action}' (use install, uninstall or status)`);
+      }
+      const result = hook(action, ctx().workspace.cwd, io.selfCommand);
+      await run({
+        result,
+        text: text.renderHook,
+        exitCode: (r) => (r.action === 'status' && r.hooks.some((h) => h.state !== 'installed') ? ExitCode.no : ExitCode.ok),
+      });
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script (bash or zsh)')
+    .argument('<shell>', 'bash or zsh')
+    .addHelpText('after', examples('source <(harn-agents completion bash)   # in ~/.bashrc', 'source <(harn-agents completion zsh)    # in ~/.zshrc'))
+    .action(async (shell: string) => {
+      if (shell !== 'bash' && shell !== 'zsh') throw usageError(`completion: unknown shell '${shell}' (use bash or zsh)`);
+      const longs = (cmd: Command) => cmd.options.map((o) => o.long ?? o.short ?? '').filter(Boolean);
+      const spec: CompletionSpec = {
+        globalOptions: longs(program),
+        commands: program.commands.map((c) => ({
+          name: c.name(),
+          options: longs(c),
+          words: c.name() === 'hook' ? ['install', 'uninstall', 'status'] : c.name() === 'completion' ? ['bash', 'zsh'] : undefined,
+        })),
+      };
+      const script = shell === 'bash' ? bashCompletion(spec) : zshCompletion(spec);
+      await run({ result: { shell, script }, text: (r) => ({ stdout: r.script, stderr: '' }) });
+    });
+
+  program
     .command('log')
     .description('show the audit trail: forced releases, reaped agents and with-lock runs')
     .option('--since <duration>', 'only events this recent', durationOption('--since'))
@@ -247,6 +314,32 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
     });
 
   return program;
+}
+
+/** Redraw `frame` every `intervalMs` until SIGINT/SIGTERM; clears the screen between frames on a terminal. */
+async function watch(io: Io, intervalMs: number, frame: () => Promise<text.Rendered>): Promise<void> {
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let running = true;
+  const onSignal = () => {
+    running = false;
+    stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    while (running) {
+      const rendered = await frame();
+      io.writeOut(`${io.stdoutIsTty ? '\x1b[H\x1b[2J' : ''}${rendered.stdout}${io.stdoutIsTty ? '' : '\n'}`);
+      if (rendered.stderr) io.writeErr(rendered.stderr);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, intervalMs)))]);
+      clearTimeout(timer);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 function parseExitCode(text: string): number {

@@ -1,16 +1,8 @@
 import { CommanderError } from 'commander';
 import { ExitCode, isHarnError, type ExitCodeValue } from '../core/errors.js';
 import { escapeForTerminal } from '../render/escape.js';
+import { toJson } from '../render/json.js';
 import { buildProgram, type Io, type Outcome } from './program.js';
-
-// JSON.stringify leaves DEL, C1 controls, bidi overrides and line separators raw; escape them too, so JSON
-// output is as safe on a terminal as the text (it stays the same JSON value).
-// eslint-disable-next-line no-control-regex
-const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** Print a result as one JSON document. */
-const toJson = (value: unknown): string =>
-  `${JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 
 /** Map anything thrown to one escaped line on stderr and a documented exit code. */
 function reportError(io: Io, error: unknown): ExitCodeValue {
@@ -36,7 +28,7 @@ export async function runCli(io: Io): Promise<number> {
   const program = buildProgram(io, async (outcome: Outcome<unknown>) => {
     exitCode = outcome.exitCode?.(outcome.result) ?? ExitCode.ok;
     if (program.opts().json) {
-      io.writeOut(toJson(outcome.result));
+      io.writeOut(toJson(outcome.json ? outcome.json(outcome.result) : outcome.result));
       return;
     }
     const rendered = await outcome.text(outcome.result, Date.now());

@@ -1,12 +1,13 @@
 import { Chalk } from 'chalk';
 import { formatSpan } from '../core/durations.js';
-import type { StatusResult } from '../commands/status.js';
+import type { LocksView, StatusResult } from '../commands/status.js';
 import { renderBoxTable } from './box-table.js';
 import { escapeForTerminal as esc } from './escape.js';
 
-/** The `status` table for people. Loaded only when it is printed, so other commands skip chalk. */
+/** The `status` tables for people. Loaded only when one is printed, so other commands skip chalk. */
 export function renderStatusTable(result: StatusResult, color: boolean): string {
-  if (result.agents.length === 0) return `no agents registered in ${esc(result.workspace)}\n`;
+  const hiddenNote = result.hidden ? `(${result.hidden} crashed or gone agent${result.hidden === 1 ? '' : 's'} holding nothing hidden; --all shows them)\n` : '';
+  if (result.agents.length === 0) return `no agents to show in ${esc(result.workspace)}\n${hiddenNote}`;
   const chalk = new Chalk({ level: color ? 1 : 0 });
   const stateColor = { active: chalk.green, crashed: chalk.red, gone: chalk.gray } as const;
   const table = renderBoxTable({
@@ -29,5 +30,17 @@ export function renderStatusTable(result: StatusResult, color: boolean): string 
     paintHead: (text) => chalk.bold(text),
     paintBorder: (text) => chalk.gray(text),
   });
-  return `${table}\n`;
+  return `${table}\n${hiddenNote}`;
+}
+
+/** `status --locks`: one row per live lock, soonest expiry first. */
+export function renderLocksTable(view: LocksView, color: boolean): string {
+  if (view.locks.length === 0) return 'no live locks\n';
+  const chalk = new Chalk({ level: color ? 1 : 0 });
+  return `${renderBoxTable({
+    head: ['path', 'holder', 'reason', 'time left'],
+    rows: view.locks.map((l) => [esc(l.path), `${l.holder.id} (${esc(l.holder.name)})`, l.reason ? esc(l.reason) : '-', formatSpan(l.expires_ms - view.now_ms)]),
+    paintHead: (text) => chalk.bold(text),
+    paintBorder: (text) => chalk.gray(text),
+  })}\n`;
 }

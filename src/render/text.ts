@@ -1,6 +1,7 @@
 import { formatSpan } from '../core/durations.js';
 import type { CheckResult } from '../commands/check.js';
 import type { AgentRef } from '../commands/context.js';
+import type { HookResult } from '../commands/hook.js';
 import type { LogResult } from '../commands/log.js';
 import type { HarnEvent } from '../core/events.js';
 import type { HeartbeatResult } from '../commands/heartbeat.js';
@@ -112,6 +113,15 @@ function describeEvent(e: HarnEvent): string {
       return `event: ${esc(JSON.stringify(e))}`;
   }
 }
+
+export const renderHook = (r: HookResult): Rendered =>
+  out([
+    ...r.changes,
+    ...(r.action === 'status'
+      ? r.hooks.map((h) => `${h.name}: ${h.state === 'installed' ? 'installed' : h.state === 'foreign' ? 'another hook, not harn-agents' : 'not installed'}${h.previous ? ` (previous hook kept as ${h.name}.harn-previous)` : ''}`)
+      : []),
+    `hooks directory: ${esc(r.hooks_dir)}`,
+  ]);
 
 export const renderLog = (r: LogResult): Rendered => {
   const lines = r.events.map((e) => `${new Date(e.ts).toISOString()}  ${describeEvent(e)}`);

@@ -234,7 +234,7 @@ describe('status', () => {
   });
 
   it('on an empty workspace says so and creates nothing, not even .harn/', () => {
-    expect(run(['status'])).toMatchObject({ code: 0, stdout: `no agents registered in ${ws}\n` });
+    expect(run(["status"])).toMatchObject({ code: 0, stdout: `no agents to show in ${ws}\n` });
     expect(run(['holder', 'x']).code).toBe(1);
     expect(run(['reap']).code).toBe(0);
     expect(run(['release', 'x', '--agent', '1']).code).toBe(0);
