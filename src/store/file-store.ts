@@ -76,6 +76,9 @@ export class FileStore implements Store {
     try {
       const { result, registry, events } = this.apply(this.read(), fn);
       if (registry.changed) {
+        // Checkpoints around the synchronous encode: each refreshes the lock, so a large file's parse and
+        // encode each get the whole refresh window rather than sharing it.
+        lock.confirmForWrite();
         const text = encodeSnapshot(registry.snapshot());
         lock.confirmForWrite();
         await writeStateFile(statePath, stateDir, text);
