@@ -18,7 +18,7 @@ const common = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  minify: process.env.HARN_BUILD_NOMINIFY ? false : true,
   define: { __HARN_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies call require() for Node built-ins and read __filename.
   banner: {

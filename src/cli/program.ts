@@ -80,238 +80,258 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
         'Environment: HARN_AGENT_ID, HARN_WORKSPACE, HARN_LOCK_TTL, HARN_AGENT_TIMEOUT, HARN_STATE_LOCK_WAIT, NO_COLOR.\n',
     );
 
-  program
-    .command('register')
-    .description('register an agent and print its id alone on stdout')
-    .argument('<name>', 'a human-readable name ("editor", "ci", ...)')
-    .option('--id <id>', 'register under this id (replaces any agent registered under it)')
-    .addHelpText('after', examples('ID=$(harn-agents register ci)', 'harn-agents register editor --id 7'))
-    .action(async (name: string, opts: { id?: string }) => {
-      const id = opts.id === undefined ? undefined : parseAgentId(opts.id, '--id');
-      await run({ result: await register(ctx(), { name, id }), text: text.renderRegister });
-    });
-
-  program
-    .command('heartbeat')
-    .description('mark an agent alive (an unknown id is registered as agent-<id>)')
-    .argument('[id]', 'the agent (default: HARN_AGENT_ID)')
-    .addHelpText('after', examples('harn-agents heartbeat 3', 'HARN_AGENT_ID=3 harn-agents heartbeat'))
-    .action(async (id: string | undefined) => {
-      const agent = resolveAgent(id, io.env, 'an agent id');
-      await run({ result: await heartbeat(ctx(), { agent }), text: text.renderHeartbeat });
-    });
-
-  program
-    .command('unregister')
-    .description('remove an agent and its locks (an unknown id is not an error)')
-    .argument('<id>', 'the agent')
-    .addHelpText('after', examples('harn-agents unregister "$ID"'))
-    .action(async (id: string) => {
-      const agent = parseAgentId(id, 'id');
-      await run({ result: await unregister(ctx(), { agent }), text: text.renderUnregister });
-    });
-
-  program
-    .command('lock')
-    .description('lock paths for an agent, all or none; exit 1 naming the holders when refused')
-    .argument('<path...>', 'files to lock, relative to the current directory or absolute inside the workspace')
-    .option('--agent <id>', 'the agent taking the locks (default: HARN_AGENT_ID)')
-    .option('--ttl <duration>', 'how long the locks last (default: --lock-ttl, 30s)', durationOption('--ttl'))
-    .option('--wait <duration>', 'when refused, keep trying for this long', durationOption('--wait'))
-    .option('--reason <text>', 'why you lock: shown to anyone the lock stops')
-    .addHelpText(
-      'after',
-      examples(
-        'harn-agents lock src/a.ts src/b.ts --agent 3 --ttl 2m',
-        'harn-agents lock src/a.ts --wait 30s    # agent from HARN_AGENT_ID',
-        'harn-agents lock src/api/ --agent 3 --reason "renaming the API"   # a trailing / locks the directory',
-      ),
-    )
-    .action(async (paths: string[], opts: { agent?: string; ttl?: number; wait?: number; reason?: string }) => {
-      const agent = resolveAgent(opts.agent, io.env, '--agent');
-      const result = await lock(ctx(), { paths, agent, ttlMs: opts.ttl, waitMs: opts.wait, reason: opts.reason });
-      await run({ result, text: text.renderLock, exitCode: (r) => (r.granted ? ExitCode.ok : ExitCode.no) });
-    });
-
-  program
-    .command('release')
-    .description("release an agent's locks on paths (a path it does not hold is not an error)")
-    .argument('<path...>', 'files to release')
-    .option('--agent <id>', 'the agent releasing (default: HARN_AGENT_ID)')
-    .option('--force', "break any agent's lock on exactly these paths (needs --reason; recorded in the event log)")
-    .option('--reason <text>', 'why a lock is broken (with --force)')
-    .addHelpText(
-      'after',
-      examples('harn-agents release src/a.ts --agent 3', 'harn-agents release --force src/a.ts --reason "agent 3 is stuck; ok by Ana"'),
-    )
-    .action(async (paths: string[], opts: { agent?: string; force?: boolean; reason?: string }) => {
-      const agent = opts.force ? optionalAgent(opts.agent, io.env) : resolveAgent(opts.agent, io.env, '--agent');
-      await run({ result: await release(ctx(), { paths, agent, force: opts.force, reason: opts.reason }), text: text.renderRelease });
-    });
-
-  program
-    .command('holder')
-    .description('show who holds each path; exit 0 when any is held, 1 when none is')
-    .argument('<path...>', 'files to ask about')
-    .addHelpText('after', examples('harn-agents holder src/a.ts', 'harn-agents holder src/a.ts --json'))
-    .action(async (paths: string[]) => {
-      const result = await holder(ctx(), { paths });
-      await run({ result, text: text.renderHolder, exitCode: (r) => (r.some((p) => p.holder) ? ExitCode.ok : ExitCode.no) });
-    });
-
-  program
-    .command('status')
-    .description('show the agents: state, last seen, edits and live locks')
-    .option('--agent <id>', 'only this agent')
-    .option('--path <prefix>', 'only locks on this path, under it or covering it (src/ for a directory)')
-    .option('--locks', 'one row per live lock (path, holder, reason, time left), soonest expiry first')
-    .option('--all', 'include crashed and gone agents that hold nothing (hidden by default)')
-    .option('--watch', 'redraw every second (or --interval) until Ctrl-C')
-    .option('--interval <duration>', 'with --watch: time between redraws', durationOption('--interval'))
-    .addHelpText('after', examples('harn-agents status', 'harn-agents status --locks --path src/api/', 'harn-agents status --watch', 'harn-agents status --json'))
-    .action(async (opts: { agent?: string; path?: string; locks?: boolean; all?: boolean; watch?: boolean; interval?: number }) => {
-      const options = { agent: opts.agent === undefined ? undefined : parseAgentId(opts.agent, '--agent'), pathPrefix: opts.path, all: opts.all };
-      const color = io.stdoutIsTty && !io.env.NO_COLOR;
-      const render = async (r: StatusResult): Promise<text.Rendered> => {
-        const tables = await import('../render/status-table.js');
-        return {
-          stdout: opts.locks ? tables.renderLocksTable(locksView(r), color) : tables.renderStatusTable(r, color),
-          stderr: r.clock_behind_ms > 0 ? `${text.clockWarning(r.clock_behind_ms)}\n` : '',
-        };
-      };
-      const json = (r: StatusResult) => (opts.locks ? locksView(r) : r);
-      if (opts.watch) {
-        await watch(io, opts.interval ?? 1_000, async () => {
-          const r = await status(ctx(), options);
-          if (program.opts<GlobalOptions>().json) return { stdout: toJson(json(r), true), stderr: '' };
-          return render(r);
+  // Each command's definition; only the one being run is built (see commandsToDefine), which keeps
+  // start-up from constructing every command's options and help on every call.
+  const definitions: Record<string, () => void> = {
+    'register': () => {
+      program
+        .command('register')
+        .description('register an agent and print its id alone on stdout')
+        .argument('<name>', 'a human-readable name ("editor", "ci", ...)')
+        .option('--id <id>', 'register under this id (replaces any agent registered under it)')
+        .addHelpText('after', examples('ID=$(harn-agents register ci)', 'harn-agents register editor --id 7'))
+        .action(async (name: string, opts: { id?: string }) => {
+          const id = opts.id === undefined ? undefined : parseAgentId(opts.id, '--id');
+          await run({ result: await register(ctx(), { name, id }), text: text.renderRegister });
         });
-        return;
-      }
-      const result = await status(ctx(), options);
-      await run({ result, text: render, json });
-    });
-
-  program
-    .command('reap')
-    .description('mark agents silent for longer than --agent-timeout crashed and release their locks')
-    .addHelpText('after', examples('harn-agents reap', 'harn-agents reap --agent-timeout 2m'))
-    .action(async () => {
-      await run({ result: await reap(ctx()), text: text.renderReap });
-    });
-
-  program
-    .command('note-edit')
-    .description('count one edit for an agent; exit 1 when the agent is not registered')
-    .argument('[id]', 'the agent (default: HARN_AGENT_ID)')
-    .addHelpText('after', examples('harn-agents note-edit 3'))
-    .action(async (id: string | undefined) => {
-      const agent = resolveAgent(id, io.env, 'an agent id');
-      const result = await noteEdit(ctx(), { agent });
-      await run({ result, text: text.renderNoteEdit, exitCode: (r) => (r.counted ? ExitCode.ok : ExitCode.no) });
-    });
-
-  program
-    .command('check')
-    .description('guard: exit 1 when any path is held by an agent other than the caller, listing each conflict')
-    .argument('[path...]', 'paths to check')
-    .option('--staged', "check the paths staged in git's index (both names of a rename)")
-    .option('--stdin', 'read paths from stdin, one per line')
-    .option('-z', 'with --stdin: paths are NUL-separated (git diff --name-only -z)')
-    .option('--agent <id>', 'the caller, whose own locks are no conflict (default: HARN_AGENT_ID; none: every holder counts)')
-    .addHelpText(
-      'after',
-      examples('harn-agents check src/a.ts src/b.ts', 'harn-agents check --staged', 'git diff --name-only -z main | harn-agents check --stdin -z') +
-        '\nHARN_GUARD=warn prints the conflicts but exits 0; HARN_GUARD=off skips the check.\n',
-    )
-    .action(async (paths: string[], opts: { staged?: boolean; stdin?: boolean; z?: boolean; agent?: string }) => {
-      const guard = guardMode(io.env.HARN_GUARD);
-      if (!opts.staged && !opts.stdin && paths.length === 0) throw usageError('give paths to check, or --staged, or --stdin');
-      const gathered = guard === 'off' ? [] : [...(opts.staged ? stagedPaths(ctx().workspace.cwd) : []), ...(opts.stdin ? stdinPaths(opts.z === true) : [])];
-      const result = await check(ctx(), { paths, gatheredPaths: gathered, agent: optionalAgent(opts.agent, io.env), guard });
-      await run({ result, text: text.renderCheck, exitCode: (r) => (r.guard === 'on' && r.conflicts.length > 0 ? ExitCode.no : ExitCode.ok) });
-    });
-
-  program
-    .command('with-lock')
-    .description('run a command holding locks (like flock, with the registry); exit with its exit code')
-    .usage('<path...> [options] -- <command> [args...]')
-    .argument('<path-and-command...>', 'paths to lock, then -- and the command to run')
-    .option('--agent <id>', 'hold the locks as this agent (default: HARN_AGENT_ID, else a transient agent)')
-    .option('--ttl <duration>', 'lock TTL; renewed every third of it while the command runs', durationOption('--ttl'))
-    .option('--wait <duration>', 'when refused, keep trying for this long', durationOption('--wait'))
-    .option('--reason <text>', 'why the paths are locked')
-    .option('-E, --conflict-exit-code <n>', 'exit code when the locks are refused (default 1), as flock -E')
-    .addHelpText(
-      'after',
-      examples('harn-agents with-lock db/schema.sql -- ./migrate.sh up', 'harn-agents with-lock src/api/ --wait 5m -E 75 -- npm run codegen'),
-    )
-    .action(async (operands: string[], opts: { agent?: string; ttl?: number; wait?: number; reason?: string; conflictExitCode?: string }) => {
-      const dash = io.argv.indexOf('--');
-      if (dash === -1) throw usageError('put -- before the command: harn-agents with-lock <path...> -- <command> [args...]');
-      const command = io.argv.slice(dash + 1);
-      const paths = operands.slice(0, operands.length - command.length);
-      if (paths.length === 0) throw usageError('give at least one path to lock before --');
-      const conflictCode = opts.conflictExitCode === undefined ? ExitCode.no : parseExitCode(opts.conflictExitCode);
-      const result = await withLock(ctx(), { paths, command, agent: optionalAgent(opts.agent, io.env), ttlMs: opts.ttl, waitMs: opts.wait, reason: opts.reason });
-      await run({
-        result,
-        text: (r, nowMs) => (r.ran ? { stdout: '', stderr: '' } : text.renderLock(r.lock, nowMs)),
-        exitCode: (r) => (r.ran ? (r.exit_code ?? 128 + signalNumber(r.signal)) : conflictCode),
-      });
-    });
-
-  program
-    .command('hook')
-    .description('install, remove or show the git hooks that refuse commits and pushes touching locked paths')
-    .argument('<action>', 'install, uninstall or status')
-    .addHelpText(
-      'after',
-      examples('harn-agents hook install', 'harn-agents hook status', 'harn-agents hook uninstall') +
-        '\npre-commit checks the staged paths, pre-push the paths changed by the commits being pushed. Honours\n' +
-        'core.hooksPath and worktrees; an existing hook is kept and still runs first; uninstall restores it.\n' +
-        'status exits 0 when both hooks are installed, 1 otherwise.\n',
-    )
-    .action(async (action: string) => {
-      if (action !== 'install' && action !== 'uninstall' && action !== 'status') {
-        throw usageError(`hook: unknown action '${action}' (use install, uninstall or status)`);
-      }
-      const result = hook(action, ctx().workspace.cwd, io.selfCommand);
-      await run({
-        result,
-        text: text.renderHook,
-        exitCode: (r) => (r.action === 'status' && r.hooks.some((h) => h.state !== 'installed') ? ExitCode.no : ExitCode.ok),
-      });
-    });
-
-  program
-    .command('completion')
-    .description('print a shell completion script (bash or zsh)')
-    .argument('<shell>', 'bash or zsh')
-    .addHelpText('after', examples('source <(harn-agents completion bash)   # in ~/.bashrc', 'source <(harn-agents completion zsh)    # in ~/.zshrc'))
-    .action(async (shell: string) => {
-      if (shell !== 'bash' && shell !== 'zsh') throw usageError(`completion: unknown shell '${shell}' (use bash or zsh)`);
-      const longs = (cmd: Command) => cmd.options.map((o) => o.long ?? o.short ?? '').filter(Boolean);
-      const spec: CompletionSpec = {
-        globalOptions: longs(program),
-        commands: program.commands.map((c) => ({
-          name: c.name(),
-          options: longs(c),
-          words: c.name() === 'hook' ? ['install', 'uninstall', 'status'] : c.name() === 'completion' ? ['bash', 'zsh'] : undefined,
-        })),
-      };
-      const script = shell === 'bash' ? bashCompletion(spec) : zshCompletion(spec);
-      await run({ result: { shell, script }, text: (r) => ({ stdout: r.script, stderr: '' }) });
-    });
-
-  program
-    .command('log')
-    .description('show the audit trail: forced releases, reaped agents and with-lock runs')
-    .option('--since <duration>', 'only events this recent', durationOption('--since'))
-    .addHelpText('after', examples('harn-agents log --since 1h', 'harn-agents log --json'))
-    .action(async (opts: { since?: number }) => {
-      await run({ result: await log(ctx(), { sinceMs: opts.since }), text: text.renderLog });
-    });
+    },
+    'heartbeat': () => {
+      program
+        .command('heartbeat')
+        .description('mark an agent alive (an unknown id is registered as agent-<id>)')
+        .argument('[id]', 'the agent (default: HARN_AGENT_ID)')
+        .addHelpText('after', examples('harn-agents heartbeat 3', 'HARN_AGENT_ID=3 harn-agents heartbeat'))
+        .action(async (id: string | undefined) => {
+          const agent = resolveAgent(id, io.env, 'an agent id');
+          await run({ result: await heartbeat(ctx(), { agent }), text: text.renderHeartbeat });
+        });
+    },
+    'unregister': () => {
+      program
+        .command('unregister')
+        .description('remove an agent and its locks (an unknown id is not an error)')
+        .argument('<id>', 'the agent')
+        .addHelpText('after', examples('harn-agents unregister "$ID"'))
+        .action(async (id: string) => {
+          const agent = parseAgentId(id, 'id');
+          await run({ result: await unregister(ctx(), { agent }), text: text.renderUnregister });
+        });
+    },
+    'lock': () => {
+      program
+        .command('lock')
+        .description('lock paths for an agent, all or none; exit 1 naming the holders when refused')
+        .argument('<path...>', 'files to lock, relative to the current directory or absolute inside the workspace')
+        .option('--agent <id>', 'the agent taking the locks (default: HARN_AGENT_ID)')
+        .option('--ttl <duration>', 'how long the locks last (default: --lock-ttl, 30s)', durationOption('--ttl'))
+        .option('--wait <duration>', 'when refused, keep trying for this long', durationOption('--wait'))
+        .option('--reason <text>', 'why you lock: shown to anyone the lock stops')
+        .addHelpText(
+          'after',
+          examples(
+            'harn-agents lock src/a.ts src/b.ts --agent 3 --ttl 2m',
+            'harn-agents lock src/a.ts --wait 30s    # agent from HARN_AGENT_ID',
+            'harn-agents lock src/api/ --agent 3 --reason "renaming the API"   # a trailing / locks the directory',
+          ),
+        )
+        .action(async (paths: string[], opts: { agent?: string; ttl?: number; wait?: number; reason?: string }) => {
+          const agent = resolveAgent(opts.agent, io.env, '--agent');
+          const result = await lock(ctx(), { paths, agent, ttlMs: opts.ttl, waitMs: opts.wait, reason: opts.reason });
+          await run({ result, text: text.renderLock, exitCode: (r) => (r.granted ? ExitCode.ok : ExitCode.no) });
+        });
+    },
+    'release': () => {
+      program
+        .command('release')
+        .description("release an agent's locks on paths (a path it does not hold is not an error)")
+        .argument('<path...>', 'files to release')
+        .option('--agent <id>', 'the agent releasing (default: HARN_AGENT_ID)')
+        .option('--force', "break any agent's lock on exactly these paths (needs --reason; recorded in the event log)")
+        .option('--reason <text>', 'why a lock is broken (with --force)')
+        .addHelpText(
+          'after',
+          examples('harn-agents release src/a.ts --agent 3', 'harn-agents release --force src/a.ts --reason "agent 3 is stuck; ok by Ana"'),
+        )
+        .action(async (paths: string[], opts: { agent?: string; force?: boolean; reason?: string }) => {
+          const agent = opts.force ? optionalAgent(opts.agent, io.env) : resolveAgent(opts.agent, io.env, '--agent');
+          await run({ result: await release(ctx(), { paths, agent, force: opts.force, reason: opts.reason }), text: text.renderRelease });
+        });
+    },
+    'holder': () => {
+      program
+        .command('holder')
+        .description('show who holds each path; exit 0 when any is held, 1 when none is')
+        .argument('<path...>', 'files to ask about')
+        .addHelpText('after', examples('harn-agents holder src/a.ts', 'harn-agents holder src/a.ts --json'))
+        .action(async (paths: string[]) => {
+          const result = await holder(ctx(), { paths });
+          await run({ result, text: text.renderHolder, exitCode: (r) => (r.some((p) => p.holder) ? ExitCode.ok : ExitCode.no) });
+        });
+    },
+    'status': () => {
+      program
+        .command('status')
+        .description('show the agents: state, last seen, edits and live locks')
+        .option('--agent <id>', 'only this agent')
+        .option('--path <prefix>', 'only locks on this path, under it or covering it (src/ for a directory)')
+        .option('--locks', 'one row per live lock (path, holder, reason, time left), soonest expiry first')
+        .option('--all', 'include crashed and gone agents that hold nothing (hidden by default)')
+        .option('--watch', 'redraw every second (or --interval) until Ctrl-C')
+        .option('--interval <duration>', 'with --watch: time between redraws', durationOption('--interval'))
+        .addHelpText('after', examples('harn-agents status', 'harn-agents status --locks --path src/api/', 'harn-agents status --watch', 'harn-agents status --json'))
+        .action(async (opts: { agent?: string; path?: string; locks?: boolean; all?: boolean; watch?: boolean; interval?: number }) => {
+          const options = { agent: opts.agent === undefined ? undefined : parseAgentId(opts.agent, '--agent'), pathPrefix: opts.path, all: opts.all };
+          const color = io.stdoutIsTty && !io.env.NO_COLOR;
+          const render = async (r: StatusResult): Promise<text.Rendered> => {
+            const tables = await import('../render/status-table.js');
+            return {
+              stdout: opts.locks ? tables.renderLocksTable(locksView(r), color) : tables.renderStatusTable(r, color),
+              stderr: r.clock_behind_ms > 0 ? `${text.clockWarning(r.clock_behind_ms)}\n` : '',
+            };
+          };
+          const json = (r: StatusResult) => (opts.locks ? locksView(r) : r);
+          if (opts.watch) {
+            await watch(io, opts.interval ?? 1_000, async () => {
+              const r = await status(ctx(), options);
+              if (program.opts<GlobalOptions>().json) return { stdout: toJson(json(r), true), stderr: '' };
+              return render(r);
+            });
+            return;
+          }
+          const result = await status(ctx(), options);
+          await run({ result, text: render, json });
+        });
+    },
+    'reap': () => {
+      program
+        .command('reap')
+        .description('mark agents silent for longer than --agent-timeout crashed and release their locks')
+        .addHelpText('after', examples('harn-agents reap', 'harn-agents reap --agent-timeout 2m'))
+        .action(async () => {
+          await run({ result: await reap(ctx()), text: text.renderReap });
+        });
+    },
+    'note-edit': () => {
+      program
+        .command('note-edit')
+        .description('count one edit for an agent; exit 1 when the agent is not registered')
+        .argument('[id]', 'the agent (default: HARN_AGENT_ID)')
+        .addHelpText('after', examples('harn-agents note-edit 3'))
+        .action(async (id: string | undefined) => {
+          const agent = resolveAgent(id, io.env, 'an agent id');
+          const result = await noteEdit(ctx(), { agent });
+          await run({ result, text: text.renderNoteEdit, exitCode: (r) => (r.counted ? ExitCode.ok : ExitCode.no) });
+        });
+    },
+    'check': () => {
+      program
+        .command('check')
+        .description('guard: exit 1 when any path is held by an agent other than the caller, listing each conflict')
+        .argument('[path...]', 'paths to check')
+        .option('--staged', "check the paths staged in git's index (both names of a rename)")
+        .option('--stdin', 'read paths from stdin, one per line')
+        .option('-z', 'with --stdin: paths are NUL-separated (git diff --name-only -z)')
+        .option('--agent <id>', 'the caller, whose own locks are no conflict (default: HARN_AGENT_ID; none: every holder counts)')
+        .addHelpText(
+          'after',
+          examples('harn-agents check src/a.ts src/b.ts', 'harn-agents check --staged', 'git diff --name-only -z main | harn-agents check --stdin -z') +
+            '\nHARN_GUARD=warn prints the conflicts but exits 0; HARN_GUARD=off skips the check.\n',
+        )
+        .action(async (paths: string[], opts: { staged?: boolean; stdin?: boolean; z?: boolean; agent?: string }) => {
+          const guard = guardMode(io.env.HARN_GUARD);
+          if (!opts.staged && !opts.stdin && paths.length === 0) throw usageError('give paths to check, or --staged, or --stdin');
+          const gathered = guard === 'off' ? [] : [...(opts.staged ? stagedPaths(ctx().workspace.cwd) : []), ...(opts.stdin ? stdinPaths(opts.z === true) : [])];
+          const result = await check(ctx(), { paths, gatheredPaths: gathered, agent: optionalAgent(opts.agent, io.env), guard });
+          await run({ result, text: text.renderCheck, exitCode: (r) => (r.guard === 'on' && r.conflicts.length > 0 ? ExitCode.no : ExitCode.ok) });
+        });
+    },
+    'with-lock': () => {
+      program
+        .command('with-lock')
+        .description('run a command holding locks (like flock, with the registry); exit with its exit code')
+        .usage('<path...> [options] -- <command> [args...]')
+        .argument('<path-and-command...>', 'paths to lock, then -- and the command to run')
+        .option('--agent <id>', 'hold the locks as this agent (default: HARN_AGENT_ID, else a transient agent)')
+        .option('--ttl <duration>', 'lock TTL; renewed every third of it while the command runs', durationOption('--ttl'))
+        .option('--wait <duration>', 'when refused, keep trying for this long', durationOption('--wait'))
+        .option('--reason <text>', 'why the paths are locked')
+        .option('-E, --conflict-exit-code <n>', 'exit code when the locks are refused (default 1), as flock -E')
+        .addHelpText(
+          'after',
+          examples('harn-agents with-lock db/schema.sql -- ./migrate.sh up', 'harn-agents with-lock src/api/ --wait 5m -E 75 -- npm run codegen'),
+        )
+        .action(async (operands: string[], opts: { agent?: string; ttl?: number; wait?: number; reason?: string; conflictExitCode?: string }) => {
+          const dash = io.argv.indexOf('--');
+          if (dash === -1) throw usageError('put -- before the command: harn-agents with-lock <path...> -- <command> [args...]');
+          const command = io.argv.slice(dash + 1);
+          const paths = operands.slice(0, operands.length - command.length);
+          if (paths.length === 0) throw usageError('give at least one path to lock before --');
+          const conflictCode = opts.conflictExitCode === undefined ? ExitCode.no : parseExitCode(opts.conflictExitCode);
+          const result = await withLock(ctx(), { paths, command, agent: optionalAgent(opts.agent, io.env), ttlMs: opts.ttl, waitMs: opts.wait, reason: opts.reason });
+          await run({
+            result,
+            text: (r, nowMs) => (r.ran ? { stdout: '', stderr: '' } : text.renderLock(r.lock, nowMs)),
+            exitCode: (r) => (r.ran ? (r.exit_code ?? 128 + signalNumber(r.signal)) : conflictCode),
+          });
+        });
+    },
+    'hook': () => {
+      program
+        .command('hook')
+        .description('install, remove or show the git hooks that refuse commits and pushes touching locked paths')
+        .argument('<action>', 'install, uninstall or status')
+        .addHelpText(
+          'after',
+          examples('harn-agents hook install', 'harn-agents hook status', 'harn-agents hook uninstall') +
+            '\npre-commit checks the staged paths, pre-push the paths changed by the commits being pushed. Honours\n' +
+            'core.hooksPath and worktrees; an existing hook is kept and still runs first; uninstall restores it.\n' +
+            'status exits 0 when both hooks are installed, 1 otherwise.\n',
+        )
+        .action(async (action: string) => {
+          if (action !== 'install' && action !== 'uninstall' && action !== 'status') {
+            throw usageError(`hook: unknown action '${action}' (use install, uninstall or status)`);
+          }
+          const result = hook(action, ctx().workspace.cwd, io.selfCommand);
+          await run({
+            result,
+            text: text.renderHook,
+            exitCode: (r) => (r.action === 'status' && r.hooks.some((h) => h.state !== 'installed') ? ExitCode.no : ExitCode.ok),
+          });
+        });
+    },
+    'completion': () => {
+      program
+        .command('completion')
+        .description('print a shell completion script (bash or zsh)')
+        .argument('<shell>', 'bash or zsh')
+        .addHelpText('after', examples('source <(harn-agents completion bash)   # in ~/.bashrc', 'source <(harn-agents completion zsh)    # in ~/.zshrc'))
+        .action(async (shell: string) => {
+          if (shell !== 'bash' && shell !== 'zsh') throw usageError(`completion: unknown shell '${shell}' (use bash or zsh)`);
+          const longs = (cmd: Command) => cmd.options.map((o) => o.long ?? o.short ?? '').filter(Boolean);
+          const spec: CompletionSpec = {
+            globalOptions: longs(program),
+            commands: program.commands.map((c) => ({
+              name: c.name(),
+              options: longs(c),
+              words: c.name() === 'hook' ? ['install', 'uninstall', 'status'] : c.name() === 'completion' ? ['bash', 'zsh'] : undefined,
+            })),
+          };
+          const script = shell === 'bash' ? bashCompletion(spec) : zshCompletion(spec);
+          await run({ result: { shell, script }, text: (r) => ({ stdout: r.script, stderr: '' }) });
+        });
+    },
+    'log': () => {
+      program
+        .command('log')
+        .description('show the audit trail: forced releases, reaped agents and with-lock runs')
+        .option('--since <duration>', 'only events this recent', durationOption('--since'))
+        .addHelpText('after', examples('harn-agents log --since 1h', 'harn-agents log --json'))
+        .action(async (opts: { since?: number }) => {
+          await run({ result: await log(ctx(), { sinceMs: opts.since }), text: text.renderLog });
+        });
+    },
+  };
+  for (const name of commandsToDefine(io.argv, Object.keys(definitions))) definitions[name]?.();
 
   return program;
 }
@@ -340,6 +360,28 @@ async function watch(io: Io, intervalMs: number, frame: () => Promise<text.Rende
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Global options that take a value, so the value is not mistaken for the command name. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-C', '--lock-ttl', '--agent-timeout']);
+
+/**
+ * The commands to define for this argv: just the one named, when it is clear which; all of them for help,
+ * completion, or anything commander has to explain (no command, an unknown one, a misplaced option).
+ */
+export function commandsToDefine(argv: readonly string[], all: readonly string[]): readonly string[] {
+  if (argv.some((a) => a === '-h' || a === '--help' || a === 'help')) return all;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') break;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) {
+      i++;
+      continue;
+    }
+    if (arg.startsWith('-')) continue;
+    return all.includes(arg) && arg !== 'completion' ? [arg] : all;
+  }
+  return all;
 }
 
 function parseExitCode(text: string): number {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cli, readState, statePath, tempDir, writeState } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, cli, readState, statePath, tempDir, writeState } from '../helpers/cli.js';
 
 let ws: string;
 beforeEach(() => {
@@ -275,6 +276,16 @@ describe('the tool', () => {
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
     },
   );
+
+  it('a reader that closes the pipe early gets no stack trace', () => {
+    for (let i = 0; i < 30; i++) run(['lock', `file-${i}.ts`, '--agent', '1']);
+    const result = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" --json status | head -c 20 >/dev/null; echo "exit \${PIPESTATUS[0]}"`], {
+      cwd: ws,
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('exit 0\n');
+  });
 
   it('global options work after the command name too', () => {
     expect(run(['register', 'a', '--json']).stdout).toBe('{\n  "id": 1,\n  "name": "a"\n}\n');

@@ -74,9 +74,15 @@ export async function runContention(workspace: string, processes: number, comman
         const r = await run(['lock', path, '--agent', String(me), '--ttl', `${TTL_MS}ms`]);
         if (r.code === 0) {
           const expires = JSON.parse(r.stdout).paths[0].expires_ms as number;
-          const interval = { path, agent: me, start: expires - TTL_MS, end: expires };
-          intervals.push(interval);
-          held.set(path, interval);
+          const current = held.get(path);
+          if (current && current.end > expires - TTL_MS) {
+            // A renewal while still held: the same holding, now lasting longer.
+            current.end = expires;
+          } else {
+            const interval = { path, agent: me, start: expires - TTL_MS, end: expires };
+            intervals.push(interval);
+            held.set(path, interval);
+          }
         } else if (r.code !== 1) errors.push(`lock: exit ${r.code} ${r.stderr.trim()}`);
       } else if (roll < 0.7) {
         const target = [...held.keys()][0] ?? path;
