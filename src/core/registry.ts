@@ -106,6 +106,8 @@ export type LockAllResult =
 export class IdSpaceExhaustedError extends Error {}
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** Lookups answered by scanning before `holderOf` builds its path index. */
+const SCAN_LOOKUPS = 4;
 
 export class AgentRegistry {
   private nextIdValue: number;
@@ -115,6 +117,7 @@ export class AgentRegistry {
   /** path -> agents with an entry for it; built on first lookup, dropped on any lock mutation. */
   private pathIndex: Map<string, Agent[]> | null = null;
   private mutations = 0;
+  private lookups = 0;
 
   constructor(readonly config: RegistryConfig = DEFAULT_CONFIG, snapshot?: RegistrySnapshot) {
     this.nextIdValue = Math.max(snapshot?.nextId ?? 1, 1);
@@ -213,11 +216,18 @@ export class AgentRegistry {
    * first, then a directory lock above it, then (when `path` is a directory) a lock under it. Does not reap.
    */
   holderOf(path: string, nowMs: number, except?: AgentId): LockHold | undefined {
-    const index = this.index();
+    // A few lookups scan the agents (as the seed does); more build the path index once, so answering many
+    // paths (check --staged on a big change) stays linear in the registry's size.
+    this.lookups += 1;
+    const index = this.pathIndex ?? (this.lookups > SCAN_LOOKUPS ? this.index() : null);
     const candidates = [path, ...ancestorDirectories(path)];
-    if (path.endsWith('/')) for (const held of index.keys()) if (held !== path && locksOverlap(path, held)) candidates.push(held);
+    if (path.endsWith('/')) {
+      const held = index ? index.keys() : [...this.byId.values()].flatMap((agent) => [...agent.lockedPaths.keys()]);
+      for (const other of held) if (other !== path && locksOverlap(path, other) && !candidates.includes(other)) candidates.push(other);
+    }
     for (const held of candidates) {
-      for (const agent of index.get(held) ?? []) {
+      const agents = index ? (index.get(held) ?? []) : this.byId.values();
+      for (const agent of agents) {
         if (agent.id === except) continue;
         const expiry = agent.lockedPaths.get(held);
         if (expiry !== undefined && expiry > nowMs) return { agent, path: held, expiresMs: expiry, reason: agent.lockReasons.get(held) };
