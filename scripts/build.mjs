@@ -3,6 +3,7 @@
 // state lock and atomic writer for writes, the table and colours for `status`). The type check is
 // `npm run typecheck` (tsc --noEmit).
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
@@ -10,7 +11,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 /** Modules the main bundle loads with `import()` on demand; each becomes dist/lazy/<name>.js. */
-const LAZY = ['src/store/state-lock.ts', 'src/store/atomic-write.ts', 'src/render/status-table.ts'];
+const LAZY = ['src/store/state-lock.ts', 'src/store/atomic-write.ts', 'src/render/status-table.ts', 'src/mcp/server.ts'];
 const lazyName = (file) => path.basename(file, '.ts');
 
 const common = {
@@ -65,4 +66,9 @@ const lazyChildProcess = {
 await Promise.all([
   build({ ...common, entryPoints: { 'harn-agents': 'src/cli/main.ts' }, outdir: 'dist', plugins: [lazyExternal, lazyChildProcess] }),
   build({ ...common, entryPoints: Object.fromEntries(LAZY.map((f) => [lazyName(f), f])), outdir: 'dist/lazy' }),
+  // The library entry point: one self-contained module (its lazy parts inlined, so there is one HarnError).
+  build({ ...common, entryPoints: { api: 'src/api/index.ts' }, outdir: 'dist' }),
 ]);
+// Type declarations for the library (package.json "exports" types).
+const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.api.json'], { stdio: 'inherit' });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);

@@ -320,6 +320,23 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
           await run({ result: { shell, script }, text: (r) => ({ stdout: r.script, stderr: '' }) });
         });
     },
+    'mcp': () => {
+      program
+        .command('mcp')
+        .description('serve the registry to AI agents over the Model Context Protocol (stdio)')
+        .option('--name <name>', "the session agent's name (default: the client's name)")
+        .option('--ttl <duration>', "TTL of the session's locks (default: --lock-ttl)", durationOption('--ttl'))
+        .addHelpText(
+          'after',
+          examples('harn-agents mcp --name claude', 'harn-agents -C /path/to/repo mcp') +
+            '\nRegisters one agent for the session, heartbeats it, and releases its locks and unregisters it when\n' +
+            'the client disconnects. Tools: lock, release, holder, check, status, heartbeat, whoami (docs/mcp.md).\n',
+        )
+        .action(async (opts: { name?: string; ttl?: number }) => {
+          const { serveMcp } = await import('../mcp/server.js');
+          await serveMcp(ctx(), { name: opts.name, ttlMs: opts.ttl, version: VERSION });
+        });
+    },
     'log': () => {
       program
         .command('log')

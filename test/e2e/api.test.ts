@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ExitCode, isHarnError, openRegistry } from '../../src/api/index.js';
+import { cli, readState, tempDir } from '../helpers/cli.js';
+
+describe('the library API', () => {
+  it('runs every use case against the same state file the CLI uses, returning the --json shapes', async () => {
+    const ws = tempDir();
+    const registry = openRegistry({ cwd: ws });
+    expect(registry.workspace.root).toBe(ws);
+    expect(fs.existsSync(path.join(ws, '.harn'))).toBe(false); // opening reads nothing
+
+    const { id } = await registry.register('editor');
+    expect(id).toBe(1);
+    const lock = await registry.lock(['src/a.ts', 'docs/'], { agent: id, ttl: '5m', reason: 'api test' });
+    expect(lock).toMatchObject({ granted: true, agent: 1, paths: [{ path: 'src/a.ts' }, { path: 'docs/' }] });
+    // The CLI sees it, and its --json equals the API's result.
+    expect(JSON.parse(cli(['--json', 'holder', 'docs/x.md'], { cwd: ws }).stdout)).toEqual(await registry.holder(['docs/x.md']));
+
+    cli(['lock', 'src/b.ts', '--agent', '2'], { cwd: ws });
+    const refused = await registry.lock(['src/b.ts'], { agent: id });
+    expect(refused).toMatchObject({ granted: false, paths: [{ path: 'src/b.ts', holder: { id: 2 } }] });
+    expect((await registry.check(['src/a.ts', 'src/b.ts'], { agent: id })).conflicts.map((c) => c.path)).toEqual(['src/b.ts']);
+    expect(await registry.noteEdit(id)).toMatchObject({ counted: true, edit_count: 1 });
+    expect(await registry.heartbeat(id)).toMatchObject({ id, state: 'active' });
+    expect((await registry.status()).agents.map((a) => a.id)).toEqual([1, 2]);
+    expect(await registry.release(['src/a.ts'], { agent: id })).toMatchObject({ released: ['src/a.ts'] });
+    expect(await registry.release(['src/b.ts'], { force: true, reason: 'test' })).toMatchObject({ broken: [{ path: 'src/b.ts' }] });
+    expect((await registry.log()).events.map((e) => e.type)).toEqual(['force-release']);
+    expect(await registry.unregister(id)).toMatchObject({ removed: true });
+    expect(readState(ws).agents.map((a) => a.id)).toEqual([2]);
+  });
+
+  it('an injected clock drives expiry and reaping', async () => {
+    const ws = tempDir();
+    let now = 1_000_000;
+    const registry = openRegistry({ cwd: ws, clock: () => now, agentTimeout: '10s' });
+    const { id } = await registry.register('a');
+    await registry.lock(['f'], { agent: id, ttl: 5_000 });
+    now += 5_000;
+    expect((await registry.holder(['f']))[0]?.holder).toBeNull();
+    now += 6_000;
+    expect((await registry.reap()).reaped).toEqual([{ id, name: 'a' }]);
+  });
+
+  it('throws HarnErrors carrying the CLI exit codes', async () => {
+    const ws = tempDir();
+    const registry = openRegistry({ cwd: ws });
+    const failures: unknown[] = [];
+    await registry.lock(['../outside'], { agent: 1 }).catch((e: unknown) => failures.push(e));
+    fs.mkdirSync(path.join(ws, '.harn'));
+    fs.writeFileSync(path.join(ws, '.harn/agents.json'), '{broken');
+    await registry.status().catch((e: unknown) => failures.push(e));
+    expect(failures.map((e) => (isHarnError(e) ? e.exitCode : 'not a HarnError'))).toEqual([ExitCode.usage, ExitCode.state]);
+    expect(() => openRegistry({ cwd: ws, lockTtl: 'soon' })).toThrow(/lockTtl: 'soon' is not a duration/);
+  });
+
+  it('is importable by package name, with type declarations', () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const ws = tempDir();
+    const script = `import('harn-agents').then(async (m) => { const r = m.openRegistry({ cwd: ${JSON.stringify(ws)} }); console.log(JSON.stringify(await r.register('pkg'))); })`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ id: 1, name: 'pkg' });
+    expect(fs.readFileSync(path.join(root, 'dist/types/api/index.d.ts'), 'utf8')).toMatch(/export declare function openRegistry/);
+  });
+});
