@@ -155,6 +155,42 @@ for (const locks of GROWTH) {
   fs.rmSync(fx.dir, { recursive: true, force: true });
 }
 
+// 4. Long-lived callers: an MCP lock + release round trip over stdio, and the same pair through the library.
+const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+const { openRegistry } = await import(path.join(ROOT, 'dist', 'api.js'));
+const CALLS = QUICK ? 20 : 200;
+const summary = (xs) => ({ median_ms: +median(xs).toFixed(2), worst_ms: +Math.max(...xs).toFixed(2), calls: xs.length });
+results.long_lived = [];
+for (const [agents, locks] of QUICK ? [[0, 0]] : [[0, 0], [1_000, 10_000]]) {
+  const fx = fixture(agents, locks);
+  const label = agents === 0 ? 'empty workspace' : `${agents} agents / ${locks} locks`;
+  const transport = new StdioClientTransport({ command: NODE, args: [BIN, 'mcp', '--name', 'bench'], cwd: fx.dir, env: ENV, stderr: 'ignore' });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(transport);
+  await client.callTool({ name: 'whoami', arguments: {} });
+  const mcp = [];
+  for (let i = 0; i < CALLS; i++) {
+    const start = process.hrtime.bigint();
+    await client.callTool({ name: 'lock', arguments: { paths: ['bench/mcp.ts'] } });
+    await client.callTool({ name: 'release', arguments: { paths: ['bench/mcp.ts'] } });
+    mcp.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  await client.close();
+  const registry = openRegistry({ cwd: fx.dir, agentTimeout: '3650d' });
+  const { id } = await registry.register('bench-lib');
+  const lib = [];
+  for (let i = 0; i < CALLS; i++) {
+    const start = process.hrtime.bigint();
+    await registry.lock(['bench/lib.ts'], { agent: id });
+    await registry.release(['bench/lib.ts'], { agent: id });
+    lib.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  results.long_lived.push({ workspace: label, via: 'MCP (stdio) lock + release', ...summary(mcp) });
+  results.long_lived.push({ workspace: label, via: 'library lock + release', ...summary(lib) });
+  fs.rmSync(fx.dir, { recursive: true, force: true });
+}
+
 // Report.
 const table = (rows, cols) => {
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
@@ -168,4 +204,6 @@ console.log('\nContention: P processes, each doing lock/release pairs on its own
 console.log(table(results.contention, ['processes', 'commands', 'commands_per_second', 'vs_one_process', 'longest_state_lock_wait_ms']));
 console.log('\nCost growth with the registry:');
 console.log(table(results.growth, ['locks', 'mb', 'holder_ms', 'lock_ms', 'node_ms', 'holder_extra_ms_per_mb']));
+console.log('\nLong-lived callers (no process start per call): a lock + release pair:');
+console.log(table(results.long_lived, ['workspace', 'via', 'median_ms', 'worst_ms', 'calls']));
 if (!QUICK) fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

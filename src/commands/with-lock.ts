@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { usageError } from '../core/errors.js';
+import { keepAliveIntervalMs } from '../core/keepalive.js';
 import { normaliseLockPaths } from '../core/paths.js';
 import type { Context } from './context.js';
 import { lock, type LockResult } from './lock.js';
@@ -43,7 +44,7 @@ export async function withLock(ctx: Context, options: WithLockOptions): Promise<
 
   const started = ctx.clock();
   const ttl = options.ttlMs ?? ctx.config.defaultLockTtlMs;
-  const renewEvery = Math.max(50, Math.floor(Math.min(ttl, ctx.config.agentTimeoutMs) / 3));
+  const renewEvery = keepAliveIntervalMs(ttl, ctx.config.agentTimeoutMs);
   let renewing = Promise.resolve();
   const renewal = setInterval(() => {
     renewing = renewing.then(async () => {

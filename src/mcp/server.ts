@@ -4,6 +4,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } fr
 import { registryFor, type Registry } from '../api/index.js';
 import type { Context } from '../commands/context.js';
 import { isHarnError, usageError } from '../core/errors.js';
+import { keepAliveIntervalMs } from '../core/keepalive.js';
 
 /**
  * `harn-agents mcp`: a stdio Model Context Protocol server over the same use cases as the CLI (through the
@@ -128,7 +129,7 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
   // Keep the session agent alive between tool calls.
   const beat = setInterval(() => {
     if (agent) void registry.heartbeat(agent.id).catch(() => undefined);
-  }, Math.max(1_000, Math.floor(ctx.config.agentTimeoutMs / 3)));
+  }, keepAliveIntervalMs(options.ttlMs ?? ctx.config.defaultLockTtlMs, ctx.config.agentTimeoutMs));
 
   const closed = new Promise<void>((resolve) => {
     const transport = new StdioServerTransport();

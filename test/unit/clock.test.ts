@@ -24,3 +24,14 @@ describe('registryTime', () => {
     expect(reg.holderOf('f', time.nowMs)?.agent.id).toBe(a);
   });
 });
+
+describe('keepAliveIntervalMs', () => {
+  it('is a third of the shorter of TTL and agent timeout, between 50 ms and a minute', async () => {
+    const { keepAliveIntervalMs } = await import('../../src/core/keepalive.js');
+    expect(keepAliveIntervalMs(30_000, 45_000)).toBe(10_000);
+    expect(keepAliveIntervalMs(90_000, 45_000)).toBe(15_000);
+    expect(keepAliveIntervalMs(100, 45_000)).toBe(50);
+    // A 10-year TTL or timeout must not overflow the timer into a 1 ms busy loop.
+    expect(keepAliveIntervalMs(315_576_000_000, 315_576_000_000)).toBe(60_000);
+  });
+});
