@@ -11,7 +11,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 /** Modules the main bundle loads with `import()` on demand; each becomes dist/lazy/<name>.js. */
-const LAZY = ['src/store/state-lock.ts', 'src/store/atomic-write.ts', 'src/render/status-table.ts', 'src/mcp/server.ts'];
+const LAZY = ['src/store/state-lock.ts', 'src/store/atomic-write.ts', 'src/render/status-table.ts', 'src/mcp/server.ts', 'src/store/pg-store.ts'];
 const lazyName = (file) => path.basename(file, '.ts');
 
 const common = {
@@ -30,6 +30,8 @@ const common = {
       'const __filename = __harnFileURLToPath(import.meta.url);',
     ].join(' '),
   },
+  // pg loads the optional native binding only when asked to; it is not installed.
+  external: ['pg-native'],
   logLevel: 'warning',
 };
 

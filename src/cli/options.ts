@@ -2,7 +2,7 @@ import { parseDuration } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
 import { DEFAULT_CONFIG, type RegistryConfig } from '../core/registry.js';
 import type { Context } from '../commands/context.js';
-import { FileStore } from '../store/file-store.js';
+import { openStore } from '../store/store-factory.js';
 import { findWorkspace } from '../store/workspace.js';
 
 /** Options every command accepts (before or after the command name). */
@@ -11,6 +11,8 @@ export interface GlobalOptions {
   readonly json?: boolean;
   readonly lockTtl?: string;
   readonly agentTimeout?: string;
+  readonly store?: string;
+  readonly namespace?: string;
 }
 
 /** Parse an agent id: a plain decimal integer in 0..2^53-2. */
@@ -60,7 +62,15 @@ export function buildContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, pro
     config,
     clock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    store: new FileStore({ workspace, config, clock, stateLockWaitMs: stateLockWait, trace }),
+    store: openStore({
+      store: globals.store ?? env.HARN_STORE,
+      namespace: globals.namespace ?? env.HARN_NAMESPACE,
+      workspace,
+      config,
+      clock,
+      stateLockWaitMs: stateLockWait,
+      trace,
+    }),
   };
 }
 

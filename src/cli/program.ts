@@ -7,6 +7,8 @@ import { heartbeat } from '../commands/heartbeat.js';
 import { log } from '../commands/log.js';
 import { hook } from '../commands/hook.js';
 import { withLock } from '../commands/with-lock.js';
+import { exportRegistry, importRegistry } from '../commands/transfer.js';
+import { escapeForTerminal as esc } from '../render/escape.js';
 import { constants as osConstants } from 'node:os';
 import { usageError } from '../core/errors.js';
 import { stagedPaths, stdinPaths } from './path-sources.js';
@@ -64,6 +66,8 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
     .option('--json', 'print one JSON document on stdout')
     .option('--lock-ttl <duration>', 'default lock TTL (env HARN_LOCK_TTL, default 30s)')
     .option('--agent-timeout <duration>', 'silence after which an agent is reaped (env HARN_AGENT_TIMEOUT, default 45s)')
+    .option('--store <store>', 'where the registry lives: file (default) or a postgres:// URL (env HARN_STORE)')
+    .option('--namespace <name>', 'the workspace in a shared database (env HARN_NAMESPACE; default: git remote URL or directory name)')
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true)
     .addHelpText(
@@ -337,6 +341,27 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
           await serveMcp(ctx(), { name: opts.name, ttlMs: opts.ttl, version: VERSION });
         });
     },
+    'export': () => {
+      program
+        .command('export')
+        .description("print the registry in the seed's JSON layout (what .harn/agents.json holds)")
+        .addHelpText('after', examples('harn-agents export > registry.json', 'harn-agents --store "$PG" import registry.json'))
+        .action(async () => {
+          const result = await exportRegistry(ctx());
+          await run({ result, text: (r) => ({ stdout: r.snapshot, stderr: '' }), json: (r) => JSON.parse(r.snapshot) });
+        });
+    },
+    'import': () => {
+      program
+        .command('import')
+        .description('replace the registry with a snapshot in the seed layout (validated first; - reads stdin)')
+        .argument('<file>', 'a snapshot written by export, or a .harn/agents.json')
+        .addHelpText('after', examples('harn-agents --store postgres://db.example/harn import .harn/agents.json'))
+        .action(async (file: string) => {
+          const result = await importRegistry(ctx(), file);
+          await run({ result, text: (r) => ({ stdout: `imported ${r.agents} agents into ${esc(r.store)}\n`, stderr: '' }) });
+        });
+    },
     'log': () => {
       program
         .command('log')
@@ -380,7 +405,7 @@ async function watch(io: Io, intervalMs: number, frame: () => Promise<text.Rende
 }
 
 /** Global options that take a value, so the value is not mistaken for the command name. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-C', '--lock-ttl', '--agent-timeout']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-C', '--lock-ttl', '--agent-timeout', '--store', '--namespace']);
 
 /**
  * The commands to define for this argv: just the one named, when it is clear which; all of them for help,

@@ -1,5 +1,4 @@
 import type { HarnEvent } from '../core/events.js';
-import { readEvents } from '../store/event-log.js';
 import type { Context } from './context.js';
 
 export interface LogOptions {
@@ -15,7 +14,7 @@ export interface LogResult {
 
 /** The audit trail (`.harn/events.jsonl`): forced releases, reaps and with-lock runs, oldest first. */
 export async function log(ctx: Context, options: LogOptions): Promise<LogResult> {
-  const { events, skipped } = readEvents(ctx.workspace.stateDir);
+  const { events, skipped } = await ctx.store.readEvents();
   const from = options.sinceMs === undefined ? -Infinity : ctx.clock() - options.sinceMs;
   return { events: events.filter((e) => e.ts >= from), skipped_lines: skipped };
 }

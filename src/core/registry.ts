@@ -112,8 +112,8 @@ const SCAN_LOOKUPS = 4;
 export class AgentRegistry {
   private nextIdValue: number;
   private readonly byId: Map<AgentId, Agent>;
-  private readonly extra: ExtraFields;
-  private readonly extension: ExtraFields;
+  private extra: ExtraFields;
+  private extension: ExtraFields;
   /** path -> agents with an entry for it; built on first lookup, dropped on any lock mutation. */
   private pathIndex: Map<string, Agent[]> | null = null;
   private mutations = 0;
@@ -321,6 +321,19 @@ export class AgentRegistry {
     }
     if (reaped.length > 0) this.touched();
     return reaped;
+  }
+
+  /**
+   * Replace every record with those of `snapshot` (`harn-agents import`). `nextId` never goes down, so ids
+   * handed out here before are still never reused.
+   */
+  replaceAll(snapshot: RegistrySnapshot): void {
+    this.byId.clear();
+    for (const agent of snapshot.agents) this.byId.set(agent.id, agent);
+    this.nextIdValue = Math.max(this.nextIdValue, snapshot.nextId, 1);
+    this.extra = snapshot.extra;
+    this.extension = snapshot.extension ?? [];
+    this.touched();
   }
 
   /** The newest `lastSeenMs` of any agent, or -Infinity for an empty registry. */

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import { registryTime } from '../core/clock.js';
 import { stateError } from '../core/errors.js';
-import { AgentRegistry, IdSpaceExhaustedError, type Agent, type RegistryConfig } from '../core/registry.js';
 import type { HarnEvent } from '../core/events.js';
-import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from './codec.js';
-import { appendEvents } from './event-log.js';
+import type { RegistryConfig } from '../core/registry.js';
+import { encodeSnapshot } from './codec.js';
+import { appendEvents, readEvents } from './event-log.js';
+import { applyTransaction, type Applied, type Store, type Transaction, type TransactionMode } from './transaction.js';
 import { describeError, errorCode } from './fs-errors.js';
 import type { Workspace } from './workspace.js';
 
@@ -21,30 +21,10 @@ import type { Workspace } from './workspace.js';
  * under the lock, so whatever changed is persisted like any write.
  */
 
-export type TransactionMode = 'read' | 'write';
-
-export interface Transaction {
-  readonly registry: AgentRegistry;
-  /** The registry's time: the wall clock, or the registry's newest time if the clock went back. */
-  readonly nowMs: number;
-  /** How far the wall clock is behind the registry's newest time (0 normally). */
-  readonly clockBehindMs: number;
-  /** Agents this transaction's reap marked crashed. */
-  readonly reaped: readonly Agent[];
-  /** Add an event to the audit trail; appended only if the transaction's changes are saved. */
-  record(event: HarnEvent): void;
-}
-
-export interface Store {
-  /**
-   * Run `fn` over the current registry and persist what it changed. `fn` may run more than once (a `read`
-   * transaction that turns out to change something is run again under the lock), so it must not have
-   * effects outside the registry. `read` transactions on a workspace with no state file create nothing.
-   */
-  transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R): Promise<R>;
-}
+export type { Store, Transaction, TransactionMode } from './transaction.js';
 
 export interface FileStoreOptions {
+  readonly store?: string;
   readonly workspace: Workspace;
   readonly config: RegistryConfig;
   readonly clock: () => number;
@@ -54,7 +34,11 @@ export interface FileStoreOptions {
 }
 
 export class FileStore implements Store {
-  constructor(private readonly options: FileStoreOptions) {}
+  readonly location: string;
+
+  constructor(private readonly options: FileStoreOptions) {
+    this.location = options.workspace.statePath;
+  }
 
   async transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R): Promise<R> {
     if (mode === 'read') {
@@ -91,33 +75,12 @@ export class FileStore implements Store {
     }
   }
 
-  private apply<R>(text: string | null, fn: (tx: Transaction) => R): { result: R; registry: AgentRegistry; events: HarnEvent[] } {
-    let registry: AgentRegistry;
-    try {
-      registry = text === null ? new AgentRegistry(this.options.config) : AgentRegistry.fromSnapshot(this.options.config, decodeSnapshot(text));
-    } catch (error) {
-      if (error instanceof SnapshotFormatError) {
-        throw stateError(`state file ${this.options.workspace.statePath} is invalid: ${error.message}; it was left untouched`);
-      }
-      throw error;
-    }
-    const { nowMs, clockBehindMs } = registryTime(this.options.clock(), registry);
-    const reapedDetails = registry.reapWithDetails(nowMs);
-    const events: HarnEvent[] = reapedDetails.map(({ agent, releasedPaths }) => ({
-      type: 'reap',
-      ts: nowMs,
-      agent: { id: agent.id, name: agent.name },
-      last_seen_ms: agent.lastSeenMs,
-      released: releasedPaths,
-    }));
-    const reaped = reapedDetails.map((r) => r.agent);
-    try {
-      const result = fn({ registry, nowMs, clockBehindMs, reaped, record: (event) => events.push(event) });
-      return { result, registry, events };
-    } catch (error) {
-      if (error instanceof IdSpaceExhaustedError) throw stateError(error.message);
-      throw error;
-    }
+  private apply<R>(text: string | null, fn: (tx: Transaction) => R): Applied<R> {
+    return applyTransaction(text, this.options.config, this.options.clock(), `file ${this.options.workspace.statePath}`, fn);
+  }
+
+  async readEvents(): Promise<{ events: HarnEvent[]; skipped: number }> {
+    return readEvents(this.options.workspace.stateDir);
   }
 
   private ensureStateDir(stateDir: string): void {
