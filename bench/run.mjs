@@ -191,6 +191,44 @@ for (const [agents, locks] of QUICK ? [[0, 0]] : [[0, 0], [1_000, 10_000]]) {
   fs.rmSync(fx.dir, { recursive: true, force: true });
 }
 
+// 5. The PostgreSQL store (when a server answers): one call beside the file store, and contention.
+const PG_URL = process.env.HARN_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const pgUp = spawnSync(NODE, [BIN, '--store', PG_URL, '--namespace', 'bench-probe', 'status'], { env: ENV, stdio: 'ignore' }).status === 0;
+results.postgres = { url: PG_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), available: pgUp, calls: [], contention: [] };
+if (pgUp) {
+  const fx = fixture(0, 0);
+  fs.mkdirSync(path.join(fx.dir, '.harn'));
+  const pg = (...args) => cli('--store', PG_URL, '--namespace', `bench-${process.pid}`, ...args);
+  for (const [name, file, database] of [
+    ['holder', cli('holder', 'src/free.ts'), pg('holder', 'src/free.ts')],
+    ['lock', cli('lock', 'src/x.ts', '--agent', '1'), pg('lock', 'src/x.ts', '--agent', '1')],
+    ['status --json', cli('status', '--json'), pg('status', '--json')],
+  ]) {
+    const t = interleaved({ file, database, node: [NODE, '-e', '0'] }, fx.dir);
+    results.postgres.calls.push({ command: name, file_ms: ms(t.file), postgres_ms: ms(t.database), node_ms: ms(t.node), postgres_vs_file: +(t.database / t.file).toFixed(2) });
+  }
+  let pgSingle = 0;
+  for (const p of PROCS) {
+    const ns = `bench-contention-${process.pid}-${p}`;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: p }, async (_, w) => {
+        for (let k = 0; k < PAIRS; k++) {
+          for (const args of [['lock', `src/p${w}.ts`, '--agent', String(w + 1)], ['release', `src/p${w}.ts`, '--agent', String(w + 1)]]) {
+            const r = await runCli(['--store', PG_URL, '--namespace', ns, ...args], fx.dir);
+            if (r.code !== 0) throw new Error(`postgres ${args.join(' ')} exited ${r.code}`);
+          }
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cps = (p * PAIRS * 2) / seconds;
+    if (p === 1) pgSingle = cps;
+    results.postgres.contention.push({ processes: p, commands: p * PAIRS * 2, commands_per_second: +cps.toFixed(1), vs_one_process: +(cps / pgSingle).toFixed(2) });
+  }
+  fs.rmSync(fx.dir, { recursive: true, force: true });
+}
+
 // Report.
 const table = (rows, cols) => {
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
@@ -206,4 +244,12 @@ console.log('\nCost growth with the registry:');
 console.log(table(results.growth, ['locks', 'mb', 'holder_ms', 'lock_ms', 'node_ms', 'holder_extra_ms_per_mb']));
 console.log('\nLong-lived callers (no process start per call): a lock + release pair:');
 console.log(table(results.long_lived, ['workspace', 'via', 'median_ms', 'worst_ms', 'calls']));
+if (results.postgres.available) {
+  console.log(`\nPostgreSQL store (${results.postgres.url}): one call beside the file store (median ms):`);
+  console.log(table(results.postgres.calls, ['command', 'file_ms', 'postgres_ms', 'node_ms', 'postgres_vs_file']));
+  console.log('\nPostgreSQL store contention: P processes, each doing lock/release pairs on its own path:');
+  console.log(table(results.postgres.contention, ['processes', 'commands', 'commands_per_second', 'vs_one_process']));
+} else {
+  console.log(`\nPostgreSQL store: no server answered at ${results.postgres.url}; skipped`);
+}
 if (!QUICK) fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -23,7 +23,7 @@ import { status, type StatusOptions, type StatusResult } from '../commands/statu
 import { unregister, type UnregisterResult } from '../commands/unregister.js';
 import { parseDuration } from '../core/durations.js';
 import { DEFAULT_CONFIG, type RegistryConfig } from '../core/registry.js';
-import { FileStore } from '../store/file-store.js';
+import { openStore } from '../store/store-factory.js';
 import { findWorkspace } from '../store/workspace.js';
 
 export { ExitCode, HarnError, isHarnError } from '../core/errors.js';
@@ -44,8 +44,12 @@ export interface OpenRegistryOptions {
   readonly agentTimeout?: Duration;
   /** How long to wait for the state file's OS lock (default 10s). */
   readonly stateLockWait?: Duration;
-  /** The clock, for tests (default Date.now). */
+  /** The clock, for tests (default Date.now; the PostgreSQL store uses the database server's clock). */
   readonly clock?: () => number;
+  /** Where the registry lives: 'file' (default) or a postgres:// URL. */
+  readonly store?: string;
+  /** The workspace's name in a shared database (default: the git remote URL, else the directory's name). */
+  readonly namespace?: string;
 }
 
 export interface Registry {
@@ -82,7 +86,14 @@ export function createContext(options: OpenRegistryOptions = {}): Context {
     config,
     clock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    store: new FileStore({ workspace, config, clock, stateLockWaitMs: toMs(options.stateLockWait, 'stateLockWait') }),
+    store: openStore({
+      store: options.store,
+      namespace: options.namespace,
+      workspace,
+      config,
+      clock,
+      stateLockWaitMs: toMs(options.stateLockWait, 'stateLockWait'),
+    }),
   };
 }
 
