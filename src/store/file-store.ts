@@ -24,7 +24,6 @@ import type { Workspace } from './workspace.js';
 export type { Store, Transaction, TransactionMode } from './transaction.js';
 
 export interface FileStoreOptions {
-  readonly store?: string;
   readonly workspace: Workspace;
   readonly config: RegistryConfig;
   readonly clock: () => number;
