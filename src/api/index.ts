@@ -23,8 +23,7 @@ import { status, type StatusOptions, type StatusResult } from '../commands/statu
 import { unregister, type UnregisterResult } from '../commands/unregister.js';
 import { parseDuration } from '../core/durations.js';
 import { DEFAULT_CONFIG, type RegistryConfig } from '../core/registry.js';
-import { openStore } from '../store/store-factory.js';
-import { findWorkspace } from '../store/workspace.js';
+import { createContext as createContextFrom } from '../commands/create-context.js';
 
 export { ExitCode, HarnError, isHarnError } from '../core/errors.js';
 export type { CheckResult, HeartbeatResult, HolderResult, LockResult, LogResult, NoteEditResult, ReapResult, RegisterResult, ReleaseResult, StatusResult, UnregisterResult };
@@ -79,22 +78,15 @@ export function createContext(options: OpenRegistryOptions = {}): Context {
     defaultLockTtlMs: toMs(options.lockTtl, 'lockTtl') ?? DEFAULT_CONFIG.defaultLockTtlMs,
     agentTimeoutMs: toMs(options.agentTimeout, 'agentTimeout') ?? DEFAULT_CONFIG.agentTimeoutMs,
   };
-  const workspace = findWorkspace(options.cwd ?? process.cwd(), options.workspace ? { HARN_WORKSPACE: options.workspace } : {});
-  const clock = options.clock ?? Date.now;
-  return {
-    workspace,
+  return createContextFrom({
+    cwd: options.cwd ?? process.cwd(),
+    workspace: options.workspace,
     config,
-    clock,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    store: openStore({
-      store: options.store,
-      namespace: options.namespace,
-      workspace,
-      config,
-      clock,
-      stateLockWaitMs: toMs(options.stateLockWait, 'stateLockWait'),
-    }),
-  };
+    store: options.store,
+    namespace: options.namespace,
+    stateLockWaitMs: toMs(options.stateLockWait, 'stateLockWait'),
+    clock: options.clock,
+  });
 }
 
 /** Open the registry of a workspace. Cheap: nothing is read until a method is called. */

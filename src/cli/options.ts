@@ -2,8 +2,7 @@ import { parseDuration } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
 import { DEFAULT_CONFIG, type RegistryConfig } from '../core/registry.js';
 import type { Context } from '../commands/context.js';
-import { openStore } from '../store/store-factory.js';
-import { findWorkspace } from '../store/workspace.js';
+import { createContext } from '../commands/create-context.js';
 
 /** Options every command accepts (before or after the command name). */
 export interface GlobalOptions {
@@ -50,28 +49,17 @@ export function registryConfig(globals: GlobalOptions, env: NodeJS.ProcessEnv): 
   };
 }
 
-/** Build the context one invocation runs in: workspace, config, file store, real clock. */
+/** Build the context one invocation runs in, from its flags and environment. */
 export function buildContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, processCwd: string): Context {
-  const config = registryConfig(globals, env);
-  const workspace = findWorkspace(globals.C ? resolveFrom(processCwd, globals.C) : processCwd, env);
-  const stateLockWait = env.HARN_STATE_LOCK_WAIT ? parseDuration(env.HARN_STATE_LOCK_WAIT, 'HARN_STATE_LOCK_WAIT') : undefined;
-  const clock = Date.now;
-  const trace = env.HARN_DEBUG ? (line: string) => process.stderr.write(`harn-agents: debug: ${line}\n`) : undefined;
-  return {
-    workspace,
-    config,
-    clock,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    store: openStore({
-      store: globals.store ?? env.HARN_STORE,
-      namespace: globals.namespace ?? env.HARN_NAMESPACE,
-      workspace,
-      config,
-      clock,
-      stateLockWaitMs: stateLockWait,
-      trace,
-    }),
-  };
+  return createContext({
+    cwd: globals.C ? resolveFrom(processCwd, globals.C) : processCwd,
+    workspace: env.HARN_WORKSPACE,
+    config: registryConfig(globals, env),
+    store: globals.store ?? env.HARN_STORE,
+    namespace: globals.namespace ?? env.HARN_NAMESPACE,
+    stateLockWaitMs: env.HARN_STATE_LOCK_WAIT ? parseDuration(env.HARN_STATE_LOCK_WAIT, 'HARN_STATE_LOCK_WAIT') : undefined,
+    trace: env.HARN_DEBUG ? (line: string) => process.stderr.write(`harn-agents: debug: ${line}\n`) : undefined,
+  });
 }
 
 function resolveFrom(base: string, dir: string): string {
