@@ -250,7 +250,7 @@ describe('the tool', () => {
     expect(run(['--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });
 
-  it.each(['register', 'heartbeat', 'unregister', 'lock', 'release', 'holder', 'status', 'reap', 'note-edit'])(
+  it.each(['register', 'heartbeat', 'unregister', 'lock', 'release', 'holder', 'status', 'reap', 'note-edit', 'check', 'with-lock', 'hook', 'completion', 'mcp', 'export', 'import', 'log'])(
     '%s --help shows an example and exits 0',
     (command) => {
       const help = run([command, '--help']);

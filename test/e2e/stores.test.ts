@@ -128,6 +128,7 @@ describe.skipIf(!PG_URL)('PostgreSQL specifics', () => {
     const url = new URL(PG_URL ?? '');
     const cases = [
       `postgres://someone:s3cret@127.0.0.1:1/test`,
+      `postgres://harn_no_such_role:s3cret@${url.host}/test`,
       `postgres://${url.username || 'postgres'}:s3cret@${url.host}/harn_no_such_database`,
     ];
     for (const store of cases) {
