@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, cli, cliAsync, readState, tempDir } from '../helpers/cli.js';
+import { BIN, cleanEnv, cli, readState, tempDir } from '../helpers/cli.js';
 
 // Git hooks, CI guards and people: check, hook, with-lock, directory locks, reasons, force release, the
 // event log, status filters and watch, completion. Real git repositories and child processes throughout.
