@@ -3,6 +3,7 @@ import { HarnError, stateError, stateLockError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
 import type { RegistryConfig } from '../core/registry.js';
 import { encodeSnapshot } from './codec.js';
+import { redactUrl } from './redact-url.js';
 import { applyTransaction, type Store, type Transaction, type TransactionMode } from './transaction.js';
 
 /**
@@ -20,17 +21,6 @@ export interface PgStoreOptions {
   readonly url: string;
   readonly namespace: string;
   readonly config: RegistryConfig;
-}
-
-/** The URL with any password removed, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-  }
 }
 
 function pgMessage(error: unknown): string {

@@ -4,6 +4,7 @@ import { usageError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
 import type { RegistryConfig } from '../core/registry.js';
 import { FileStore } from './file-store.js';
+import { redactUrl } from './redact-url.js';
 import type { Store, Transaction, TransactionMode } from './transaction.js';
 import type { Workspace } from './workspace.js';
 
@@ -46,7 +47,7 @@ class LazyPgStore implements Store {
     private readonly namespace: string,
     private readonly config: RegistryConfig,
   ) {
-    this.location = `${url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')} (namespace ${namespace})`;
+    this.location = `${redactUrl(url)} (namespace ${namespace})`;
   }
 
   private load(): Promise<Store> {
