@@ -246,7 +246,7 @@ describe('with-lock', () => {
 
   it('renews the locks while a command outlives the TTL', () => {
     const probe = `${process.execPath} ${BIN} holder data.db`;
-    const result = run(['with-lock', 'data.db', '--ttl', '400ms', '--', 'sh', '-c', `sleep 1.5; ${probe}`]);
+    const result = run(['with-lock', 'data.db', '--ttl', '1s', '--', 'sh', '-c', `sleep 2.5; ${probe}`]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^data\.db: agent \d+ \(with-lock/);
   });
