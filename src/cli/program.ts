@@ -79,9 +79,11 @@ export function buildProgram(io: Io, settle: (outcome: Outcome<unknown>) => Prom
         'harn-agents status',
         'harn-agents release src/main.ts --agent "$ID"',
       ) +
-        '\nExit codes: 0 done, 1 the answer is no (lock refused, nothing held), 2 usage error or bad input,\n' +
-        '3 state file unreadable, invalid or unwritable (left untouched), 4 state lock not taken in time.\n' +
-        'Environment: HARN_AGENT_ID, HARN_WORKSPACE, HARN_LOCK_TTL, HARN_AGENT_TIMEOUT, HARN_STATE_LOCK_WAIT, NO_COLOR.\n',
+        '\nExit codes: 0 done, 1 the answer is no (lock refused, nothing held, a path held by another agent),\n' +
+        '2 usage error or bad input, 3 state unreadable, invalid or unwritable (left untouched), 4 state lock\n' +
+        "not taken in time. with-lock exits with its command's code. Docs: docs/cli.md.\n" +
+        'Environment: HARN_AGENT_ID, HARN_WORKSPACE, HARN_STORE, HARN_NAMESPACE, HARN_LOCK_TTL, HARN_AGENT_TIMEOUT,\n' +
+        'HARN_STATE_LOCK_WAIT, HARN_GUARD, HARN_DEBUG, NO_COLOR.\n',
     );
 
   // Each command's definition; only the one being run is built (see commandsToDefine), which keeps
