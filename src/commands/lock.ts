@@ -35,8 +35,12 @@ const WAIT_POLL_MS = 200;
 
 /** Lock every path for the agent, or none. With `waitMs`, retry until granted or the wait runs out. */
 export async function lock(ctx: Context, options: LockOptions): Promise<LockResult> {
+  return lockNormalised(ctx, normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.root), options);
+}
+
+/** `lock` for paths already in their stored form (callers that normalised them once, as with-lock does). */
+export async function lockNormalised(ctx: Context, paths: readonly string[], options: Omit<LockOptions, 'paths'>): Promise<LockResult> {
   if (options.reason !== undefined && options.reason.trim() === '') throw usageError('--reason must not be empty');
-  const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.root);
   const deadline = ctx.clock() + (options.waitMs ?? 0);
   for (;;) {
     const result = await tryOnce(ctx, options, paths);
@@ -48,7 +52,7 @@ export async function lock(ctx: Context, options: LockOptions): Promise<LockResu
   }
 }
 
-function tryOnce(ctx: Context, options: LockOptions, paths: readonly string[]): Promise<LockResult> {
+function tryOnce(ctx: Context, options: Omit<LockOptions, 'paths'>, paths: readonly string[]): Promise<LockResult> {
   return ctx.store.transact('write', ({ registry, nowMs }) => {
     const outcome = registry.lockAll(options.agent, paths, options.ttlMs, nowMs, options.reason);
     if (outcome.granted) {

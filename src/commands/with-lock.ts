@@ -3,7 +3,7 @@ import { usageError } from '../core/errors.js';
 import { keepAliveIntervalMs } from '../core/keepalive.js';
 import { normaliseLockPaths } from '../core/paths.js';
 import type { Context } from './context.js';
-import { lock, type LockResult } from './lock.js';
+import { lockNormalised, type LockResult } from './lock.js';
 
 export interface WithLockOptions {
   readonly paths: readonly string[];
@@ -36,7 +36,7 @@ export async function withLock(ctx: Context, options: WithLockOptions): Promise<
     options.agent ?? (await ctx.store.transact('write', ({ registry, nowMs }) => registry.register(name, nowMs)));
   const transient = options.agent === null;
 
-  const granted = await lock(ctx, { paths, agent, ttlMs: options.ttlMs, waitMs: options.waitMs, reason: options.reason });
+  const granted = await lockNormalised(ctx, paths, { agent, ttlMs: options.ttlMs, waitMs: options.waitMs, reason: options.reason });
   if (!granted.granted) {
     if (transient) await ctx.store.transact('write', ({ registry }) => registry.unregister(agent));
     return { ran: false, lock: granted };

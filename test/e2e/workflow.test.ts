@@ -233,6 +233,16 @@ describe('with-lock', () => {
     expect(log.events[0]).toMatchObject({ type: 'with-lock', paths: ['data.db'], exit_code: 7, command: ['sh', '-c', `${probe}; exit 7`] });
   });
 
+  it('from a subdirectory, locks and releases the path as the user names it', () => {
+    fs.mkdirSync(path.join(ws, '.harn'));
+    fs.mkdirSync(path.join(ws, 'sub'));
+    const probe = `${process.execPath} ${BIN} --json holder a.ts`;
+    const result = cli(['with-lock', 'a.ts', '--', 'sh', '-c', probe], { cwd: path.join(ws, 'sub') });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)[0]).toMatchObject({ path: 'sub/a.ts', holder: { held_path: 'sub/a.ts' } });
+    expect(JSON.parse(run(['--json', 'status', '--all']).stdout).agents).toEqual([]);
+  });
+
   it('refused: exit 1 (or -E N) without running the command, naming the holder', () => {
     run(['lock', 'data.db', '--agent', '5', '--ttl', '1h']);
     const marker = path.join(ws, 'ran');
