@@ -389,8 +389,8 @@ async function watch(io: Io, intervalMs: number, frame: () => Promise<text.Rende
     running = false;
     stop();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     while (running) {
       const rendered = await frame();

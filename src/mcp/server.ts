@@ -141,12 +141,17 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
       // Release everything the session held: unregistering drops the agent and its locks in one transaction.
       const me = agent ?? (registering ? await registering.catch(() => undefined) : undefined);
       if (me) await registry.unregister(me.id).catch(() => undefined);
+      // On a signal stdin may still be open: stop reading it, or the process would never exit.
+      await server.close().catch(() => undefined);
+      process.stdin.destroy();
       resolve();
     };
     transport.onclose = () => void finish();
     process.stdin.once('end', () => void finish());
-    process.once('SIGTERM', () => void finish());
-    process.once('SIGINT', () => void finish());
+    // \`on\`, not \`once\`: signal-exit (in proper-lockfile and write-file-atomic) re-raises a signal that no
+    // other listener is left to handle, which would kill the process before the cleanup below has run.
+    process.on('SIGTERM', () => void finish());
+    process.on('SIGINT', () => void finish());
     void server.connect(transport);
   });
   await closed;

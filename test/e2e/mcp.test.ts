@@ -95,6 +95,27 @@ describe('harn-agents mcp', () => {
     expect((await call(client, 'status')).structuredContent).toMatchObject({ agents: [{ name: 'mcp: builder' }] });
   });
 
+  it('SIGTERM makes the server release its locks, unregister and exit, even with stdin still open', async () => {
+    const ws = tempDir();
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], cwd: ws, env: cleanEnv() as Record<string, string>, stderr: 'pipe' });
+    const client = new Client({ name: 'terminated', version: '1.0.0' });
+    await client.connect(transport);
+    clients.push(client);
+    await call(client, 'lock', { paths: ['t.ts'] });
+    const pid = transport.pid as number;
+    process.kill(pid, 'SIGTERM');
+    await until(() => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(readState(ws).agents).toEqual([]);
+    expect(cli(['holder', 't.ts'], { cwd: ws }).code).toBe(1);
+  });
+
   it('a server killed with -9 leaves an agent that is reaped after the agent timeout, like any crashed agent', async () => {
     const ws = tempDir();
     const transport = new StdioClientTransport({
