@@ -1,15 +1,43 @@
+import net from 'node:net';
 import { defineConfig } from 'vitest/config';
 
 // .ci/run sets HARN_VITEST_JSON to get a machine-readable report beside the usual output.
 const jsonReport = process.env.HARN_VITEST_JSON;
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    // End-to-end tests spawn real processes; give them room on a 2-core machine.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    reporters: jsonReport ? ['default', 'json'] : ['default'],
-    outputFile: jsonReport ? { json: jsonReport } : undefined,
-  },
+/** The documented default server for the PostgreSQL suites (trust auth, database test). */
+const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether something accepts connections on host:port within a second. */
+const answers = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1_000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+
+export default defineConfig(async () => {
+  // Run the PostgreSQL suites whenever the default server answers; say so in one line when they are skipped.
+  if (!process.env.HARN_TEST_POSTGRES_URL) {
+    if (await answers('127.0.0.1', 5432)) process.env.HARN_TEST_POSTGRES_URL = DEFAULT_PG_URL;
+    else console.warn(`[harn-agents] no PostgreSQL server at ${DEFAULT_PG_URL} (nor HARN_TEST_POSTGRES_URL): the PostgreSQL suites are skipped`);
+  }
+  return {
+    test: {
+      include: ['test/**/*.test.ts'],
+      // End-to-end tests run the built CLI: rebuild a dist/ older than src/ first.
+      globalSetup: ['test/helpers/global-setup.ts'],
+      // Every temporary directory a test file makes is removed after it.
+      setupFiles: ['test/helpers/cleanup.ts'],
+      // End-to-end tests spawn real processes; give them room on a 2-core machine.
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      reporters: jsonReport ? ['default', 'json'] : ['default'],
+      outputFile: jsonReport ? { json: jsonReport } : undefined,
+    },
+  };
 });

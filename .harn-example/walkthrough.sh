@@ -7,7 +7,9 @@ ws=$(mktemp -d "${TMPDIR:-/tmp}/harn-walkthrough-XXXXXX")
 cp -R "$repo/.harn-example/." "$ws/"
 cd "$ws"
 harn-agents() { node "$repo/bin/harn-agents.js" "$@"; }
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Bold only on a terminal, and never with NO_COLOR: piped or logged output stays plain text.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$(printf '\033[1m'); plain=$(printf '\033[0m'); else bold=''; plain=''; fi
+say() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 
 echo "workspace: $ws (a copy of .harn-example/)"
 
@@ -31,8 +33,8 @@ harn-agents holder src/api.ts src/db.ts || true
 say "harn-agents note-edit $EDITOR_ID"
 harn-agents note-edit "$EDITOR_ID"
 
-say 'harn-agents status'
-harn-agents status
+say 'harn-agents status --table    # the table even when this tour is piped; a pipe gets tab-separated rows'
+harn-agents status --table
 
 say "harn-agents release src/api.ts --agent $EDITOR_ID && harn-agents lock src/api.ts --agent $CI_ID"
 harn-agents release src/api.ts --agent "$EDITOR_ID"

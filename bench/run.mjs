@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// harn-agents benchmark: the cost of one CLI call against two floors measured side by side in the same run
-// (starting node at all, and starting node plus reading and JSON.parse-ing the same state file), contention
-// between parallel processes, and how the cost grows with the registry.
+// harn-agents benchmark: the cost of one CLI call against floors measured side by side in the same run
+// (starting node at all; starting node plus reading and JSON.parse-ing the same state file; and that plus the
+// durable write of the state, bench/floors/), contention between parallel processes, how the cost grows with
+// the registry, and a simulated year of CI jobs.
 //
 //   npm run bench                 full run (a few minutes), writes bench/results.json
 //   node bench/run.mjs --quick    fewer rounds and sizes, for a smoke test
+//   node bench/run.mjs --targets  only the targets (section 0, about 2 minutes); prints, writes nothing
 //
 // Each figure is the median wall time of ROUNDS runs; the command and its floors run in turn (A, B, C, A, B,
 // C, ...) so drift on a shared machine hits them alike. Uses only node's own child_process and a monotonic clock.
@@ -14,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const QUICK = process.argv.includes('--quick');
+const TARGETS_ONLY = process.argv.includes('--targets');
 const ROUNDS = QUICK ? 5 : 21;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'harn-agents.js');
@@ -66,13 +69,88 @@ function fixture(agents, locks) {
 }
 
 const cli = (...args) => [NODE, BIN, ...args];
-const parseFloor = (file) => [NODE, '-e', `JSON.parse(require('fs').readFileSync(${JSON.stringify(file)},'utf8'))`];
+const parseFloor = (file) => [NODE, path.join(ROOT, 'bench', 'floors', 'read-parse.cjs'), file];
+const writeFloor = (file) => [NODE, path.join(ROOT, 'bench', 'floors', 'durable-write.cjs'), file];
 
-const results = { machine: machine(), rounds: ROUNDS, calls: [], contention: [], growth: [] };
+const results = { machine: machine(), rounds: ROUNDS, targets: [], calls: [], contention: [], growth: [] };
+
+/**
+ * A call against its floor, run alternately (call, floor, call, floor, ...): the median of the per-pair
+ * ratios, so drift on a shared machine moves both sides of each ratio alike.
+ */
+function paired(cmd, floor, cwd, rounds) {
+  timeOnce(cmd, cwd);
+  timeOnce(floor, cwd);
+  const a = [];
+  const b = [];
+  const ratios = [];
+  for (let r = 0; r < rounds; r++) {
+    const x = timeOnce(cmd, cwd);
+    const y = timeOnce(floor, cwd);
+    a.push(x);
+    b.push(y);
+    ratios.push(x / y);
+  }
+  return { ms: ms(median(a)), floor_ms: ms(median(b)), ratio: +median(ratios).toFixed(2) };
+}
+
+const loadAverage = () => os.loadavg()[0].toFixed(2);
+
+// 0. The targets of issue 15, each call paired with its floor.
+{
+  const PAIRS_N = QUICK ? 5 : 11;
+  for (const [agents, locks] of QUICK ? [[0, 0]] : [[0, 0], [10_000, 100_000]]) {
+    const fx = fixture(agents, locks);
+    const empty = agents === 0;
+    const workspace = empty ? 'empty workspace' : `${agents} agents / ${locks} locks`;
+    if (empty) fs.mkdirSync(path.join(fx.dir, '.harn'));
+    const state = path.join(fx.dir, '.harn', 'agents.json');
+    const node0 = [NODE, '-e', '0'];
+    const cases = empty
+      ? [
+          ['holder', cli('holder', 'src/free.ts'), 'node -e 0', node0, 1.15],
+          ['status --json', cli('status', '--json'), 'node -e 0', node0, 1.15],
+          ['check', cli('check', 'src/free.ts'), 'node -e 0', node0, 1.15],
+          ['lock (a write)', cli('lock', 'src/a.ts', '--agent', '1'), 'durable write', writeFloor(state), 1.15],
+        ]
+      : [
+          ['holder', cli('holder', 'src/free.ts'), 'read + parse', parseFloor(state), 1.3],
+          ['status --json', cli('status', '--json'), 'read + parse', parseFloor(state), 1.5],
+          ['lock (a write)', cli('lock', 'src/pkg-1/module-0.ts', '--agent', '1'), 'read + parse + durable write', writeFloor(state), 1.5],
+        ];
+    for (const [call, argv, floorName, floor, limit] of cases) {
+      const load = loadAverage();
+      const t = paired(argv, floor, fx.dir, PAIRS_N);
+      results.targets.push({ workspace, call, floor: floorName, target: `≤ ${limit}`, ratio: t.ratio, met: t.ratio <= limit ? 'met' : 'MISSED', ms: t.ms, floor_ms: t.floor_ms, pairs: PAIRS_N, load });
+    }
+    fs.rmSync(fx.dir, { recursive: true, force: true });
+  }
+}
 
 function machine() {
   const cpus = os.cpus();
   return { node: process.version, cpus: cpus.length, cpu_model: cpus[0]?.model ?? 'unknown', memory_gib: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
+}
+
+// 0b. What the V8 code cache is worth: the CLI against a copy of itself without dist/harn-agents.cjs.v8cache.
+{
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'harn-bench-nocache-'));
+  fs.cpSync(path.join(ROOT, 'bin'), path.join(copy, 'bin'), { recursive: true });
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(copy, 'dist'), { recursive: true });
+  fs.rmSync(path.join(copy, 'dist', 'harn-agents.cjs.v8cache'));
+  const fx = fixture(0, 0);
+  const load = loadAverage();
+  const t = paired(cli('holder', 'src/free.ts'), [NODE, path.join(copy, 'bin', 'harn-agents.js'), 'holder', 'src/free.ts'], fx.dir, QUICK ? 5 : 21);
+  results.code_cache = { call: 'holder (empty workspace)', with_cache_ms: t.ms, without_cache_ms: t.floor_ms, ratio: t.ratio, pairs: QUICK ? 5 : 21, load };
+  fs.rmSync(copy, { recursive: true, force: true });
+  fs.rmSync(fx.dir, { recursive: true, force: true });
+}
+
+if (TARGETS_ONLY) {
+  const c = results.code_cache;
+  console.log(`code cache: ${c.call} with it ${c.ratio} × without (${c.with_cache_ms} vs ${c.without_cache_ms} ms, load ${c.load})`);
+  for (const t of results.targets) console.log(`${t.workspace}, ${t.call}: ${t.ratio} × ${t.floor} (target ${t.target}: ${t.met}; ${t.ms} vs ${t.floor_ms} ms, load ${t.load})`);
+  process.exit(0);
 }
 
 // 1. One call's cost against both floors.
@@ -229,6 +307,65 @@ if (pgUp) {
   fs.rmSync(fx.dir, { recursive: true, force: true });
 }
 
+// 6. The PostgreSQL store from long-lived library clients (bench/pg.mjs): this build, and with
+// HARN_BENCH_COMPARE_DIST=<an older build's dist/> that one too, run after it in the same conditions.
+if (pgUp) {
+  results.postgres.long_lived = [];
+  const dists = [path.join(ROOT, 'dist'), ...(process.env.HARN_BENCH_COMPARE_DIST ? [process.env.HARN_BENCH_COMPARE_DIST] : [])];
+  for (const dist of dists) {
+    const r = spawnSync(NODE, [path.join(ROOT, 'bench', 'pg.mjs'), '--dist', dist, '--url', PG_URL, ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', env: ENV });
+    if (r.status !== 0) throw new Error(`bench/pg.mjs exited ${r.status}: ${r.stderr}`);
+    const out = JSON.parse(r.stdout);
+    if (out.race.two_holders !== 0 || out.race.left_held) throw new Error(`two holders or a lost release: ${JSON.stringify(out.race)}`);
+    results.postgres.long_lived.push(out);
+  }
+}
+
+// 7. A year of CI jobs: every job registers and never unregisters (in-process, through the library, with an
+// injected clock). Crashed agents holding nothing are dropped by writes after the workspace's `retention`
+// (7 days by default), so the state file and each call's cost stay flat; with retention 0 (the seed's way) they grow.
+{
+  const JOBS = QUICK ? 3_600 : 36_000;
+  const YEAR_MS = 365 * DAY;
+  const fx = fixture(0, 0);
+  let now = Date.UTC(2026, 0, 1);
+  const registry = openRegistry({ cwd: fx.dir, clock: () => now });
+  const statePath = registry.workspace.statePath;
+  const windows = [];
+  const WINDOW = JOBS / 10; // ten windows: start, middle and end are read from them
+  let window = { times: [], firstDay: 0 };
+  for (let job = 0; job < JOBS; job++) {
+    now += Math.round(YEAR_MS / JOBS);
+    const start = process.hrtime.bigint();
+    await registry.register(`ci-job-${job}`);
+    window.times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if ((job + 1) % WINDOW === 0) {
+      const { size } = fs.statSync(statePath);
+      const agents = JSON.parse(fs.readFileSync(statePath, 'utf8')).agents.length;
+      windows.push({ jobs: job + 1, day: Math.round((job + 1) * (365 / JOBS)), state_bytes: size, agents, median_ms: +median(window.times).toFixed(2), worst_ms: +Math.max(...window.times).toFixed(2) });
+      window = { times: [] };
+    }
+  }
+  fs.rmSync(fx.dir, { recursive: true, force: true });
+  // The same year without retention ends with every job's record: one register call on that state.
+  const kept = fixture(0, 0);
+  fs.mkdirSync(path.join(kept.dir, '.harn'));
+  const parts = [];
+  for (let id = 1; id <= JOBS; id++) parts.push(`{"id":${id},"name":"ci-job-${id - 1}","state":"crashed","last_seen_ms":${now - YEAR_MS + id * Math.round(YEAR_MS / JOBS)},"edit_count":0,"locked_paths":{}}`);
+  fs.writeFileSync(path.join(kept.dir, '.harn', 'agents.json'), `{"next_id":${JOBS + 1},"agents":[${parts.join(',')}],"harn":{"settings":{"retention_ms":0}}}\n`);
+  const forever = openRegistry({ cwd: kept.dir, clock: () => now });
+  const keptTimes = [];
+  for (let i = 0; i < 20; i++) {
+    now += 1000;
+    const start = process.hrtime.bigint();
+    await forever.register('one-more');
+    keptTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  const keptBytes = fs.statSync(path.join(kept.dir, '.harn', 'agents.json')).size;
+  fs.rmSync(kept.dir, { recursive: true, force: true });
+  results.year = { jobs: JOBS, days: 365, windows, without_retention: { agents: JOBS + 20, state_bytes: keptBytes, register_median_ms: +median(keptTimes).toFixed(2) } };
+}
+
 // Report.
 const table = (rows, cols) => {
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
@@ -236,7 +373,10 @@ const table = (rows, cols) => {
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
 };
 console.log(`harn-agents bench — ${results.machine.cpu_model}, ${results.machine.cpus} cores, ${results.machine.memory_gib} GiB, node ${results.machine.node}, ${ROUNDS} rounds\n`);
-console.log('One call (median ms) against node -e 0 and against reading + parsing the same file:');
+console.log('Targets: each call alternately with its floor, median of the per-pair ratios (load: 1-minute load average):');
+console.log(table(results.targets, ['workspace', 'call', 'floor', 'target', 'ratio', 'met', 'ms', 'floor_ms', 'pairs', 'load']));
+console.log(`\nV8 code cache: ${results.code_cache.call} with it, ${results.code_cache.ratio} × the same call without it (${results.code_cache.pairs} pairs)`);
+console.log('\nOne call (median ms) against node -e 0 and against reading + parsing the same file:');
 console.log(table(results.calls, ['workspace', 'command', 'ms', 'node_ms', 'parse_ms', 'vs_node', 'vs_parse']));
 console.log('\nContention: P processes, each doing lock/release pairs on its own path:');
 console.log(table(results.contention, ['processes', 'commands', 'commands_per_second', 'vs_one_process', 'longest_state_lock_wait_ms']));
@@ -244,11 +384,21 @@ console.log('\nCost growth with the registry:');
 console.log(table(results.growth, ['locks', 'mb', 'holder_ms', 'lock_ms', 'node_ms', 'holder_extra_ms_per_mb']));
 console.log('\nLong-lived callers (no process start per call): a lock + release pair:');
 console.log(table(results.long_lived, ['workspace', 'via', 'median_ms', 'worst_ms', 'calls']));
+console.log(`\nA year of CI jobs (${results.year.jobs} register-and-forget jobs over 365 simulated days, in-process, default retention 7 days), per tenth of the year:`);
+console.log(table(results.year.windows, ['jobs', 'day', 'state_bytes', 'agents', 'median_ms', 'worst_ms']));
+const wr = results.year.without_retention;
+console.log(`Without retention (0, as the seed): ${wr.agents} records, ${wr.state_bytes} bytes, register ${wr.register_median_ms} ms median`);
 if (results.postgres.available) {
   console.log(`\nPostgreSQL store (${results.postgres.url}): one call beside the file store (median ms):`);
   console.log(table(results.postgres.calls, ['command', 'file_ms', 'postgres_ms', 'node_ms', 'postgres_vs_file']));
   console.log('\nPostgreSQL store contention: P processes, each doing lock/release pairs on its own path:');
   console.log(table(results.postgres.contention, ['processes', 'commands', 'commands_per_second', 'vs_one_process']));
+  for (const run of results.postgres.long_lived ?? []) {
+    console.log(`\nPostgreSQL store, long-lived library clients (${run.dist}; load ${run.load_before[0]} -> ${run.load_after[0]}): lock + release on distinct paths`);
+    const rows = run.namespaces.flatMap((n) => n.runs.map((x) => ({ namespace: n.namespace, ...x })));
+    console.log(table(rows, ['namespace', 'clients', 'operations', 'ops_per_second', 'pair_median_ms', 'pair_worst_ms']));
+    console.log(`race for one path: ${run.race.clients} clients x ${run.race.rounds} rounds, ${run.race.grants} grants, two holders: ${run.race.two_holders}, left held: ${run.race.left_held}`);
+  }
 } else {
   console.log(`\nPostgreSQL store: no server answered at ${results.postgres.url}; skipped`);
 }

@@ -1,26 +1,51 @@
-// Bundles the CLI into dist/: one ESM file with everything a quiet read-only call needs, so start-up reads
-// and compiles one module; and, under dist/lazy/, self-contained bundles that only some calls load (the
-// state lock and atomic writer for writes, the table and colours for `status`). The type check is
-// `npm run typecheck` (tsc --noEmit).
+// Bundles the CLI into dist/: one CommonJS file with everything a quiet read-only call needs, so start-up
+// reads and compiles one script (with the V8 code cache made below); and, under dist/lazy/, self-contained
+// bundles that only some calls load (the table and colours for `status`, the MCP server, the PostgreSQL
+// client). The library (dist/api.js) is one ES module. The type check is `npm run typecheck` (tsc --noEmit).
+//
+// Why CommonJS for the CLI (docs/performance.md): on Node 20, an ES module entry loads the ESM loader, and
+// `import fs from 'node:fs'` in an ES module builds the module's ESM facade, which reads `fs.promises` and so
+// compiles Node's fs/promises, stream and readline internals (about 20 modules) that no quiet call uses.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
-/** Modules the main bundle loads with `import()` on demand; each becomes dist/lazy/<name>.js. */
-const LAZY = ['src/store/state-lock.ts', 'src/store/atomic-write.ts', 'src/render/status-table.ts', 'src/mcp/server.ts', 'src/store/pg-store.ts'];
+/** Modules the main bundle loads with `import()` on demand; each becomes dist/lazy/<name>.cjs. */
+const LAZY = ['src/render/status-table.ts', 'src/mcp/server.ts', 'src/store/pg-store.ts'];
 const lazyName = (file) => path.basename(file, '.ts');
+// The state lock and the atomic writer are small, so every write gets them from the main bundle (and its
+// code cache); state-lock is also built alone, for tests that hold the lock as the CLI does.
+const ALONE = [...LAZY, 'src/store/state-lock.ts'];
 
 const common = {
   bundle: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   minify: process.env.HARN_BUILD_NOMINIFY ? false : true,
   define: { __HARN_VERSION__: JSON.stringify(pkg.version) },
+  // pg loads the optional native binding only when asked to; it is not installed.
+  external: ['pg-native'],
+  logLevel: 'warning',
+};
+
+/** The CLI's bundles: CommonJS, `import()` of a lazy part becoming a require() of its own bundle. */
+const cjs = {
+  ...common,
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  supported: { 'dynamic-import': false },
+};
+
+/** The library: an ES module. */
+const esm = {
+  ...common,
+  format: 'esm',
   // Bundled CommonJS dependencies call require() for Node built-ins and read __filename.
   banner: {
     js: [
@@ -30,9 +55,6 @@ const common = {
       'const __filename = __harnFileURLToPath(import.meta.url);',
     ].join(' '),
   },
-  // pg loads the optional native binding only when asked to; it is not installed.
-  external: ['pg-native'],
-  logLevel: 'warning',
 };
 
 // Keep the lazy modules out of the main bundle: their dynamic imports point at dist/lazy/ instead.
@@ -43,34 +65,70 @@ const lazyExternal = {
     b.onResolve({ filter: /\.js$/ }, (args) => {
       const name = path.basename(args.path, '.js');
       if (args.kind !== 'dynamic-import' || !names.has(name)) return undefined;
-      return { path: `./lazy/${name}.js`, external: true };
+      return { path: `./lazy/${name}.cjs`, external: true };
     });
   },
 };
 
-// commander requires node:child_process (which loads net, dgram, ...) only for executable subcommands,
-// which this CLI does not use: hand it a proxy that loads the real module on first use.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+// Built-ins that only some calls use are required on first use, not at start-up: child_process (which loads
+// net, dgram, ...) for git and with-lock, os for signal numbers. commander requires child_process only for
+// executable subcommands, which this CLI does not use.
+const LAZY_BUILTINS = ['child_process', 'os'];
+const requireBuiltin = createRequire(import.meta.url);
+/** An ES module standing for built-in `name`: each export loads the real module on first use. */
+function lazyBuiltinSource(name) {
+  const real = requireBuiltin(`node:${name}`);
+  const lines = [`let real; const load = () => (real ??= require('node:${name}'));`];
+  for (const key of Object.keys(real)) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(key) || key === 'default') continue;
+    if (typeof real[key] === 'function') {
+      lines.push(`export function ${key}(...args) { return new.target ? Reflect.construct(load().${key}, args) : load().${key}.apply(this, args); }`);
+    } else if (typeof real[key] === 'object' && real[key] !== null) {
+      lines.push(`export const ${key} = new Proxy({}, { get: (_t, k) => load().${key}[k], has: (_t, k) => k in load().${key}, ownKeys: () => Reflect.ownKeys(load().${key}), getOwnPropertyDescriptor: (_t, k) => Reflect.getOwnPropertyDescriptor(load().${key}, k) });`);
+    }
+    // Anything else (a string such as os.EOL) is not offered: a bundle that imports it fails to build.
+  }
+  return lines.join('\n');
+}
+const lazyBuiltins = {
+  name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      args.importer.includes('node_modules/commander/') ? { path: 'lazy-child-process', namespace: 'harn-lazy' } : undefined,
+    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`) }, (args) =>
+      // The stand-in's own require() is of the real module.
+      args.namespace === 'harn-lazy' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'harn-lazy' },
     );
-    b.onLoad({ filter: /.*/, namespace: 'harn-lazy' }, () => ({
-      contents:
-        "let real; const load = () => (real ??= require('node:child_process'));\n" +
-        'module.exports = new Proxy({}, { get: (_t, key) => load()[key], has: (_t, key) => key in load() });\n',
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'harn-lazy' }, (args) => ({ contents: lazyBuiltinSource(args.path), loader: 'js' }));
   },
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: { 'harn-agents': 'src/cli/main.ts' }, outdir: 'dist', plugins: [lazyExternal, lazyChildProcess] }),
-  build({ ...common, entryPoints: Object.fromEntries(LAZY.map((f) => [lazyName(f), f])), outdir: 'dist/lazy' }),
+  build({ ...cjs, entryPoints: { 'harn-agents': 'src/cli/main.ts' }, outdir: 'dist', plugins: [lazyExternal, lazyBuiltins] }),
+  build({ ...cjs, entryPoints: Object.fromEntries(ALONE.map((f) => [lazyName(f), f])), outdir: 'dist/lazy' }),
   // The library entry point: one self-contained module (its lazy parts inlined, so there is one HarnError).
-  build({ ...common, entryPoints: { api: 'src/api/index.ts' }, outdir: 'dist' }),
+  build({ ...esm, entryPoints: { api: 'src/api/index.ts' }, outdir: 'dist' }),
+  // The same for CommonJS callers (`require('harn-agents')`): no ESM banner, import.meta.url from __filename.
+  build({
+    ...common,
+    format: 'cjs',
+    banner: { js: "const __harnImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { ...common.define, 'import.meta.url': '__harnImportMetaUrl' },
+    entryPoints: { api: 'src/api/index.ts' },
+    outExtension: { '.js': '.cjs' },
+    outdir: 'dist',
+  }),
 ]);
+// V8's code cache of the CLI bundle, made by running quiet reads and a write in an empty scratch workspace
+// (HARN_WORKSPACE: never in a .harn/ found above it).
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'harn-build-'));
+try {
+  const made = spawnSync(process.execPath, [path.resolve('scripts/code-cache.cjs')], { cwd: scratch, stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH ?? '', HARN_WORKSPACE: scratch } });
+  if (made.status !== 0) process.exit(made.status ?? 1);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
 // Type declarations for the library (package.json "exports" types).
 const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.api.json'], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+// CommonJS callers' TypeScript looks for .d.cts beside the require entry: the same declarations, as a module
+// that only re-exports the ESM one's types.
+writeFileSync(new URL('../dist/types/api/index.d.cts', import.meta.url), "export * from './index.js';\n");

@@ -1,63 +1,52 @@
-import { parseDuration } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
-import { DEFAULT_CONFIG, type RegistryConfig } from '../core/registry.js';
+import { agentId } from '../core/validate.js';
 import type { Context } from '../commands/context.js';
-import { createContext } from '../commands/create-context.js';
+import type { GlobalOptions } from '../commands/command.js';
+import { openContext, registryConfig } from '../commands/create-context.js';
+import { parseDuration } from '../core/durations.js';
 
-/** Options every command accepts (before or after the command name). */
-export interface GlobalOptions {
-  readonly C?: string;
-  readonly json?: boolean;
-  readonly lockTtl?: string;
-  readonly agentTimeout?: string;
-  readonly store?: string;
-  readonly namespace?: string;
-}
+export type { GlobalOptions } from '../commands/command.js';
 
-/** Parse an agent id: a plain decimal integer in 0..2^53-2. */
+/** Parse an agent id given as text: plain decimal digits, then the library's own check (core/validate.ts). */
 export function parseAgentId(text: string, what: string): number {
   const trimmed = text.trim();
-  const value = /^\d{1,16}$/.test(trimmed) ? Number(trimmed) : NaN;
-  if (!Number.isSafeInteger(value) || value >= Number.MAX_SAFE_INTEGER) {
-    throw usageError(`${what}: '${text}' is not an agent id (a whole number from 0 to ${Number.MAX_SAFE_INTEGER - 1})`);
-  }
-  return value;
+  // Not digits: refused with the message the validator gives any value that is not an id.
+  return agentId(/^\d{1,16}$/.test(trimmed) ? Number(trimmed) : text, what);
 }
 
 /** The agent a command acts for: the argument or option if given, else HARN_AGENT_ID. */
-export function resolveAgent(given: string | undefined, env: NodeJS.ProcessEnv, what: string): number {
-  if (given !== undefined) return parseAgentId(given, what);
+export function resolveAgent(given: unknown, env: NodeJS.ProcessEnv, what: string): number {
+  if (typeof given === 'string') return parseAgentId(given, what);
   const fromEnv = env.HARN_AGENT_ID;
   if (fromEnv !== undefined && fromEnv !== '') return parseAgentId(fromEnv, 'HARN_AGENT_ID');
   throw usageError(`no agent given: pass ${what} or set HARN_AGENT_ID`);
 }
 
 /** The agent if one is given (argument, option or HARN_AGENT_ID), else null. */
-export function optionalAgent(given: string | undefined, env: NodeJS.ProcessEnv): number | null {
+export function optionalAgent(given: unknown, env: NodeJS.ProcessEnv): number | null {
   if (given === undefined && !env.HARN_AGENT_ID) return null;
   return resolveAgent(given, env, '--agent');
 }
 
-export function registryConfig(globals: GlobalOptions, env: NodeJS.ProcessEnv): RegistryConfig {
-  const lockTtl = globals.lockTtl ?? env.HARN_LOCK_TTL;
-  const agentTimeout = globals.agentTimeout ?? env.HARN_AGENT_TIMEOUT;
-  return {
-    defaultLockTtlMs: lockTtl ? parseDuration(lockTtl, globals.lockTtl ? '--lock-ttl' : 'HARN_LOCK_TTL') : DEFAULT_CONFIG.defaultLockTtlMs,
-    agentTimeoutMs: agentTimeout
-      ? parseDuration(agentTimeout, globals.agentTimeout ? '--agent-timeout' : 'HARN_AGENT_TIMEOUT')
-      : DEFAULT_CONFIG.agentTimeoutMs,
-  };
-}
+/** A string option as commander gives it (undefined when absent). */
+export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** Build the context one invocation runs in, from its flags and environment. */
-export function buildContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, processCwd: string): Context {
-  return createContext({
-    cwd: globals.C ? resolveFrom(processCwd, globals.C) : processCwd,
+export function cliContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, processCwd: string, clock?: () => number): Context {
+  const lockTtl = (globals.lockTtl ?? env.HARN_LOCK_TTL) || undefined;
+  const agentTimeout = (globals.agentTimeout ?? env.HARN_AGENT_TIMEOUT) || undefined;
+  return openContext({
+    cwd: globals.C !== undefined ? resolveFrom(processCwd, globals.C) : processCwd,
     workspace: env.HARN_WORKSPACE,
-    config: registryConfig(globals, env),
+    config: registryConfig(
+      { lockTtl, agentTimeout },
+      { lockTtl: globals.lockTtl ? '--lock-ttl' : 'HARN_LOCK_TTL', agentTimeout: globals.agentTimeout ? '--agent-timeout' : 'HARN_AGENT_TIMEOUT' },
+    ),
     store: globals.store ?? env.HARN_STORE,
     namespace: globals.namespace ?? env.HARN_NAMESPACE,
     stateLockWaitMs: env.HARN_STATE_LOCK_WAIT ? parseDuration(env.HARN_STATE_LOCK_WAIT, 'HARN_STATE_LOCK_WAIT') : undefined,
+    safeDirectories: env.HARN_SAFE_DIRECTORIES,
+    clock,
     trace: env.HARN_DEBUG ? (line: string) => process.stderr.write(`harn-agents: debug: ${line}\n`) : undefined,
   });
 }

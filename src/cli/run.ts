@@ -4,6 +4,13 @@ import { escapeForTerminal } from '../render/escape.js';
 import { toJson } from '../render/json.js';
 import { buildProgram, type Io, type Outcome } from './program.js';
 
+/** Ends every exit-3 and exit-4 line: the command that says what is wrong and how to fix it. */
+export const DOCTOR_HINT = " (run 'harn-agents doctor')";
+
+/** Exit 3 and 4 end with the doctor hint, once: some messages already say what doctor can do. */
+const withHint = (message: string, code: number): string =>
+  (code === ExitCode.state || code === ExitCode.stateLock) && !message.includes('harn-agents doctor') ? `${message}${DOCTOR_HINT}` : message;
+
 /** Map anything thrown to one escaped line on stderr and a documented exit code. */
 function reportError(io: Io, error: unknown): ExitCodeValue {
   if (error instanceof CommanderError) {
@@ -14,11 +21,11 @@ function reportError(io: Io, error: unknown): ExitCodeValue {
     return ExitCode.usage;
   }
   if (isHarnError(error)) {
-    io.writeErr(`harn-agents: ${escapeForTerminal(error.message)}\n`);
+    io.writeErr(`harn-agents: ${withHint(escapeForTerminal(error.message), error.exitCode)}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.writeErr(`harn-agents: unexpected error: ${escapeForTerminal(message)}\n`);
+  io.writeErr(`harn-agents: unexpected error: ${withHint(escapeForTerminal(message), ExitCode.state)}\n`);
   return ExitCode.state;
 }
 
@@ -27,11 +34,13 @@ export async function runCli(io: Io): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const program = buildProgram(io, async (outcome: Outcome<unknown>) => {
     exitCode = outcome.exitCode?.(outcome.result) ?? ExitCode.ok;
+    // A command with nothing to report (mcp, after its session) prints nothing, with --json too.
+    if (outcome.result === undefined) return;
     if (program.opts().json) {
       io.writeOut(toJson(outcome.json ? outcome.json(outcome.result) : outcome.result));
       return;
     }
-    const rendered = await outcome.text(outcome.result, Date.now());
+    const rendered = await outcome.text(outcome.result);
     if (rendered.stdout) io.writeOut(rendered.stdout);
     if (rendered.stderr) io.writeErr(rendered.stderr);
   });

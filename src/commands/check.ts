@@ -1,17 +1,48 @@
 import { normaliseLockPath } from '../core/paths.js';
-import { HarnError } from '../core/errors.js';
+import { isHarnError, usageError } from '../core/errors.js';
+import { ancestry, type ProcessIdentity } from '../core/process-tree.js';
+import type { ReadonlyAgent } from '../core/registry.js';
+import { describeValue, optionalAgentId, pathList } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
+import { defineCommand, type Environment } from './command.js';
+import { optionalAgent } from '../cli/options.js';
+import { changedPaths, pushedPaths, stagedPaths, stdinPaths, stdinText } from '../cli/path-sources.js';
+import { AGENT_HOOKS, parseAgentHook } from '../hooks/agents/index.js';
+import { HarnError } from '../core/errors.js';
+import path from 'node:path';
+import { ExitCode } from '../core/errors.js';
+import { optionsObject } from '../core/validate.js';
+import { AGENT_REF, agentText, expiresText, mcpPaths, NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
+import { agentLabel, because, expiresIn, through, type Rendered } from '../render/text.js';
+import { escapeForTerminal as esc } from '../render/escape.js';
 
 export type GuardMode = 'on' | 'warn' | 'off';
+const GUARD_MODES: readonly unknown[] = ['on', 'warn', 'off'];
 
 export interface CheckOptions {
   /** Paths given on the command line (relative to the current directory); bad ones are usage errors. */
   readonly paths: readonly string[];
   /** Paths from git or stdin: absolute or relative to the current directory; ones outside the workspace are skipped. */
   readonly gatheredPaths?: readonly string[];
-  /** The caller: its own locks are no conflict. Null: every holder counts. */
+  /**
+   * The caller: its own locks are no conflict. Null: the caller is recognised by its process instead (an
+   * agent whose recorded process is this process or one of its ancestors is the caller), else every holder
+   * counts.
+   */
   readonly agent: number | null;
   readonly guard: GuardMode;
+  /** CLI: the paths staged in git's index are added (read in the workspace, after the context is built). */
+  readonly staged?: boolean;
+  /** CLI: every path changed since this base (its merge base with HEAD) in the work tree is added. */
+  readonly changed?: string;
+  /** CLI: git's pre-push input (or pre-commit's PRE_COMMIT_*_REF): the paths of the commits being pushed. */
+  readonly prePush?: { readonly input: string; readonly env: Environment };
+  /** CLI: the AI agent whose hook payload gave the paths (claude-code): refusal is exit 2, failure exit 1. */
+  readonly hook?: string;
+  /** With `hook`: the directory the agent works in (the payload's cwd), where the workspace is found. */
+  readonly hookCwd?: string;
+  /** This process and its ancestors (default: read from /proc; empty where there is none). */
+  readonly ancestry?: readonly ProcessIdentity[];
 }
 
 export interface CheckConflict {
@@ -25,31 +56,214 @@ export interface CheckConflict {
 export interface CheckResult {
   readonly guard: GuardMode;
   readonly agent: number | null;
+  /** Agents taken for the caller because their recorded process is an ancestor of this one (agent null only). */
+  readonly recognised: readonly number[];
   readonly checked: number;
   readonly conflicts: readonly CheckConflict[];
   readonly now_ms: number;
 }
 
 /** Which of the paths are held by an agent other than the caller (the guard behind hooks and CI jobs). */
-export async function check(ctx: Context, options: CheckOptions): Promise<CheckResult> {
-  const { cwd, root } = ctx.workspace;
-  if (options.guard === 'off') return { guard: 'off', agent: options.agent, checked: 0, conflicts: [], now_ms: ctx.clock() };
+export async function check(ctx: Context, given: CheckOptions): Promise<CheckResult> {
+  const { cwd, pathRoot: root } = ctx.workspace;
+  if (!GUARD_MODES.includes(given.guard)) throw usageError(`guard must be on, warn or off; got ${describeValue(given.guard)}`);
+  // Paths from git or stdin may add to (or stand in for) the ones given.
+  const fromGit =
+    given.guard === 'off'
+      ? []
+      : [
+          ...(given.staged === true ? stagedPaths(cwd) : []),
+          ...(given.changed !== undefined ? changedPaths(cwd, given.changed) : []),
+          ...(given.prePush ? pushedPaths(cwd, given.prePush.input, given.prePush.env) : []),
+        ];
+  const fromGitAsked = given.staged === true || given.changed !== undefined || given.prePush !== undefined;
+  const gatheredPaths =
+    given.gatheredPaths === undefined && !fromGitAsked ? undefined : [...fromGit, ...pathList(given.gatheredPaths ?? [], 'gathered paths', true)];
+  const options: CheckOptions = {
+    paths: pathList(given.paths, 'paths', gatheredPaths !== undefined),
+    gatheredPaths,
+    agent: optionalAgentId(given.agent, 'agent'),
+    guard: given.guard,
+  };
+  if (options.guard === 'off') return { guard: 'off', agent: options.agent, recognised: [], checked: 0, conflicts: [], now_ms: ctx.clock() };
   const paths = new Set(options.paths.map((p) => normaliseLockPath(p, cwd, root)));
   for (const p of options.gatheredPaths ?? []) {
     try {
       paths.add(normaliseLockPath(p, cwd, root));
     } catch (error) {
-      if (!(error instanceof HarnError)) throw error; // outside the workspace: nothing there can be locked
+      if (!isHarnError(error)) throw error; // outside the workspace: nothing there can be locked
     }
   }
-  return ctx.store.transact('read', ({ registry, nowMs }) => {
+  // HARN_AGENT_ID (or --agent) wins; without it, a process tree recognises its own agents.
+  const tree = options.agent === null ? (given.ancestry ?? ancestry()) : [];
+  // Recognising the caller by its process reads every agent; otherwise only the paths' slice is needed.
+  const recognising = tree.length > 0;
+  return ctx.store.transact('query', ({ registry, nowMs }) => {
+    const recognised = recognising ? agentsOfProcesses(registry.agents(), tree) : [];
+    const except = options.agent ?? new Set(recognised);
     const conflicts: CheckConflict[] = [];
     for (const path of paths) {
-      const hold = registry.holderOf(path, nowMs, options.agent ?? undefined);
+      const hold = registry.holderOf(path, nowMs, except);
       if (hold) {
         conflicts.push({ path, holder: { id: hold.agent.id, name: hold.agent.name }, held_path: hold.path, reason: hold.reason ?? null, expires_ms: hold.expiresMs });
       }
     }
-    return { guard: options.guard, agent: options.agent, checked: paths.size, conflicts, now_ms: nowMs };
-  });
+    return { guard: options.guard, agent: options.agent, recognised, checked: paths.size, conflicts, now_ms: nowMs };
+  }, recognising ? undefined : { paths: [...paths] });
 }
+
+/** The active agents whose recorded process is one of `tree` (same pid and start time: not a reused pid). */
+function agentsOfProcesses(agents: Iterable<ReadonlyAgent>, tree: readonly ProcessIdentity[]): number[] {
+  if (tree.length === 0) return [];
+  const starts = new Map(tree.map((p) => [p.pid, p.start]));
+  const found: number[] = [];
+  for (const agent of agents) {
+    const recorded = agent.meta?.process;
+    if (recorded && agent.state === 'active' && starts.get(recorded.pid) === recorded.start) found.push(agent.id);
+  }
+  return found;
+}
+
+function guardMode(value: string | undefined): GuardMode {
+  if (value === undefined || value === '' || value === 'on') return 'on';
+  if (value === 'warn' || value === 'off') return value;
+  throw usageError(`HARN_GUARD must be on, warn or off (got '${value}')`);
+}
+
+/**
+ * `check --hook <agent>`: an AI agent's editing hook. Its contract (Claude Code's): exit 2 blocks the edit
+ * with stderr shown to the model; anything else lets it run. So a failure of ours is exit 1 (shown to the
+ * user), never a block.
+ */
+async function checkForAgentHook(ctx: Context, options: CheckOptions): Promise<CheckResult> {
+  try {
+    return await check(ctx, options);
+  } catch (error) {
+    if (isHarnError(error)) throw new HarnError(ExitCode.no, `--hook ${options.hook}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** One message for the model (Claude Code shows a blocking hook's stderr to it). */
+function renderAgentHookRefusal(r: CheckResult): Rendered {
+  if (r.conflicts.length === 0) return { stdout: '', stderr: '' };
+  const held = r.conflicts.map((c) => `${esc(c.path)} is locked by ${agentLabel(c.holder)}${through(c.path, c.held_path)}${because(c.reason)}, ${expiresIn(c.expires_ms, r.now_ms)}`);
+  const verdict = r.guard === 'warn' ? 'HARN_GUARD=warn: not refusing.' : 'Do not edit it now: work on something else, or ask its holder to release it.';
+  return { stdout: '', stderr: `harn-agents: ${held.join('; ')}. ${verdict}\n` };
+}
+
+/**
+ * The guard's text: each conflict, counted from the answer's own time (`now_ms`), then the verdict. A
+ * refusal says how to act as the holder, if that is who you are, and how to go ahead on purpose.
+ */
+export function renderCheck(r: CheckResult): Rendered {
+  if (r.guard === 'off' || r.conflicts.length === 0) return { stdout: '', stderr: '' };
+  const lines = r.conflicts.map((c) => `${esc(c.path)}: held by ${agentLabel(c.holder)}${through(c.path, c.held_path)}${because(c.reason)}, ${expiresIn(c.expires_ms, r.now_ms)}`);
+  if (r.guard === 'warn') {
+    lines.push(`harn-agents: warning: ${r.conflicts.length} of ${r.checked} paths are held by other agents (HARN_GUARD=warn: not refusing)`);
+  } else {
+    lines.push(`harn-agents: ${r.conflicts.length} of ${r.checked} paths are held by other agents`);
+    const holders = [...new Set(r.conflicts.map((c) => c.holder.id))];
+    const as = holders.length === 1 ? `HARN_AGENT_ID=${holders[0]}` : `HARN_AGENT_ID=<id>`;
+    lines.push(
+      `harn-agents: if you are agent ${holders.join(' or ')}, run as it: ${as} git commit ...; ` +
+        `to go ahead anyway on purpose: HARN_GUARD=warn git commit ..., or git commit --no-verify`,
+    );
+  }
+  return { stdout: '', stderr: lines.map((l) => `${l}\n`).join('') };
+}
+
+export const command = defineCommand({
+  name: 'check',
+  run: (ctx, options: CheckOptions) => (options.hook !== undefined ? checkForAgentHook(ctx, options) : check(ctx, options)),
+  render: (r, { options }) => (options.hook !== undefined ? renderAgentHookRefusal(r) : renderCheck(r)),
+  exitCode: (r, options) => (r.guard === 'on' && r.conflicts.length > 0 ? (options.hook !== undefined ? ExitCode.usage : ExitCode.no) : ExitCode.ok),
+  cli: {
+    description: 'guard: exit 1 when any path is held by an agent other than the caller, listing each conflict',
+    arguments: [{ name: '[path...]', help: 'paths to check' }],
+    options: [
+      { flags: '--staged', help: "check the paths staged in git's index (both names of a rename)" },
+      { flags: '--changed <base>', help: 'check every path changed since <base> (its merge base with HEAD) in the work tree, untracked files too' },
+      { flags: '--pre-push', help: "check the paths of the commits being pushed (reads git's pre-push stdin)" },
+      { flags: '--stdin', help: 'read paths from stdin, one per line' },
+      { flags: '-z', help: 'with --stdin: paths are NUL-separated (git diff --name-only -z)' },
+      { flags: '--hook <agent>', help: `read an AI agent's hook payload from stdin (${AGENT_HOOKS.join(', ')}); exit 2 to block its edit` },
+      { flags: '--agent <id>', help: 'the caller, whose own locks are no conflict (default: HARN_AGENT_ID; none: every holder counts)' },
+    ],
+    examples: ['harn-agents check src/a.ts src/b.ts', 'harn-agents check --staged', 'harn-agents check --changed origin/main', 'harn-agents check --hook claude-code < payload.json'],
+    contextCwd: (options) => options.hookCwd,
+    notes: 'HARN_GUARD=warn prints the conflicts but exits 0; HARN_GUARD=off skips the check.\n',
+    input: ({ args, opts, env }) => {
+      const guard = guardMode(env.HARN_GUARD);
+      const agent = optionalAgent(opts.agent, env);
+      if (typeof opts.hook === 'string') {
+        // The payload names absolute paths (or ones relative to its cwd); the caller's own locks are no
+        // conflict through HARN_AGENT_ID or --agent.
+        let request;
+        try {
+          request = parseAgentHook(opts.hook, stdinText());
+        } catch (error) {
+          if (isHarnError(error)) throw new HarnError(ExitCode.no, `--hook ${opts.hook}: ${error.message}`);
+          throw error;
+        }
+        const base = request.cwd ?? process.cwd();
+        return { paths: [], gatheredPaths: request.paths.map((p) => path.resolve(base, p)), agent, guard, hook: opts.hook, hookCwd: request.cwd ?? undefined };
+      }
+      const paths = args[0] as string[];
+      const changed = typeof opts.changed === 'string' ? opts.changed : undefined;
+      if (!opts.staged && !opts.stdin && !opts.prePush && changed === undefined && paths.length === 0) {
+        throw usageError('give paths to check, or --staged, --changed <base>, --pre-push or --stdin');
+      }
+      return {
+        paths,
+        staged: opts.staged === true,
+        changed,
+        prePush: opts.prePush && guard !== 'off' ? { input: stdinText(), env } : undefined,
+        gatheredPaths: guard !== 'off' && opts.stdin ? stdinPaths(opts.z === true) : [],
+        agent,
+        guard,
+      };
+    },
+  },
+  library: {
+    method: 'check',
+    input: (paths: readonly string[], options?: { agent?: number }): CheckOptions => ({
+      paths,
+      agent: (optionsObject(options, 'options').agent ?? null) as number | null,
+      guard: 'on',
+    }),
+  },
+  mcp: {
+    tool: 'check',
+    description: 'Is any of these paths held by another agent? Lists each conflict. Use it before editing paths you have not locked and before committing: do not commit a conflicting path.',
+    properties: (settings) => ({ paths: mcpPaths(settings) }),
+    required: ['paths'],
+    readOnly: true,
+    input: (args, session) => ({ paths: args.paths as string[], agent: session.id, guard: 'on' as const }),
+    outputSchema: {
+      type: 'object',
+      properties: {
+        guard: { type: 'string', enum: ['on', 'warn', 'off'] },
+        agent: { type: ['integer', 'null'] },
+        recognised: { type: 'array', items: { type: 'integer' } },
+        checked: { type: 'integer' },
+        conflicts: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { path: { type: 'string' }, holder: AGENT_REF, held_path: { type: 'string' }, reason: NULLABLE_STRING, expires_ms: { type: 'integer' } },
+            required: ['path', 'holder', 'held_path', 'reason', 'expires_ms'],
+          },
+        },
+        now_ms: NOW_MS,
+      },
+      required: ['guard', 'agent', 'recognised', 'checked', 'conflicts', 'now_ms'],
+    },
+    says: (r) =>
+      r.conflicts.length === 0
+        ? `no conflicts: none of the ${r.checked} paths is held by another agent`
+        : `${r.conflicts.length} of ${r.checked} paths are held by other agents: ` +
+          r.conflicts.map((c) => `${c.path} by ${agentText(c.holder)}${c.held_path !== c.path ? ` through ${c.held_path}` : ''}${c.reason ? ` (reason: ${c.reason})` : ''}, ${expiresText(c.expires_ms, r.now_ms)}`).join('; ') +
+          '. Do not edit or commit them.',
+  },
+});

@@ -1,6 +1,7 @@
 import type { RegistryConfig } from '../core/registry.js';
+import { optionalDuration } from '../core/validate.js';
 import { openStore } from '../store/store-factory.js';
-import { findWorkspace } from '../store/workspace.js';
+import { findWorkspace, workspaceOrigin } from '../store/workspace.js';
 import type { Context } from './context.js';
 
 /** The parsed settings a context is built from: the CLI gets them from flags, the library from options. */
@@ -16,17 +17,38 @@ export interface ContextSettings {
   readonly stateLockWaitMs?: number;
   readonly clock?: () => number;
   readonly trace?: (line: string) => void;
+  /** Where warnings go (a committed change whose event could not be logged); default: stderr. */
+  readonly warn?: (line: string) => void;
+  /** HARN_SAFE_DIRECTORIES: workspace roots whose `.harn/` may belong to another user. */
+  readonly safeDirectories?: string;
 }
 
-/** One context for the CLI, the library and the MCP server alike. */
-export function createContext(settings: ContextSettings): Context {
-  const workspace = findWorkspace(settings.cwd, settings.workspace ? { HARN_WORKSPACE: settings.workspace } : {});
+/**
+ * One call's defaults for what it creates, from what a caller gave (a "30s" string or ms): the one builder
+ * the CLI and the library share. Absent, the workspace's settings apply (`harn-agents config`); they never
+ * change how long agents created by others live. `names` are how the caller knows them, for the error message.
+ */
+export function registryConfig(
+  given: { readonly lockTtl?: unknown; readonly agentTimeout?: unknown },
+  names: { readonly lockTtl: string; readonly agentTimeout: string } = { lockTtl: 'lockTtl', agentTimeout: 'agentTimeout' },
+): RegistryConfig {
+  return {
+    defaultLockTtlMs: optionalDuration(given.lockTtl, names.lockTtl),
+    agentTimeoutMs: optionalDuration(given.agentTimeout, names.agentTimeout),
+  };
+}
+
+/** One context for the CLI, the library and the MCP server alike: the workspace found, its store opened. */
+export function openContext(settings: ContextSettings): Context {
+  const workspace = findWorkspace(settings.cwd, { HARN_WORKSPACE: settings.workspace, HARN_SAFE_DIRECTORIES: settings.safeDirectories });
   const clock = settings.clock ?? Date.now;
+  // Agents this call creates record the worktree and branch they come from (read only then).
+  const config = { ...settings.config, origin: settings.config.origin ?? (() => workspaceOrigin(workspace)) };
   return {
     workspace,
-    config: settings.config,
+    config,
     clock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    store: openStore({ ...settings, workspace, clock }),
+    store: openStore({ ...settings, config, workspace, clock }),
   };
 }

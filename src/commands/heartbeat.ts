@@ -1,5 +1,11 @@
 import type { AgentState } from '../core/registry.js';
+import { agentId } from '../core/validate.js';
 import type { Context } from './context.js';
+import { defineCommand } from './command.js';
+import { resolveAgent } from '../cli/options.js';
+import { agentLabel } from '../render/text.js';
+import { formatSpan } from '../core/durations.js';
+import { agentText, NOW_MS } from './mcp-schema.js';
 
 export interface HeartbeatOptions {
   readonly agent: number;
@@ -14,8 +20,38 @@ export interface HeartbeatResult {
 
 /** Refresh an agent; an unknown id is registered as `agent-<id>`, a crashed agent comes back to active. */
 export async function heartbeat(ctx: Context, options: HeartbeatOptions): Promise<HeartbeatResult> {
-  return ctx.store.transact('write', ({ registry, nowMs }) => {
-    const agent = registry.heartbeat(options.agent, nowMs);
+  const id = agentId(options.agent, 'agent');
+  return ctx.store.transact('update', ({ registry, nowMs }) => {
+    const agent = registry.heartbeat(id, nowMs);
     return { id: agent.id, name: agent.name, state: agent.state, last_seen_ms: agent.lastSeenMs };
-  });
+  }, { agents: [id] });
 }
+
+export const command = defineCommand({
+  name: 'heartbeat',
+  run: heartbeat,
+  render: (r) => ({ stdout: `${agentLabel(r)} is ${r.state}\n`, stderr: '' }),
+  cli: {
+    description: 'mark an agent alive (an unknown id is registered as agent-<id>)',
+    arguments: [{ name: '[id]', help: 'the agent (default: HARN_AGENT_ID)' }],
+    examples: ['harn-agents heartbeat 3', 'HARN_AGENT_ID=3 harn-agents heartbeat'],
+    input: ({ args, env }) => ({ agent: resolveAgent(args[0], env, 'an agent id') }),
+  },
+  library: { method: 'heartbeat', input: (agent: number): HeartbeatOptions => ({ agent }) },
+  mcp: {
+    tool: 'heartbeat',
+    description: (settings) =>
+      `Tell the registry this session is alive. The server does this on its own while you are connected (agent timeout ${formatSpan(settings.agentTimeoutMs)}), so you never need to.`,
+    properties: {},
+    readOnly: false,
+    input: (_args, session) => ({ agent: session.id }),
+    // A heartbeat's time is the registry's time of the answer.
+    structured: (r) => ({ ...r, now_ms: r.last_seen_ms }),
+    outputSchema: {
+      type: 'object',
+      properties: { id: { type: 'integer' }, name: { type: 'string' }, state: { type: 'string', enum: ['active', 'crashed', 'gone'] }, last_seen_ms: { type: 'integer' }, now_ms: NOW_MS },
+      required: ['id', 'name', 'state', 'last_seen_ms', 'now_ms'],
+    },
+    says: (r) => `${agentText(r)} is ${r.state}`,
+  },
+});

@@ -1,137 +1,261 @@
 import { spawnSync } from 'node:child_process';
+import { writeRepoFile } from '../hooks/repo-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { stateError, usageError } from '../core/errors.js';
+import { ExitCode, isHarnError, stateError, usageError } from '../core/errors.js';
+import { escapeForTerminal as esc } from '../render/escape.js';
+import { defineCommand } from './command.js';
+import type { Rendered } from '../render/text.js';
+import { claudeSettings, type ClaudeSettingsResult } from '../hooks/agents/claude-settings.js';
+import { hasBlock, removeBlocks } from '../hooks/blocks.js';
+import { gitLayout, insideWorkTree, type GitLayout } from '../hooks/git.js';
+import { huskyScripts, isHuskyHook } from '../hooks/husky.js';
+import { addToLefthook, isLefthookHook, lefthookConfig, lefthookManual, lefthookStatus } from '../hooks/lefthook.js';
+import { cleanPlainLeftovers, installPlain, plainStatus, uninstallPlain } from '../hooks/plain.js';
+import { addToPreCommit, isPreCommitHook, PRE_COMMIT_CONFIG, preCommitManual, preCommitStatus } from '../hooks/pre-commit.js';
+import { applyScriptPlan, planScriptInstall, scriptStatus, uninstallScripts } from '../hooks/script.js';
+import { HOOK_NAMES, type HookStatus, type Manager, type ManagerOutcome } from '../hooks/types.js';
 
 /**
- * `harn-agents hook install | uninstall | status`: git hooks that run the guard. pre-commit checks the
- * staged paths; pre-push checks the paths changed by the commits being pushed. A hook that was there before
- * is kept (renamed `<hook>.harn-previous`) and still runs first; uninstall puts it back exactly.
+ * `harn-agents hook install | uninstall | status`: the git hooks that run the guard, added the way the
+ * repository's hook manager expects. pre-commit checks the staged paths; pre-push the paths changed by the
+ * commits being pushed.
+ *
+ * - plain `.git/hooks` (or a core.hooksPath outside the work tree): our script is the hook; one that was
+ *   there is kept as `<hook>.harn-previous` and still runs first (hooks/plain.ts);
+ * - husky, or a core.hooksPath folder inside the work tree: a marked block in the hook scripts, naming
+ *   `harn-agents` only, never a path of this machine (hooks/script.ts);
+ * - lefthook, pre-commit: an entry in the manager's own configuration (hooks/lefthook.ts, hooks/pre-commit.ts).
+ *
+ * When a configuration cannot be edited safely, nothing is changed and `manual` holds the exact lines to add.
  */
 
-export const HOOK_NAMES = ['pre-commit', 'pre-push'] as const;
-const MARKER = '# harn-agents hook v1';
-const PREVIOUS = '.harn-previous';
-
-export type HookState = 'installed' | 'absent' | 'foreign';
-
-export interface HookStatus {
-  readonly name: string;
-  readonly state: HookState;
-  /** Whether a hook that was there before is kept beside ours. */
-  readonly previous: boolean;
-}
+export type { HookState, HookStatus, Manager } from '../hooks/types.js';
 
 export interface HookResult {
   readonly action: 'install' | 'uninstall' | 'status';
+  /** Who runs the hooks, and so where the checks were added. */
+  readonly manager: Manager;
   readonly hooks_dir: string;
+  /** The files harn-agents edits for this manager. */
+  readonly files: readonly string[];
   readonly hooks: readonly HookStatus[];
-  /** What the action did, one line per hook. */
+  /** What the action did, one line per change. */
   readonly changes: readonly string[];
+  /** Set when nothing was changed because editing was unsafe: the exact lines to add by hand. */
+  readonly manual: string | null;
+  /** What is still to do (the manager's own install, harn-agents on PATH). */
+  readonly notes: readonly string[];
 }
 
-/** The hooks directory git uses here: honours core.hooksPath and works in linked worktrees. */
-function hooksDir(cwd: string): string {
-  const result = spawnSync('git', ['rev-parse', '--git-path', 'hooks'], { cwd, encoding: 'utf8' });
-  if (result.error) throw usageError(`cannot run git: ${result.error.message}`);
-  if (result.status !== 0) throw usageError(`not in a git repository (${cwd})`);
-  return path.resolve(cwd, result.stdout.trim());
+interface Detected {
+  readonly manager: Manager;
+  /** husky: `.husky`; hooks-path: the hooks folder itself. */
+  readonly scripts?: string;
+  /** lefthook's configuration file. */
+  readonly config?: string | null;
 }
 
-const shellQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
-
-/** The hook script. `cli` is how to run harn-agents when it is not on PATH (this very installation). */
-export function hookScript(name: (typeof HOOK_NAMES)[number], cli: readonly string[]): string {
-  const head = [
-    '#!/bin/sh',
-    MARKER,
-    `# ${name}: refuses when a path is locked by another agent (harn-agents check).`,
-    '# Installed by `harn-agents hook install`; `harn-agents hook uninstall` restores what was here before.',
-    '# HARN_GUARD=warn only warns; HARN_GUARD=off skips the check.',
-    'run_harn() {',
-    '  if [ -n "${HARN_AGENTS_BIN:-}" ]; then "$HARN_AGENTS_BIN" "$@"',
-    '  elif command -v harn-agents >/dev/null 2>&1; then harn-agents "$@"',
-    `  else ${cli.map(shellQuote).join(' ')} "$@"; fi`,
-    '}',
-    `previous="$(dirname "$0")/${name}${PREVIOUS}"`,
-  ];
-  if (name === 'pre-commit') {
-    return [...head, 'if [ -x "$previous" ]; then "$previous" "$@" || exit $?; fi', 'run_harn check --staged', ''].join('\n');
-  }
-  return [
-    ...head,
-    'input=$(cat)',
-    'if [ -x "$previous" ]; then printf \'%s\\n\' "$input" | "$previous" "$@" || exit $?; fi',
-    "printf '%s\\n' \"$input\" | while read -r local_ref local_sha remote_ref remote_sha; do",
-    '  case "$local_sha" in *[!0]*) ;; *) continue ;; esac   # deleting a ref: nothing to check',
-    '  case "$remote_sha" in',
-    '    *[!0]*) git log --format= --name-only --no-renames -z "$remote_sha..$local_sha" ;;',
-    '    *) git log --format= --name-only --no-renames -z "$local_sha" --not --remotes ;;',
-    '  esac',
-    'done | run_harn check --stdin -z',
-    '',
-  ].join('\n');
-}
-
-function isOurs(file: string): boolean {
+const readText = (file: string): string | null => {
   try {
-    return fs.readFileSync(file, 'utf8').includes(MARKER);
+    return fs.readFileSync(file, 'utf8');
   } catch {
-    return false;
+    return null;
   }
+};
+
+/** Which manager runs this repository's hooks: core.hooksPath first, then installed hooks, then configs. */
+export function detectManager(layout: GitLayout): Detected {
+  const husky = huskyScripts(layout);
+  if (husky) return { manager: 'husky', scripts: husky };
+  if (layout.hooksPath !== null) {
+    return insideWorkTree(layout.hooksDir, layout.top) ? { manager: 'hooks-path', scripts: layout.hooksDir } : { manager: 'plain' };
+  }
+  const installed = HOOK_NAMES.flatMap((name) => [readText(path.join(layout.hooksDir, name)) ?? '', readText(path.join(layout.hooksDir, `${name}.harn-previous`)) ?? '']);
+  const lefthook = lefthookConfig(layout.top);
+  if (installed.some(isLefthookHook)) return { manager: 'lefthook', config: lefthook };
+  if (installed.some(isPreCommitHook)) return { manager: 'pre-commit' };
+  if (lefthook) return { manager: 'lefthook', config: lefthook };
+  if (fs.existsSync(path.join(layout.top, PRE_COMMIT_CONFIG))) return { manager: 'pre-commit' };
+  return { manager: 'plain' };
 }
 
-function statusOf(dir: string): HookStatus[] {
-  return HOOK_NAMES.map((name) => {
-    const file = path.join(dir, name);
-    const state: HookState = !fs.existsSync(file) ? 'absent' : isOurs(file) ? 'installed' : 'foreign';
-    return { name, state, previous: fs.existsSync(file + PREVIOUS) };
-  });
+const onPath = (): boolean =>
+  (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && fs.existsSync(path.join(dir, 'harn-agents')));
+
+const PATH_NOTE = "harn-agents is not on PATH here: the hooks call it by name (npm install -g harn-agents, or add it to the project's devDependencies)";
+
+/** Edit one YAML configuration: add (or remove) our block, or report what to add by hand. */
+function editConfig(
+  action: 'install' | 'uninstall',
+  file: string,
+  add: (text: string) => string | null,
+  manual: (file: string) => string,
+): { changes: string[]; manual?: string } {
+  const text = readText(file);
+  if (text === null) {
+    return action === 'install' ? { changes: [`${file} cannot be read`], manual: manual(file) } : { changes: [`${file}: not installed`] };
+  }
+  if (action === 'uninstall') {
+    if (!hasBlock(text)) return { changes: [`${file}: not installed`] };
+    const rest = removeBlocks(text);
+    if (rest === null) return { changes: [`${file} has a harn-agents block without its end marker; left alone (remove it by hand)`] };
+    writeRepoFile(file, rest);
+    return { changes: [`removed from ${file}`] };
+  }
+  if (hasBlock(text)) return { changes: [`already in ${file}`] };
+  if (!/\.ya?ml$/.test(file)) return { changes: [`${path.basename(file)} is not YAML: nothing was changed`], manual: manual(file) };
+  const edited = add(text);
+  if (edited === null) return { changes: [`${file} is laid out in a way harn-agents does not edit: nothing was changed`], manual: manual(file) };
+  writeRepoFile(file, edited);
+  return { changes: [`added to ${file}`] };
+}
+
+function runManager(action: HookResult['action'], detected: Detected, layout: GitLayout, cli: readonly string[]): ManagerOutcome {
+  const target = { layout, cli };
+  const dir = layout.hooksDir;
+  switch (detected.manager) {
+    case 'plain':
+      if (action === 'install') return installPlain(target);
+      if (action === 'uninstall') return uninstallPlain(target);
+      return { hooks: plainStatus(dir), changes: [], files: HOOK_NAMES.map((n) => path.join(dir, n)) };
+    case 'husky':
+    case 'hooks-path': {
+      const scripts = detected.scripts ?? dir;
+      const files = HOOK_NAMES.map((n) => path.join(scripts, n));
+      const husky = detected.manager === 'husky';
+      const hooks = (): HookStatus[] =>
+        scriptStatus(scripts).map((h) => (husky && !fs.existsSync(path.join(dir, h.name)) ? { ...h, state: 'absent' } : h));
+      if (action === 'status') return { hooks: hooks(), changes: [], files };
+      const leftovers = husky ? cleanPlainLeftovers(dir, isHuskyHook) : [];
+      if (action === 'uninstall') return { hooks: hooks(), changes: [...leftovers, ...uninstallScripts(scripts)], files };
+      const plans = planScriptInstall(scripts, !husky);
+      const manual = plans.filter((p) => p.manual).map((p) => p.manual);
+      if (manual.length > 0) return { hooks: hooks(), changes: plans.map((p) => p.change), files, manual: manual.join('\n') };
+      fs.mkdirSync(scripts, { recursive: true });
+      applyScriptPlan(plans);
+      const notes = husky && HOOK_NAMES.some((n) => !fs.existsSync(path.join(dir, n))) ? ["husky's hooks are not all in place: run 'npx husky'"] : [];
+      return { hooks: hooks(), changes: [...leftovers, ...plans.map((p) => p.change)], files, notes };
+    }
+    case 'lefthook': {
+      const file = detected.config ?? path.join(layout.top, 'lefthook.yml');
+      const hooks = () => lefthookStatus(file, dir);
+      if (action === 'status') return { hooks: hooks(), changes: [], files: [file] };
+      const leftovers = cleanPlainLeftovers(dir, isLefthookHook);
+      if (action === 'install' && !fs.existsSync(file)) writeRepoFile(file, '');
+      const edit = editConfig(action, file, addToLefthook, lefthookManual);
+      const notes = action === 'install' && !edit.manual && hooks().some((h) => h.state !== 'installed') ? ["run 'lefthook install' so git runs lefthook for both hooks"] : [];
+      return { hooks: hooks(), changes: [...leftovers, ...edit.changes], files: [file], manual: edit.manual, notes };
+    }
+    case 'pre-commit': {
+      const file = path.join(layout.top, PRE_COMMIT_CONFIG);
+      const hooks = () => preCommitStatus(layout.top, dir);
+      if (action === 'status') return { hooks: hooks(), changes: [], files: [file] };
+      const leftovers = cleanPlainLeftovers(dir, isPreCommitHook);
+      const edit = editConfig(action, file, addToPreCommit, preCommitManual);
+      const notes =
+        action === 'install' && !edit.manual
+          ? [
+              `git add ${PRE_COMMIT_CONFIG} (pre-commit refuses to run with an unstaged config)`,
+              ...(hooks().some((h) => h.state !== 'installed') ? ["run 'pre-commit install --hook-type pre-commit --hook-type pre-push' so git runs pre-commit for both hooks"] : []),
+            ]
+          : [];
+      return { hooks: hooks(), changes: [...leftovers, ...edit.changes], files: [file], manual: edit.manual, notes };
+    }
+  }
 }
 
 export function hook(action: HookResult['action'], cwd: string, cli: readonly string[]): HookResult {
-  const dir = hooksDir(cwd);
-  const changes: string[] = [];
+  const layout = gitLayout(cwd);
+  const detected = detectManager(layout);
+  let outcome: ManagerOutcome;
   try {
-    if (action === 'install') {
-      fs.mkdirSync(dir, { recursive: true });
-      for (const name of HOOK_NAMES) {
-        const file = path.join(dir, name);
-        const script = hookScript(name, cli);
-        if (isOurs(file)) {
-          if (fs.readFileSync(file, 'utf8') !== script) fs.writeFileSync(file, script, { mode: 0o755 });
-          changes.push(`${name}: already installed`);
-          continue;
-        }
-        if (fs.existsSync(file)) {
-          if (fs.existsSync(file + PREVIOUS)) throw usageError(`${file}${PREVIOUS} already exists; move it away first so nothing is overwritten`);
-          fs.renameSync(file, file + PREVIOUS);
-          changes.push(`${name}: installed; the existing hook is kept as ${name}${PREVIOUS} and still runs first`);
-        } else {
-          changes.push(`${name}: installed`);
-        }
-        fs.writeFileSync(file, script, { mode: 0o755 });
-        fs.chmodSync(file, 0o755);
-      }
-    } else if (action === 'uninstall') {
-      for (const name of HOOK_NAMES) {
-        const file = path.join(dir, name);
-        if (!isOurs(file)) {
-          changes.push(`${name}: ${fs.existsSync(file) ? 'not ours; left alone' : 'not installed'}`);
-          continue;
-        }
-        fs.rmSync(file);
-        if (fs.existsSync(file + PREVIOUS)) {
-          fs.renameSync(file + PREVIOUS, file);
-          changes.push(`${name}: removed; the previous hook is back`);
-        } else {
-          changes.push(`${name}: removed`);
-        }
-      }
-    }
+    outcome = runManager(action, detected, layout, cli);
   } catch (error) {
-    if (error instanceof Error && error.name === 'HarnError') throw error;
-    throw stateError(`cannot ${action} hooks in ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+    if (isHarnError(error)) throw error;
+    throw stateError(`cannot ${action} hooks in ${layout.hooksDir}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { action, hooks_dir: dir, hooks: statusOf(dir), changes };
+  const notes = [...(outcome.notes ?? [])];
+  if (action === 'install' && detected.manager !== 'plain' && !outcome.manual && !onPath()) notes.push(PATH_NOTE);
+  return {
+    action,
+    manager: detected.manager,
+    hooks_dir: layout.hooksDir,
+    files: outcome.files,
+    hooks: outcome.hooks,
+    changes: outcome.changes,
+    manual: outcome.manual ?? null,
+    notes,
+  };
 }
+
+const MANAGERS: Record<HookResult['manager'], string> = {
+  'plain': 'plain git hooks',
+  'hooks-path': 'hook scripts in the core.hooksPath folder inside the work tree',
+  'husky': 'husky',
+  'lefthook': 'lefthook',
+  'pre-commit': 'pre-commit (the framework)',
+};
+
+const lines = (list: readonly string[]): string => list.map((l) => `${l}\n`).join('');
+
+function renderHook(r: HookResult): Rendered {
+  const shown = [
+    ...r.changes.map(esc),
+    ...(r.action === 'status'
+      ? r.hooks.map((h) => `${h.name}: ${h.state === 'installed' ? 'installed' : h.state === 'foreign' ? 'another hook, not harn-agents' : 'not installed'}${h.previous ? ` (previous hook kept as ${h.name}.harn-previous)` : ''}`)
+      : []),
+    `hooks run by: ${MANAGERS[r.manager]}`,
+    `hooks directory: ${esc(r.hooks_dir)}`,
+    ...(r.manager === 'plain' ? [] : [`harn-agents edits: ${r.files.map(esc).join(', ')}`]),
+    ...r.notes.map((n) => `next: ${esc(n)}`),
+  ];
+  if (r.manual === null) return { stdout: lines(shown), stderr: '' };
+  return { stdout: lines(shown), stderr: `harn-agents: nothing was changed; add these lines by hand:\n${lines(r.manual.split('\n').map(esc))}` };
+}
+
+function renderClaudeSettings(r: ClaudeSettingsResult): Rendered {
+  return r.manual === null
+    ? { stdout: lines([esc(r.change)]), stderr: '' }
+    : { stdout: '', stderr: `harn-agents: ${esc(r.change)}; nothing was changed. Add this to ${esc(r.file)} by hand:\n${r.manual}\n` };
+}
+
+type HookOptions = { readonly action: HookResult['action']; readonly selfCommand: readonly string[]; readonly claudeCode: boolean };
+type HookOutcome = { readonly kind: 'git'; readonly result: HookResult } | { readonly kind: 'claude-code'; readonly result: ClaudeSettingsResult };
+
+/** Claude Code's settings live at the git top-level (the project Claude Code opens), else the workspace root. */
+function claudeProject(cwd: string, root: string): string {
+  const top = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8' });
+  return top.status === 0 && top.stdout.trim() ? top.stdout.trim() : root;
+}
+
+export const command = defineCommand({
+  name: 'hook',
+  run: async (ctx, options: HookOptions): Promise<HookOutcome> =>
+    options.claudeCode
+      ? { kind: 'claude-code', result: claudeSettings(options.action, claudeProject(ctx.workspace.cwd, ctx.workspace.pathRoot)) }
+      : { kind: 'git', result: hook(options.action, ctx.workspace.cwd, options.selfCommand) },
+  render: (r) => (r.kind === 'git' ? renderHook(r.result) : renderClaudeSettings(r.result)),
+  json: (r) => r.result,
+  exitCode: (r) => {
+    if (r.kind === 'claude-code') return r.result.manual !== null || (r.result.action === 'status' && !r.result.installed) ? ExitCode.no : ExitCode.ok;
+    return r.result.manual !== null || (r.result.action === 'status' && r.result.hooks.some((h) => h.state !== 'installed')) ? ExitCode.no : ExitCode.ok;
+  },
+  cli: {
+    description: "install, remove or show the git hooks (or an AI agent's hook) that refuse changes to locked paths",
+    arguments: [{ name: '<action>', help: 'install, uninstall or status', words: ['install', 'uninstall', 'status'] }],
+    options: [{ flags: '--claude-code', help: "Claude Code's PreToolUse hook in .claude/settings.json instead of the git hooks" }],
+    examples: ['harn-agents hook install', 'harn-agents hook status', 'harn-agents hook uninstall', 'harn-agents hook install --claude-code'],
+    notes:
+      'pre-commit checks the staged paths, pre-push the paths changed by the commits being pushed. With husky,\n' +
+      "lefthook or pre-commit, the checks go into the manager's own configuration; plain .git/hooks get a\n" +
+      'script (an existing hook is kept and still runs first). When a file cannot be edited safely, nothing is\n' +
+      'changed: the lines to add are printed and the exit code is 1. uninstall removes exactly what install added.\n' +
+      'status exits 0 when both hooks are installed, 1 otherwise.\n',
+    input: ({ args, opts, selfCommand }): HookOptions => {
+      const action = args[0] as string;
+      if (action !== 'install' && action !== 'uninstall' && action !== 'status') throw usageError(`hook: unknown action '${action}' (use install, uninstall or status)`);
+      return { action, selfCommand, claudeCode: opts.claudeCode === true };
+    },
+  },
+});

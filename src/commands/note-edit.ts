@@ -1,4 +1,9 @@
+import { agentId } from '../core/validate.js';
 import type { Context } from './context.js';
+import { defineCommand } from './command.js';
+import { resolveAgent } from '../cli/options.js';
+import { ExitCode } from '../core/errors.js';
+import { agentLabel } from '../render/text.js';
 
 export interface NoteEditOptions {
   readonly agent: number;
@@ -10,9 +15,27 @@ export type NoteEditResult =
 
 /** Count one edit for an agent (the seed's `note_edit`); an unknown agent counts nothing. */
 export async function noteEdit(ctx: Context, options: NoteEditOptions): Promise<NoteEditResult> {
-  return ctx.store.transact('write', ({ registry, nowMs }) => {
-    if (!registry.noteEdit(options.agent, nowMs)) return { counted: false, id: options.agent };
-    const agent = registry.get(options.agent);
-    return { counted: true, id: options.agent, name: agent?.name ?? '', edit_count: agent?.editCount ?? 0 };
-  });
+  const id = agentId(options.agent, 'agent');
+  return ctx.store.transact('update', ({ registry, nowMs }) => {
+    if (!registry.noteEdit(id, nowMs)) return { counted: false, id };
+    const agent = registry.get(id);
+    return { counted: true, id, name: agent?.name ?? '', edit_count: agent?.editCount ?? 0 };
+  }, { agents: [id] });
 }
+
+export const command = defineCommand({
+  name: 'note-edit',
+  run: noteEdit,
+  render: (r) =>
+    r.counted
+      ? { stdout: `${agentLabel(r)} has ${r.edit_count} edit${r.edit_count === 1 ? '' : 's'}\n`, stderr: '' }
+      : { stdout: '', stderr: `agent ${r.id} is not registered; no edit counted\n` },
+  exitCode: (r) => (r.counted ? ExitCode.ok : ExitCode.no),
+  cli: {
+    description: 'count one edit for an agent; exit 1 when the agent is not registered',
+    arguments: [{ name: '[id]', help: 'the agent (default: HARN_AGENT_ID)' }],
+    examples: ['harn-agents note-edit 3'],
+    input: ({ args, env }) => ({ agent: resolveAgent(args[0], env, 'an agent id') }),
+  },
+  library: { method: 'noteEdit', input: (agent: number): NoteEditOptions => ({ agent }) },
+});

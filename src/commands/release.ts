@@ -1,6 +1,13 @@
 import { usageError } from '../core/errors.js';
 import { normaliseLockPaths } from '../core/paths.js';
+import { optionalAgentId, optionalFlag, optionalReason, pathList } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
+import { defineCommand } from './command.js';
+import { optionalAgent, resolveAgent } from '../cli/options.js';
+import { mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
+import { agentLabel, because } from '../render/text.js';
+import { escapeForTerminal as esc } from '../render/escape.js';
+import { optionsObject } from '../core/validate.js';
 
 export interface ReleaseOptions {
   readonly paths: readonly string[];
@@ -28,25 +35,36 @@ export interface ReleaseResult {
   readonly not_held: readonly string[];
   /** With `force`: the locks broken, with their holders. */
   readonly broken?: readonly BrokenLock[];
+  /** With `force`: paths not locked themselves but held through a directory lock, which was left alone. */
+  readonly held_through?: readonly { readonly path: string; readonly held_path: string; readonly holder: AgentRef }[];
 }
 
-export async function release(ctx: Context, options: ReleaseOptions): Promise<ReleaseResult> {
-  const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.root);
-  if (options.force) return forceRelease(ctx, options, paths);
+export async function release(ctx: Context, given: ReleaseOptions): Promise<ReleaseResult> {
+  const force = optionalFlag(given.force, 'force') ?? false;
+  // A blank reason with --force gets the message below that says what the reason is for.
+  const blank = typeof given.reason === 'string' && given.reason.trim() === '';
+  const options: ReleaseOptions = {
+    paths: pathList(given.paths, 'paths'),
+    agent: optionalAgentId(given.agent, 'agent'),
+    force,
+    reason: force && blank ? undefined : optionalReason(given.reason, 'reason'),
+  };
+  const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.pathRoot);
+  if (force) return forceRelease(ctx, options, paths);
   if (options.agent === null) throw usageError('no agent given: pass --agent or set HARN_AGENT_ID (or --force to break locks)');
   const agent = options.agent;
-  return ctx.store.transact('read', ({ registry, nowMs }) => {
+  return ctx.store.transact('maybe-update', ({ registry, nowMs }) => {
     const released: string[] = [];
     const notHeld: string[] = [];
     for (const path of paths) (registry.releaseLock(agent, path) ? released : notHeld).push(path);
     return { agent, now_ms: nowMs, released, not_held: notHeld };
-  });
+  }, { agents: [agent], paths });
 }
 
 function forceRelease(ctx: Context, options: ReleaseOptions, paths: readonly string[]): Promise<ReleaseResult> {
   const reason = options.reason?.trim();
-  if (!reason) throw usageError('release --force needs --reason TEXT: it is recorded in the event log');
-  return ctx.store.transact('read', ({ registry, nowMs, record }) => {
+  if (reason === undefined) throw usageError('release --force needs --reason TEXT: it is recorded in the event log');
+  return ctx.store.transact('maybe-update', ({ registry, nowMs, record }) => {
     const broken: BrokenLock[] = [];
     for (const path of paths) {
       for (const hold of registry.forceRelease(path, nowMs)) {
@@ -55,6 +73,77 @@ function forceRelease(ctx: Context, options: ReleaseOptions, paths: readonly str
     }
     if (broken.length > 0) record({ type: 'force-release', ts: nowMs, by: options.agent, reason, broken });
     const released = paths.filter((p) => broken.some((b) => b.path === p));
-    return { agent: options.agent, now_ms: nowMs, released, not_held: paths.filter((p) => !released.includes(p)), broken };
-  });
+    const notHeld = paths.filter((p) => !released.includes(p));
+    // Exactly these paths: a directory lock covering one is named, not broken.
+    const heldThrough = notHeld.flatMap((path) => {
+      const hold = registry.holderOf(path, nowMs);
+      return hold ? [{ path, held_path: hold.path, holder: { id: hold.agent.id, name: hold.agent.name } }] : [];
+    });
+    return { agent: options.agent, now_ms: nowMs, released, not_held: notHeld, broken, held_through: heldThrough };
+  }, { paths });
 }
+
+export const command = defineCommand({
+  name: 'release',
+  run: release,
+  render: (r) => {
+    const lines = r.broken
+      ? [
+          ...r.broken.map((b) => `broke ${esc(b.path)}: it was held by ${agentLabel(b.holder)}${because(b.lock_reason)}`),
+          ...r.not_held.map((p) => {
+            const held = r.held_through?.find((h) => h.path === p);
+            return held
+              ? `${esc(p)} is not locked itself: it is held through ${agentLabel(held.holder)}'s lock on ${esc(held.held_path)}, left alone (break that one: harn-agents release --force ${esc(held.held_path)} --reason ...)`
+              : `${esc(p)} was not locked by anyone`;
+          }),
+        ]
+      : [...r.released.map((p) => `released ${esc(p)}`), ...r.not_held.map((p) => `${esc(p)} was not locked by agent ${r.agent}`)];
+    return { stdout: lines.map((l) => `${l}\n`).join(''), stderr: '' };
+  },
+  cli: {
+    description: "release an agent's locks on paths (a path it does not hold is not an error)",
+    arguments: [{ name: '<path...>', help: 'files to release' }],
+    options: [
+      { flags: '--agent <id>', help: 'the agent releasing (default: HARN_AGENT_ID)' },
+      { flags: '--force', help: "break any agent's lock on exactly these paths (needs --reason; recorded in the event log)" },
+      { flags: '--reason <text>', help: 'why a lock is broken (with --force)' },
+    ],
+    examples: ['harn-agents release src/a.ts --agent 3', 'harn-agents release --force src/a.ts --reason "agent 3 is stuck; ok by Ana"'],
+    input: ({ args, opts, env }) => ({
+      paths: args[0] as string[],
+      agent: opts.force ? optionalAgent(opts.agent, env) : resolveAgent(opts.agent, env, '--agent'),
+      force: opts.force as boolean | undefined,
+      reason: opts.reason as string | undefined,
+    }),
+  },
+  library: {
+    method: 'release',
+    input: (paths: readonly string[], options: { agent?: number; force?: boolean; reason?: string }): ReleaseOptions => {
+      const o = optionsObject(options, 'options');
+      return { paths, agent: (o.agent ?? null) as number | null, force: o.force as boolean | undefined, reason: o.reason as string | undefined };
+    },
+  },
+  mcp: {
+    tool: 'release',
+    description: "Release this session's locks on paths as soon as you are done with them (the session's locks are also released when it ends).",
+    properties: (settings) => ({ paths: mcpPaths(settings) }),
+    required: ['paths'],
+    readOnly: false,
+    input: (args, session) => ({ paths: args.paths as string[], agent: session.id }),
+    outputSchema: {
+      type: 'object',
+      properties: {
+        agent: { type: ['integer', 'null'] },
+        now_ms: NOW_MS,
+        released: { type: 'array', items: { type: 'string' } },
+        not_held: { type: 'array', items: { type: 'string' } },
+      },
+      required: ['agent', 'now_ms', 'released', 'not_held'],
+    },
+    says: (r) =>
+      [
+        ...(r.released.length ? [`released ${pathsText(r.released)}`] : []),
+        ...(r.not_held.length ? [`${pathsText(r.not_held)} ${r.not_held.length > 1 ? 'were' : 'was'} not locked by this session`] : []),
+      ].join('; '),
+  },
+});

@@ -1,6 +1,13 @@
+import type { ClockFacts } from '../core/clock.js';
 import { locksOverlap, type AgentState } from '../core/registry.js';
 import { normaliseLockPath } from '../core/paths.js';
+import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
+import { defineCommand } from './command.js';
+import { parseAgentId } from '../cli/options.js';
+import { clockWarning } from '../render/text.js';
+import { NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
+import { settingsView, type SettingView } from './config.js';
 
 export interface StatusOptions {
   /** Only this agent. */
@@ -23,6 +30,12 @@ export interface StatusAgent {
   readonly state: AgentState;
   readonly last_seen_ms: number;
   readonly edit_count: number;
+  /** Its silence limit (its own, else the workspace's), and whether it is its own (`register --timeout`). */
+  readonly timeout_ms: number;
+  readonly own_timeout: boolean;
+  /** The git worktree and branch it registered from (null when unknown: outside git, or an older writer). */
+  readonly worktree: string | null;
+  readonly branch: string | null;
   /** Live locks only (expiry after now), soonest expiry first. */
   readonly locks: readonly StatusLock[];
 }
@@ -31,17 +44,27 @@ export interface StatusResult {
   readonly now_ms: number;
   /** How far the wall clock is behind the registry's newest time; 0 unless the clock went back. */
   readonly clock_behind_ms: number;
+  /** Which clock moved and by how much, when the clock is behind the registry's time. */
+  readonly clock: ClockFacts;
   readonly workspace: string;
+  /** The workspace's settings (`harn-agents config`). */
+  readonly settings: readonly SettingView[];
   readonly agents: readonly StatusAgent[];
   /** Agents left out because they are crashed or gone and hold nothing (see `all`). */
   readonly hidden: number;
 }
 
 /** Every agent (after reaping silent ones), by id, filtered as asked. */
-export async function status(ctx: Context, options: StatusOptions = {}): Promise<StatusResult> {
-  const prefix = options.pathPrefix === undefined ? undefined : normaliseLockPath(options.pathPrefix, ctx.workspace.cwd, ctx.workspace.root);
+export async function status(ctx: Context, given: StatusOptions = {}): Promise<StatusResult> {
+  const pathPrefix = optionalString(given.pathPrefix, 'pathPrefix');
+  const options: StatusOptions = {
+    agent: optionalAgentId(given.agent, 'agent') ?? undefined,
+    pathPrefix: pathPrefix === undefined ? undefined : pathText(pathPrefix, 'pathPrefix'),
+    all: optionalFlag(given.all, 'all'),
+  };
+  const prefix = options.pathPrefix === undefined ? undefined : normaliseLockPath(options.pathPrefix, ctx.workspace.cwd, ctx.workspace.pathRoot);
   const matches = (path: string) => prefix === undefined || path.startsWith(prefix) || locksOverlap(path, prefix);
-  return ctx.store.transact('read', ({ registry, nowMs, clockBehindMs }) => {
+  return ctx.store.transact('query', ({ registry, nowMs, clockBehindMs, clock }) => {
     let hidden = 0;
     const agents: StatusAgent[] = [];
     for (const agent of [...registry.agents()].sort((a, b) => a.id - b.id)) {
@@ -55,9 +78,20 @@ export async function status(ctx: Context, options: StatusOptions = {}): Promise
         hidden++;
         continue;
       }
-      agents.push({ id: agent.id, name: agent.name, state: agent.state, last_seen_ms: agent.lastSeenMs, edit_count: agent.editCount, locks });
+      agents.push({
+        id: agent.id,
+        name: agent.name,
+        state: agent.state,
+        last_seen_ms: agent.lastSeenMs,
+        edit_count: agent.editCount,
+        timeout_ms: registry.timeoutOf(agent),
+        own_timeout: agent.meta?.timeoutMs !== undefined,
+        worktree: agent.meta?.worktree ?? null,
+        branch: agent.meta?.branch ?? null,
+        locks,
+      });
     }
-    return { now_ms: nowMs, clock_behind_ms: clockBehindMs, workspace: ctx.workspace.root, agents, hidden };
+    return { now_ms: nowMs, clock_behind_ms: clockBehindMs, clock, workspace: ctx.workspace.root, settings: settingsView(registry.settings), agents, hidden };
   });
 }
 
@@ -73,3 +107,115 @@ export function locksView(result: StatusResult): LocksView {
     .sort((a, b) => a.expires_ms - b.expires_ms || (a.path < b.path ? -1 : 1));
   return { now_ms: result.now_ms, locks };
 }
+
+/** The CLI's status: what to show, and how (a table of locks, redrawn). */
+export interface StatusCliOptions extends StatusOptions {
+  readonly locks?: boolean;
+  /** The boxed table even into a pipe. */
+  readonly table?: boolean;
+  readonly watchMs?: number;
+}
+
+export const command = defineCommand({
+  name: 'status',
+  run: (ctx, options: StatusCliOptions) => status(ctx, { agent: options.agent, pathPrefix: options.pathPrefix, all: options.all }),
+  render: async (r, { color, terminalColumns, options }) => {
+    const tables = await import('../render/status-table.js');
+    // Into a pipe or a file: tab-separated rows (as gh does), unless the table is asked for.
+    const plain = terminalColumns === null && !options.table;
+    const width = terminalColumns ?? undefined;
+    return {
+      stdout: plain
+        ? options.locks
+          ? tables.renderLocksTsv(locksView(r))
+          : tables.renderStatusTsv(r)
+        : options.locks
+          ? tables.renderLocksTable(locksView(r), color, width)
+          : tables.renderStatusTable(r, color, width),
+      // The clock warning first: it says the times above may be wrong.
+      stderr: (r.clock_behind_ms > 0 ? `${clockWarning(r.clock)}\n` : '') + (plain && !options.locks ? tables.statusNotes(r) : ''),
+    };
+  },
+  json: (r, options) => (options.locks ? locksView(r) : r),
+  cli: {
+    description: 'show the agents: state, last seen, edits and live locks',
+    options: [
+      { flags: '--agent <id>', help: 'only this agent' },
+      { flags: '--path <prefix>', help: 'only locks on this path, under it or covering it (src/ for a directory)' },
+      { flags: '--locks', help: 'one row per live lock (path, holder, reason, time left), soonest expiry first' },
+      { flags: '--all', help: 'include crashed and gone agents that hold nothing (hidden by default)' },
+      { flags: '--table', help: 'the boxed table even when stdout is not a terminal (into a pipe: tab-separated rows by default)' },
+      { flags: '--watch', help: 'redraw every second (or --interval) until Ctrl-C' },
+      { flags: '--interval <duration>', help: 'with --watch: time between redraws', value: 'duration' },
+    ],
+    examples: ['harn-agents status', 'harn-agents status --locks --path src/api/', 'harn-agents status --watch', 'harn-agents status --json'],
+    input: ({ opts }) => ({
+      agent: opts.agent === undefined ? undefined : parseAgentId(opts.agent as string, '--agent'),
+      pathPrefix: opts.path as string | undefined,
+      all: opts.all as boolean | undefined,
+      locks: opts.locks === true,
+      table: opts.table === true,
+      watchMs: opts.watch ? ((opts.interval as number | undefined) ?? 1_000) : undefined,
+    }),
+    repeatMs: (options) => options.watchMs,
+  },
+  library: { method: 'status', input: (options?: StatusOptions): StatusCliOptions => optionsObject(options, 'options') as StatusOptions },
+  mcp: {
+    tool: 'status',
+    description: 'All agents in the workspace with their state and live locks.',
+    properties: { path: { type: 'string', description: 'Only locks on, under or covering this path (relative to the workspace root).' } },
+    readOnly: true,
+    input: (args) => ({ pathPrefix: args.path as string | undefined }),
+    outputSchema: {
+      type: 'object',
+      properties: {
+        now_ms: NOW_MS,
+        clock_behind_ms: { type: 'integer' },
+        workspace: { type: 'string' },
+        settings: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              key: { type: 'string' },
+              value_ms: { type: 'integer' },
+              value: { type: 'string' },
+              source: { type: 'string', enum: ['workspace', 'default'] },
+              default_ms: { type: 'integer' },
+              description: { type: 'string' },
+            },
+            required: ['key', 'value_ms', 'value', 'source', 'default_ms', 'description'],
+          },
+        },
+        agents: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'integer' },
+              name: { type: 'string' },
+              state: { type: 'string' },
+              last_seen_ms: { type: 'integer' },
+              edit_count: { type: 'integer' },
+              timeout_ms: { type: 'integer' },
+              own_timeout: { type: 'boolean' },
+              worktree: NULLABLE_STRING,
+              branch: NULLABLE_STRING,
+              locks: {
+                type: 'array',
+                items: { type: 'object', properties: { path: { type: 'string' }, expires_ms: { type: 'integer' }, reason: NULLABLE_STRING }, required: ['path', 'expires_ms', 'reason'] },
+              },
+            },
+            required: ['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'timeout_ms', 'own_timeout', 'worktree', 'branch', 'locks'],
+          },
+        },
+        hidden: { type: 'integer' },
+      },
+      required: ['now_ms', 'workspace', 'settings', 'agents', 'hidden'],
+    },
+    says: (r) => {
+      const locks = r.agents.reduce((n, a) => n + a.locks.length, 0);
+      return `${r.agents.length} agent${r.agents.length === 1 ? '' : 's'} shown, ${locks} live lock${locks === 1 ? '' : 's'}`;
+    },
+  },
+});

@@ -1,9 +1,18 @@
 import { spawn } from 'node:child_process';
+import { formatSpan } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
 import { keepAliveIntervalMs } from '../core/keepalive.js';
+import type { AgentRegistry } from '../core/registry.js';
+import { ownProcess } from '../core/process-tree.js';
 import { normaliseLockPaths } from '../core/paths.js';
+import { agentName, optionalAgentId, optionalDuration, optionalReason, pathList } from '../core/validate.js';
+import { escapeForTerminal as esc } from '../render/escape.js';
 import type { Context } from './context.js';
-import { lockNormalised, type LockResult } from './lock.js';
+import { lockNormalised, renderLock, type LockResult } from './lock.js';
+import { constants as osConstants } from 'node:os';
+import { ExitCode } from '../core/errors.js';
+import { optionalAgent } from '../cli/options.js';
+import { defineCommand, nothingShown } from './command.js';
 
 export interface WithLockOptions {
   readonly paths: readonly string[];
@@ -11,67 +20,202 @@ export interface WithLockOptions {
   readonly command: readonly string[];
   /** Hold the locks as this agent; null: register a transient agent for the run and unregister it after. */
   readonly agent: number | null;
+  /** The transient agent's name (default `with-lock: <program>`: never the arguments, which may hold secrets). */
+  readonly name?: string;
   readonly ttlMs?: number;
   readonly waitMs?: number;
   readonly reason?: string;
+  /** When the lock is lost: how long the command has between SIGTERM and SIGKILL (default 10 s). */
+  readonly killAfterMs?: number;
+  /**
+   * Send the command's stdout to this process's stderr (`--json`: stdout then carries one JSON document,
+   * with-lock's result, which the command's output cannot mix with).
+   */
+  readonly commandStdoutToStderr?: boolean;
+}
+
+/** Why the command was stopped: its locks were lost while it ran. */
+export interface LostLocks {
+  readonly paths: readonly string[];
+  readonly why: 'lapsed' | 'lost';
 }
 
 export type WithLockResult =
   | { readonly ran: false; readonly lock: LockResult }
-  | { readonly ran: true; readonly agent: number; readonly exit_code: number | null; readonly signal: NodeJS.Signals | null };
+  | {
+      readonly ran: true;
+      readonly agent: number;
+      readonly exit_code: number | null;
+      /** The signal that ended the command (SIGTERM, ...), or null. */
+      readonly signal: string | null;
+      /** Set when the locks were lost while the command ran (it was then stopped). */
+      readonly lost: LostLocks | null;
+    };
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+export const DEFAULT_KILL_AFTER_MS = 10_000;
 
 /**
  * Like flock(1), with the registry: take every lock (all or nothing), run the command, keep the agent alive
  * and the locks renewed while it runs (every third of the TTL or the agent timeout, whichever is shorter),
  * and release them (and unregister a transient agent) however the command ends. Signals sent to this
  * process are forwarded to the command.
+ *
+ * A renewal only extends locks the agent still holds. When they are lost (lapsed while this process was
+ * stopped, broken with `release --force`, reaped, or taken), the command is told on stderr and ended:
+ * SIGTERM, then SIGKILL after `killAfterMs`, as `consul lock` does, because its critical section is over.
  */
-export async function withLock(ctx: Context, options: WithLockOptions): Promise<WithLockResult> {
-  if (options.command.length === 0) throw usageError('no command given: harn-agents with-lock <path...> -- <command> [args...]');
-  const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.root);
-  const name = `with-lock: ${options.command.join(' ')}`.slice(0, 200);
+export async function withLock(ctx: Context, given: WithLockOptions): Promise<WithLockResult> {
+  const options = withLockSettings(given);
+  const program = options.command[0];
+  if (program === undefined) throw usageError('no command given: harn-agents with-lock <path...> -- <command> [args...]');
+  const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.pathRoot);
+  const name = (options.name ?? `with-lock: ${program}`).slice(0, 200);
+  if (name.trim() === '') throw usageError('--name must not be empty');
+  // The transient agent records this process, so a `git commit` the command runs is recognised as its own.
+  const self = ownProcess();
   const agent =
-    options.agent ?? (await ctx.store.transact('write', ({ registry, nowMs }) => registry.register(name, nowMs)));
+    options.agent ??
+    (await ctx.store.transact('update', ({ registry, nowMs }) => registry.register(name, nowMs, self ? { process: self } : {}), { newId: true }));
   const transient = options.agent === null;
 
   const granted = await lockNormalised(ctx, paths, { agent, ttlMs: options.ttlMs, waitMs: options.waitMs, reason: options.reason });
   if (!granted.granted) {
-    if (transient) await ctx.store.transact('write', ({ registry }) => registry.unregister(agent));
+    if (transient) await ctx.store.transact('update', ({ registry }) => registry.unregister(agent), { agents: [agent] });
     return { ran: false, lock: granted };
   }
 
   const started = ctx.clock();
-  const ttl = options.ttlMs ?? ctx.config.defaultLockTtlMs;
-  const renewEvery = keepAliveIntervalMs(ttl, ctx.config.agentTimeoutMs);
-  let renewing = Promise.resolve();
-  const renewal = setInterval(() => {
-    renewing = renewing.then(async () => {
-      const renewed = await ctx.store
-        .transact('write', ({ registry, nowMs }) => registry.lockAll(agent, paths, ttl, nowMs).granted)
-        .catch(() => false);
-      if (!renewed) process.stderr.write(`harn-agents: warning: could not renew the locks of agent ${agent} (broken or taken over?)\n`);
-    });
-  }, renewEvery);
+  // The TTL the locks were granted with (the call's, else the workspace's), and the agent's own timeout.
+  const ttl = Math.max(1, (granted.paths[0]?.expires_ms ?? granted.now_ms) - granted.now_ms);
+  const agentTimeoutMs = granted.agent_timeout_ms ?? ttl;
+  let lost: LostLocks | null = null;
+  let child: ReturnType<typeof spawn> | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  let lapseTimer: NodeJS.Timeout | undefined;
+  let lostReport: Promise<void> = Promise.resolve();
+  // Not on a terminal (scripts, hooks, CI), the command gets a process group of its own, so stopping it
+  // stops everything it started too (sh -c, npm run). On a terminal it stays in ours: a process group in
+  // the background would be stopped by the terminal the moment it reads from it.
+  const ownGroup = process.stdin.isTTY !== true;
+  const signalCommand = (signal: NodeJS.Signals): void => {
+    const pid = child?.pid;
+    if (pid === undefined) return;
+    try {
+      if (ownGroup) process.kill(-pid, signal);
+      else child?.kill(signal);
+    } catch {
+      // Already gone: nothing left to signal.
+    }
+  };
 
-  const child = spawn(options.command[0] as string, options.command.slice(1), { stdio: 'inherit' });
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  /** Who holds the lost paths now, for the message ('' when nobody, or when the store cannot say). */
+  const newHolder = (registry: AgentRegistry, lostPaths: readonly string[], nowMs: number): string => {
+    const hold = lostPaths.map((path) => registry.holderOf(path, nowMs, agent)).find((h) => h !== undefined);
+    return hold ? `; now held by agent ${hold.agent.id} (${hold.agent.name})` : '';
+  };
+
+  /** The locks are gone: stop the command first (its critical section is over), then say why. */
+  const loseLocks = (why: LostLocks['why'], lostPaths: readonly string[], detail: () => Promise<string>): void => {
+    if (lost) return;
+    lost = { paths: lostPaths, why };
+    clearTimeout(lapseTimer);
+    signalCommand('SIGTERM');
+    killTimer = setTimeout(() => signalCommand('SIGKILL'), options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
+    lostReport = detail().then((text) => {
+      process.stderr.write(`harn-agents: with-lock lost its lock on ${lostPaths.map(esc).join(', ')} (${text}); stopping ${esc(program)}\n`);
+    });
+  };
+  // Lapsed by this process's own clock (it was stopped, or the store was out of reach for a whole TTL): lost,
+  // whatever the store says later. Asking who holds the paths now is only for the message.
+  const lapse = (): void =>
+    loseLocks('lapsed', paths, async () => {
+      const holder = await ctx.store.transact('query', ({ registry, nowMs }) => newHolder(registry, paths, nowMs), { paths })
+        // The store may be out of reach (that can be why the locks lapsed): the message then names no holder.
+        .catch(() => '');
+      return `not renewed within its ${formatSpan(ttl)} TTL${holder}`;
+    });
+  // Until when, by this process's monotonic clock, the locks are surely ours; a timer watches that moment
+  // itself, so a renewal stuck waiting for the store cannot delay noticing the lapse.
+  let surelyHeldUntil = 0;
+  const holdUntil = (until: number): void => {
+    surelyHeldUntil = until;
+    clearTimeout(lapseTimer);
+    lapseTimer = setTimeout(() => {
+      if (performance.now() >= surelyHeldUntil) lapse();
+    }, Math.max(0, until - performance.now()) + 1);
+  };
+  holdUntil(performance.now() + ttl);
+
+  let renewing = Promise.resolve();
+  let warned = false;
+  const renew = async (): Promise<void> => {
+    if (lost) return;
+    if (performance.now() >= surelyHeldUntil) return lapse();
+    // The new expiry is measured from a registry time no earlier than this moment: anchoring here errs short.
+    const renewedFrom = performance.now();
+    try {
+      const outcome = await ctx.store.transact('update', ({ registry, nowMs }) => {
+        const missing = registry.renewLocks(agent, paths, ttl, nowMs);
+        return { missing, holder: newHolder(registry, missing, nowMs) };
+      }, { agents: [agent], paths });
+      if (outcome.missing.length > 0) {
+        const detail = outcome.holder ? outcome.holder.slice(2) : 'expired, broken or reaped';
+        loseLocks('lost', outcome.missing, async () => detail);
+      } else if (!lost) holdUntil(renewedFrom + ttl);
+    } catch (error) {
+      // The store could not be reached this time (exit 3/4, or a system error such as EACCES): the locks are
+      // still ours until surelyHeldUntil. Never rethrow: a rejected renewal would crash this process and
+      // leave the command running unsupervised with its locks.
+      const message = error instanceof Error ? error.message : String(error);
+      if (!warned) process.stderr.write(`harn-agents: warning: could not renew the locks of agent ${agent}: ${esc(message)}\n`);
+      warned = true;
+    }
+  };
+  const renewal = setInterval(() => {
+    renewing = renewing.then(renew);
+  }, keepAliveIntervalMs(ttl, agentTimeoutMs));
+
+  // The handlers go in before the command starts: a signal in the instant after spawn() would otherwise
+  // find no handler and kill this process, leaving the command running with its locks. One that comes
+  // before the command exists is delivered to it as soon as it does.
+  let early: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals) => () => {
+    if (child?.pid === undefined) early = signal;
+    else signalCommand(signal);
+  };
   const handlers = FORWARDED.map((signal) => [signal, forward(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
-
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('error', (error) => {
-      process.stderr.write(`harn-agents: cannot run ${options.command[0]}: ${error.message}\n`);
-      resolve({ code: 127, signal: null });
-    });
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
+  const cannotRun = (error: NodeJS.ErrnoException): { code: number; signal: null } => {
+    process.stderr.write(`harn-agents: cannot run ${esc(program)}: ${esc(error.message)}\n`);
+    // As shells do: 127 when the command is not found, 126 when it exists but cannot be executed.
+    return { code: error.code === 'ENOENT' ? 127 : 126, signal: null };
+  };
+  let spawnFailure = { code: 126, signal: null };
+  try {
+    child = spawn(program, options.command.slice(1), { stdio: ['inherit', options.commandStdoutToStderr ? 2 : 'inherit', 'inherit'], detached: ownGroup });
+  } catch (error) {
+    // spawn() itself can throw (a NUL in an argument, too many open files): the cleanup below still runs.
+    child = undefined;
+    spawnFailure = cannotRun(error as NodeJS.ErrnoException);
+  }
+  const running = child;
+  if (running && early) signalCommand(early);
+  const outcome: { code: number | null; signal: NodeJS.Signals | null } =
+    running === undefined
+      ? spawnFailure
+      : await new Promise((resolve) => {
+          running.once('error', (error: NodeJS.ErrnoException) => resolve(cannotRun(error)));
+          running.once('exit', (code, signal) => resolve({ code, signal }));
+        });
 
   clearInterval(renewal);
+  clearTimeout(killTimer);
+  clearTimeout(lapseTimer);
   for (const [signal, handler] of handlers) process.off(signal, handler);
   await renewing;
-  await ctx.store.transact('write', ({ registry, nowMs, record }) => {
+  await lostReport;
+  await ctx.store.transact('update', ({ registry, nowMs, record }) => {
     for (const path of paths) registry.releaseLock(agent, path);
     const holder = registry.get(agent);
     record({
@@ -79,12 +223,83 @@ export async function withLock(ctx: Context, options: WithLockOptions): Promise<
       ts: nowMs,
       agent: { id: agent, name: holder?.name ?? name },
       paths,
-      command: options.command,
+      program,
       exit_code: outcome.code,
       signal: outcome.signal,
       duration_ms: Math.max(0, nowMs - started),
+      ...(lost ? { lost: (lost as LostLocks).paths } : {}),
     });
     if (transient) registry.unregister(agent);
-  });
-  return { ran: true, agent, exit_code: outcome.code, signal: outcome.signal };
+  }, { agents: [agent], paths });
+  return { ran: true, agent, exit_code: outcome.code, signal: outcome.signal, lost };
 }
+
+/** The options checked before anything is registered or locked (the validation boundary, see validate.ts). */
+function withLockSettings(options: WithLockOptions): WithLockOptions {
+  const command = options.command as unknown;
+  if (!Array.isArray(command) || !command.every((arg) => typeof arg === 'string')) throw usageError('command must be an array of strings');
+  return {
+    paths: pathList(options.paths, 'paths'),
+    command: command as string[],
+    agent: optionalAgentId(options.agent, 'agent'),
+    ttlMs: optionalDuration(options.ttlMs, 'ttl'),
+    waitMs: optionalDuration(options.waitMs, 'wait'),
+    reason: optionalReason(options.reason, 'reason'),
+    name: options.name === undefined || options.name === null ? undefined : agentName(options.name, 'name'),
+    killAfterMs: optionalDuration(options.killAfterMs, 'killAfter'),
+    commandStdoutToStderr: options.commandStdoutToStderr === true,
+  };
+}
+
+function parseExitCode(text: string): number {
+  const value = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 0 && value <= 255)) throw usageError(`--conflict-exit-code: '${text}' is not an exit code (0-255)`);
+  return value;
+}
+
+function signalNumber(signal: string | null): number {
+  return (signal && osConstants.signals[signal as NodeJS.Signals]) || 0;
+}
+
+export const command = defineCommand({
+  name: 'with-lock',
+  run: (ctx, options: WithLockOptions & { readonly conflictExitCode: number }) => withLock(ctx, options),
+  render: (r) => (r.ran ? nothingShown : renderLock(r.lock)),
+  exitCode: (r, options) => (!r.ran ? options.conflictExitCode : r.lost ? ExitCode.lockLost : (r.exit_code ?? 128 + signalNumber(r.signal))),
+  cli: {
+    description: 'run a command holding locks (like flock, with the registry); exit with its exit code',
+    passThrough: true,
+    usage: '<path...> [options] -- <command> [args...]',
+    arguments: [{ name: '<path-and-command...>', help: 'paths to lock, then -- and the command to run' }],
+    options: [
+      { flags: '--agent <id>', help: 'hold the locks as this agent (default: HARN_AGENT_ID, else a transient agent)' },
+      { flags: '--ttl <duration>', help: 'lock TTL; renewed every third of it while the command runs', value: 'duration' },
+      { flags: '--wait <duration>', help: 'when refused, keep trying for this long', value: 'duration' },
+      { flags: '--reason <text>', help: 'why the paths are locked' },
+      { flags: '-E, --conflict-exit-code <n>', help: 'exit code when the locks are refused (default 1), as flock -E' },
+      { flags: '--name <name>', help: 'name of the transient agent (default: "with-lock: <program>"; arguments are never shown)' },
+      { flags: '--kill-after <duration>', help: 'if the locks are lost while the command runs: SIGTERM, then SIGKILL after this (default 10s)', value: 'duration' },
+    ],
+    examples: ['harn-agents with-lock db/schema.sql -- ./migrate.sh up', 'harn-agents with-lock src/api/ --wait 5m -E 75 -- npm run codegen'],
+    input: ({ args, opts, argv, env, globals }) => {
+      const dash = argv.indexOf('--');
+      if (dash === -1) throw usageError('put -- before the command: harn-agents with-lock <path...> -- <command> [args...]');
+      const operands = args[0] as string[];
+      const command = argv.slice(dash + 1);
+      const paths = operands.slice(0, operands.length - command.length);
+      if (paths.length === 0) throw usageError('give at least one path to lock before --');
+      return {
+        paths,
+        command,
+        conflictExitCode: opts.conflictExitCode === undefined ? ExitCode.no : parseExitCode(opts.conflictExitCode as string),
+        agent: optionalAgent(opts.agent, env),
+        name: opts.name as string | undefined,
+        ttlMs: opts.ttl as number | undefined,
+        waitMs: opts.wait as number | undefined,
+        reason: opts.reason as string | undefined,
+        killAfterMs: opts.killAfter as number | undefined,
+        commandStdoutToStderr: globals.json === true,
+      };
+    },
+  },
+});

@@ -3,7 +3,7 @@ import { usageError } from './errors.js';
 
 // `ms` parses the units users type ("1500ms", "30s", "5m", "1h", "2d", a bare number of ms). Anything
 // it does not understand, and zero, negative, fractional-ms or absurdly long values, is bad input.
-const MAX_DURATION_MS = 315_576_000_000; // 10 years of 365.25 days, as `ms` counts "10y"
+export const MAX_DURATION_MS = 315_576_000_000; // 10 years of 365.25 days, as `ms` counts "10y"
 
 /** Parse a duration given by a user (`what` names it in the error, e.g. "--ttl"). */
 export function parseDuration(text: string, what: string): number {
@@ -31,3 +31,6 @@ export function formatSpan(spanMs: number): string {
   const d = Math.floor(h / 24);
   return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
 }
+
+/** A duration as the CLI takes it ("30s", "5m", "1500ms") or a number of milliseconds. */
+export type Duration = string | number;

@@ -1,7 +1,7 @@
 /**
  * Exit codes, the same for every command (docs/cli.md):
  * 0 done; 1 the answer is no; 2 usage error or bad input; 3 state file unreadable, invalid or unwritable;
- * 4 the state file's OS lock could not be taken in time.
+ * 4 the state file's OS lock could not be taken in time; 5 with-lock lost its locks and stopped its command.
  */
 export const ExitCode = {
   ok: 0,
@@ -9,6 +9,8 @@ export const ExitCode = {
   usage: 2,
   state: 3,
   stateLock: 4,
+  /** with-lock: the locks were lost while the command ran, and the command was stopped. */
+  lockLost: 5,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

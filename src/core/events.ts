@@ -27,8 +27,26 @@ export type HarnEvent =
       readonly ts: number;
       readonly agent: AgentRefData;
       readonly paths: readonly string[];
-      readonly command: readonly string[];
+      /** The program alone: its arguments may hold secrets (a password in a connection string). */
+      readonly program: string;
       readonly exit_code: number | null;
       readonly signal: string | null;
       readonly duration_ms: number;
+      /** The paths whose locks were lost while the command ran (it was then stopped). */
+      readonly lost?: readonly string[];
+    }
+  | {
+      /** `doctor --fix-clock`: every stored time moved back by `offset_ms`, so the newest is this clock's now. */
+      readonly type: 'clock-rebase';
+      readonly ts: number;
+      readonly offset_ms: number;
+      readonly agents: number;
+      readonly locks: number;
+    }
+  | {
+      /** `doctor --reset`: an invalid state file was moved aside and a fresh registry started. */
+      readonly type: 'state-reset';
+      readonly ts: number;
+      readonly moved_to: string;
+      readonly next_id: number;
     };

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from './errors.js';
 
@@ -7,20 +8,42 @@ import { usageError } from './errors.js';
  * lock, which covers everything under it. Relative input is taken from `cwd`; absolute input must lie inside
  * `root`. Empty input, the workspace root itself, and anything outside it are bad input.
  *
- * Both `cwd` and `root` are absolute, already-resolved directories. Symlinks are not followed: the locked
- * file need not exist.
+ * Both `cwd` and `root` are absolute, already-resolved directories. The locked file need not exist and is
+ * never followed; only an absolute path that lies outside `root` as written has its existing directories
+ * resolved, in case it reached the workspace through a symlink.
  */
 export function normaliseLockPath(input: string, cwd: string, root: string): string {
   if (input.length === 0) throw usageError('a path must not be empty');
   if (input.includes('\0')) throw usageError('a path must not contain a NUL byte');
   const slashed = input.replaceAll('\\', '/');
   const absolute = path.posix.resolve(toPosix(cwd), slashed);
-  const relative = path.posix.relative(toPosix(root), absolute);
+  let relative = path.posix.relative(toPosix(root), absolute);
+  // An absolute path reached through a symlinked directory ($PWD under macOS's /var, a symlinked checkout)
+  // names the workspace by another spelling: try its existing directories' real path before refusing.
+  if (outside(relative)) relative = path.posix.relative(toPosix(root), realExistingPrefix(absolute));
   if (relative === '') throw usageError(`'${input}' is the workspace root itself, not a path inside it`);
-  if (relative === '..' || relative.startsWith('../') || path.posix.isAbsolute(relative)) {
-    throw usageError(`'${input}' is outside the workspace ${root}`);
-  }
+  if (outside(relative)) throw usageError(`'${input}' is outside the workspace ${root}`);
   return slashed.endsWith('/') ? `${relative}/` : relative;
+}
+
+const outside = (relative: string): boolean => relative === '..' || relative.startsWith('../') || path.posix.isAbsolute(relative);
+
+/**
+ * `absolute` with its longest existing directory prefix replaced by that directory's real path; the rest
+ * (which need not exist) is kept as written. The one place paths touch the filesystem, and only for a path
+ * that would otherwise be refused.
+ */
+function realExistingPrefix(absolute: string): string {
+  const rest: string[] = [];
+  for (let dir = absolute; ; dir = path.posix.dirname(dir)) {
+    try {
+      const real = toPosix(fs.realpathSync(dir));
+      return rest.length ? path.posix.join(real, ...rest.reverse()) : real;
+    } catch {
+      if (path.posix.dirname(dir) === dir) return absolute;
+      rest.push(path.posix.basename(dir));
+    }
+  }
 }
 
 function toPosix(dir: string): string {

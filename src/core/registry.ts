@@ -6,8 +6,9 @@
  * milliseconds) from the caller, so tests drive it with an injected clock.
  *
  * Invariants:
- * - An agent is reaped (`active` -> `crashed`, its locks cleared) when `now - lastSeenMs > agentTimeoutMs`;
- *   at exactly the timeout it is still active.
+ * - An agent is reaped (`active` -> `crashed`, its locks cleared) when `now - lastSeenMs` exceeds its own
+ *   timeout (set when it was created, else the workspace's setting); at exactly the timeout it is still active.
+ *   No call's options change another agent's timeout.
  * - A lock is held while `expiry > now`; at `expiry == now` the path is free.
  * - At most one agent holds a live lock on a path: `tryLock` refuses while another agent's lock is live.
  *   Expired entries of other agents may stay in their `lockedPaths` (as in the seed); they hold nothing.
@@ -16,12 +17,19 @@
  *   another agent.
  * - Re-locking a path one already holds extends it (renewal); granting refreshes `lastSeenMs`.
  * - Ids are never handed out twice: `nextId` only grows and stays above every id registered.
+ * - An id chosen by a call (`registerWithId`, or a heartbeat or lock for an unknown id) is at most 2^32-1
+ *   (MAX_CHOSEN_ID), so no valid call pushes `nextId` near 2^53 and registration cannot run out.
+ * - Timestamps stay safe integers: an expiry saturates at 2^53-1 instead of overflowing.
  *
  * Deliberate differences from the seed (documented in docs/state-file.md):
  * 1. A lock granted to a `crashed` agent brings it back to `active` (the seed would leave a crashed agent
  *    holding a live lock, which the next reap would never clear).
  * 2. Paths are normalised by the caller (see `paths.ts`) before they reach the registry.
  */
+
+import { usageError } from './errors.js';
+import { settingValue, type SettingKey, type WorkspaceSettings } from './settings.js';
+import { chosenIdError, MAX_CHOSEN_ID } from './validate.js';
 
 export type AgentId = number;
 
@@ -44,16 +52,67 @@ export interface Agent {
   /** Why a path is locked (`lock --reason`), for paths in `lockedPaths` that have one. */
   readonly lockReasons: Map<string, string>;
   extra: ExtraFields;
+  /** What this tool keeps about the agent outside the seed's members (the state's `harn.agents`). */
+  meta?: AgentMeta;
 }
 
+/**
+ * An agent as the registry hands it out: read-only, so no caller can change a record behind the registry's
+ * back (its `changed` flag and path index would go stale). Change agents through the registry's methods.
+ */
+export interface ReadonlyAgent {
+  readonly id: AgentId;
+  readonly name: string;
+  readonly state: AgentState;
+  readonly lastSeenMs: number;
+  readonly editCount: number;
+  readonly lockedPaths: ReadonlyMap<string, number>;
+  readonly lockReasons: ReadonlyMap<string, string>;
+  readonly extra: ExtraFields;
+  readonly meta?: AgentMeta;
+}
+
+/** A long-lived process an agent belongs to (with-lock, an MCP client): its id and start time, against reuse. */
+export interface AgentProcess {
+  readonly pid: number;
+  /** /proc/<pid>/stat field 22: clock ticks after boot at which the process started. */
+  readonly start: number;
+  readonly extra?: ExtraFields;
+}
+
+/** Where an agent was created from. */
+export interface AgentOrigin {
+  readonly worktree?: string;
+  readonly branch?: string;
+  readonly process?: AgentProcess;
+}
+
+export interface AgentMeta extends AgentOrigin {
+  /** The agent's own silence limit; absent: the workspace's `agent-timeout` setting. */
+  readonly timeoutMs?: number;
+  /** Members of the agent's `harn.agents` entry this version does not know, kept as they were. */
+  readonly extra?: ExtraFields;
+}
+
+/** What one call brings to the registry: defaults for what it creates, never a change to existing agents. */
 export interface RegistryConfig {
-  /** Lock TTL when a caller gives none. */
-  readonly defaultLockTtlMs: number;
-  /** Silence after which the next reap marks an agent crashed and drops its locks. */
-  readonly agentTimeoutMs: number;
+  /** TTL of the locks this call takes without one (`--lock-ttl`); absent: the workspace's `lock-ttl`. */
+  readonly defaultLockTtlMs?: number;
+  /** Timeout recorded with the agents this call creates (`--agent-timeout`); absent: they follow the workspace's. */
+  readonly agentTimeoutMs?: number;
+  /** Where the agents this call creates come from (worktree, branch); read only when one is created. */
+  readonly origin?: () => AgentOrigin;
 }
 
-export const DEFAULT_CONFIG: RegistryConfig = { defaultLockTtlMs: 30_000, agentTimeoutMs: 45_000 };
+export const DEFAULT_CONFIG: RegistryConfig = {};
+
+/** Options of one registration. */
+export interface NewAgentOptions {
+  /** The agent's own timeout (`register --timeout`); default: the call's `agentTimeoutMs`, else the workspace's. */
+  readonly timeoutMs?: number;
+  /** The long-lived process the agent belongs to. */
+  readonly process?: AgentProcess;
+}
 
 /** The snapshot layout of `.harn/agents.json` (the seed's `SerializedRegistry`), as plain data. */
 export interface RegistrySnapshot {
@@ -63,10 +122,23 @@ export interface RegistrySnapshot {
   extra: ExtraFields;
   /** Unknown members of this tool's own top-level `harn` object, kept as they were. */
   extension?: ExtraFields;
+  /** The workspace settings (`harn.settings`), and its members this version does not know. */
+  settings?: WorkspaceSettings;
+  settingsExtra?: ExtraFields;
+}
+
+/** The registry's state as the codec writes it: read-only views of the records. */
+export interface ReadonlyRegistrySnapshot {
+  readonly nextId: number;
+  readonly agents: readonly ReadonlyAgent[];
+  readonly extra: ExtraFields;
+  readonly extension?: ExtraFields;
+  readonly settings?: Readonly<WorkspaceSettings>;
+  readonly settingsExtra?: ExtraFields;
 }
 
 export interface LockHold {
-  readonly agent: Agent;
+  readonly agent: ReadonlyAgent;
   /** The lock that holds: the asked path itself, a directory above it, or (for a directory) a path under it. */
   readonly path: string;
   readonly expiresMs: number;
@@ -75,7 +147,7 @@ export interface LockHold {
 
 export interface LockConflict {
   readonly path: string;
-  readonly holder: Agent;
+  readonly holder: ReadonlyAgent;
   /** The conflicting lock's own path (differs from `path` for directory locks). */
   readonly heldPath: string;
   readonly expiresMs: number;
@@ -99,7 +171,7 @@ function ancestorDirectories(path: string): string[] {
 }
 
 export type LockAllResult =
-  | { readonly granted: true; readonly agent: Agent; readonly expiresMs: number }
+  | { readonly granted: true; readonly agent: ReadonlyAgent; readonly expiresMs: number }
   | { readonly granted: false; readonly conflicts: readonly LockConflict[] };
 
 /** Thrown when the id space is used up; the caller maps it to a state error. */
@@ -114,6 +186,8 @@ export class AgentRegistry {
   private readonly byId: Map<AgentId, Agent>;
   private extra: ExtraFields;
   private extension: ExtraFields;
+  private settingsValues: WorkspaceSettings;
+  private settingsExtra: ExtraFields;
   /** path -> agents with an entry for it; built on first lookup, dropped on any lock mutation. */
   private pathIndex: Map<string, Agent[]> | null = null;
   private mutations = 0;
@@ -125,6 +199,8 @@ export class AgentRegistry {
     for (const agent of snapshot?.agents ?? []) this.byId.set(agent.id, agent);
     this.extra = snapshot?.extra ?? [];
     this.extension = snapshot?.extension ?? [];
+    this.settingsValues = { ...snapshot?.settings };
+    this.settingsExtra = snapshot?.settingsExtra ?? [];
   }
 
   static fromSnapshot(config: RegistryConfig, snapshot: RegistrySnapshot): AgentRegistry {
@@ -140,25 +216,78 @@ export class AgentRegistry {
     return this.mutations > 0;
   }
 
+  /** A number that moves on every change (a query transaction checks it did not). */
+  get version(): number {
+    return this.mutations;
+  }
+
   private touched(): void {
     this.mutations += 1;
     this.pathIndex = null;
   }
 
+  /** The workspace settings that are set (absent keys have their defaults). */
+  get settings(): Readonly<WorkspaceSettings> {
+    return this.settingsValues;
+  }
+
+  /** Set (or, with undefined, unset) a workspace setting. Returns whether it changed. */
+  setSetting(key: SettingKey, valueMs: number | undefined): boolean {
+    if (this.settingsValues[key] === valueMs) return false;
+    if (valueMs === undefined) delete this.settingsValues[key];
+    else this.settingsValues[key] = valueMs;
+    this.mutations += 1;
+    return true;
+  }
+
+  /** An agent's silence limit: its own, else the workspace's. */
+  timeoutOf(agent: ReadonlyAgent): number {
+    return agent.meta?.timeoutMs ?? settingValue(this.settingsValues, 'agent-timeout');
+  }
+
+  /** The TTL of a lock taken without one: the call's default, else the workspace's. */
+  get defaultLockTtlMs(): number {
+    return this.config.defaultLockTtlMs ?? settingValue(this.settingsValues, 'lock-ttl');
+  }
+
+  /** How long writes keep agents `prune` would remove: the workspace's `retention` setting (0: for ever). */
+  get retentionMs(): number {
+    return settingValue(this.settingsValues, 'retention');
+  }
+
   /** Register a new agent under the next free id. */
-  register(name: string, nowMs: number): AgentId {
+  register(name: string, nowMs: number, options: NewAgentOptions = {}): AgentId {
     const id = this.nextIdValue;
-    if (id >= MAX_ID) throw new IdSpaceExhaustedError('agent ids are exhausted (next_id reached 2^53-1)');
+    if (id >= MAX_ID) {
+      // Only another tool can have written such a next_id (chosen ids stop at 2^32-1).
+      throw new IdSpaceExhaustedError(
+        `agent ids are exhausted: next_id is ${id} (2^53-1), so no agent can be registered; run \`harn-agents doctor\``,
+      );
+    }
     this.nextIdValue = id + 1;
-    return this.registerWithId(id, name, nowMs);
+    return this.put(id, name, nowMs, options);
   }
 
   /**
-   * Register or refresh an agent under an explicit id. As in the seed, an existing record under that id is
-   * replaced whole (state, edit count and locks start afresh), and `nextId` moves past the id.
+   * Register or refresh an agent under an explicit id, at most MAX_CHOSEN_ID. As in the seed, an existing
+   * record under that id is replaced whole (state, edit count and locks start afresh), and `nextId` moves
+   * past the id.
    */
-  registerWithId(id: AgentId, name: string, nowMs: number): AgentId {
+  registerWithId(id: AgentId, name: string, nowMs: number, options: NewAgentOptions = {}): AgentId {
+    if (!(id <= MAX_CHOSEN_ID)) throw chosenIdError(id, 'id');
+    return this.put(id, name, nowMs, options);
+  }
+
+  private put(id: AgentId, name: string, nowMs: number, options: NewAgentOptions): AgentId {
     this.nextIdValue = Math.max(this.nextIdValue, Math.min(id + 1, MAX_ID));
+    const timeoutMs = options.timeoutMs ?? this.config.agentTimeoutMs;
+    const origin = this.config.origin?.() ?? {};
+    const meta: AgentMeta = {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(origin.worktree === undefined ? {} : { worktree: origin.worktree }),
+      ...(origin.branch === undefined ? {} : { branch: origin.branch }),
+      ...(options.process ? { process: options.process } : origin.process ? { process: origin.process } : {}),
+    };
     this.byId.set(id, {
       id,
       name,
@@ -168,15 +297,21 @@ export class AgentRegistry {
       lockedPaths: new Map(),
       lockReasons: new Map(),
       extra: [],
+      ...(Object.keys(meta).length > 0 ? { meta } : {}),
     });
     this.touched();
     return id;
   }
 
   /** Refresh an agent; an unknown id is registered as `agent-<id>`, a crashed one comes back to active. */
-  heartbeat(id: AgentId, nowMs: number): Agent {
+  heartbeat(id: AgentId, nowMs: number): ReadonlyAgent {
+    return this.heartbeatRecord(id, nowMs);
+  }
+
+  private heartbeatRecord(id: AgentId, nowMs: number): Agent {
     const info = this.byId.get(id);
     if (!info) {
+      if (!(id <= MAX_CHOSEN_ID)) throw usageError(`agent ${id} is not registered, and a call can register an agent only under ids 0 to ${MAX_CHOSEN_ID}`);
       this.registerWithId(id, `agent-${id}`, nowMs);
       return this.byId.get(id) as Agent;
     }
@@ -193,11 +328,11 @@ export class AgentRegistry {
     return removed;
   }
 
-  agents(): IterableIterator<Agent> {
+  agents(): IterableIterator<ReadonlyAgent> {
     return this.byId.values();
   }
 
-  get(id: AgentId): Agent | undefined {
+  get(id: AgentId): ReadonlyAgent | undefined {
     return this.byId.get(id);
   }
 
@@ -215,7 +350,8 @@ export class AgentRegistry {
    * The live lock that holds `path` for an agent other than `except`, if any: a lock on the path itself
    * first, then a directory lock above it, then (when `path` is a directory) a lock under it. Does not reap.
    */
-  holderOf(path: string, nowMs: number, except?: AgentId): LockHold | undefined {
+  holderOf(path: string, nowMs: number, except?: AgentId | ReadonlySet<AgentId>): LockHold | undefined {
+    const excluded = (id: AgentId): boolean => (typeof except === 'number' ? id === except : (except?.has(id) ?? false));
     // A few lookups scan the agents (as the seed does); more build the path index once, so answering many
     // paths (check --staged on a big change) stays linear in the registry's size.
     this.lookups += 1;
@@ -228,7 +364,7 @@ export class AgentRegistry {
     for (const held of candidates) {
       const agents = index ? (index.get(held) ?? []) : this.byId.values();
       for (const agent of agents) {
-        if (agent.id === except) continue;
+        if (excluded(agent.id)) continue;
         const expiry = agent.lockedPaths.get(held);
         if (expiry !== undefined && expiry > nowMs) return { agent, path: held, expiresMs: expiry, reason: agent.lockReasons.get(held) };
       }
@@ -260,8 +396,9 @@ export class AgentRegistry {
     }
     if (conflicts.length > 0) return { granted: false, conflicts };
 
-    const agent = this.byId.get(agentId) ?? this.heartbeat(agentId, nowMs);
-    const expiresMs = nowMs + (ttlMs ?? this.config.defaultLockTtlMs);
+    const agent = this.byId.get(agentId) ?? this.heartbeatRecord(agentId, nowMs);
+    // Saturates: a registry time near 2^53 (a skewed writer) must not produce an expiry no file can hold.
+    const expiresMs = Math.min(nowMs + (ttlMs ?? this.defaultLockTtlMs), Number.MAX_SAFE_INTEGER);
     for (const path of paths) {
       agent.lockedPaths.set(path, expiresMs);
       // A renewal without a reason keeps the reason given before.
@@ -271,6 +408,23 @@ export class AgentRegistry {
     if (agent.state === 'crashed') agent.state = 'active';
     this.touched();
     return { granted: true, agent, expiresMs };
+  }
+
+  /**
+   * Extend `agentId`'s live locks on every path to `nowMs + ttlMs`, or none. Unlike `lockAll`, a renewal
+   * never takes a lock back: a lock that lapsed, was broken (`release --force`) or was reaped is lost, even if
+   * the path is free again, because someone may have used it meanwhile. Returns the paths it no longer holds
+   * (empty: renewed).
+   */
+  renewLocks(agentId: AgentId, paths: readonly string[], ttlMs: number, nowMs: number): string[] {
+    const agent = this.byId.get(agentId);
+    const lost = paths.filter((path) => !(agent && agent.state === 'active' && (agent.lockedPaths.get(path) ?? -Infinity) > nowMs));
+    if (lost.length > 0 || !agent) return lost;
+    const expiresMs = Math.min(nowMs + ttlMs, Number.MAX_SAFE_INTEGER);
+    for (const path of paths) agent.lockedPaths.set(path, expiresMs);
+    agent.lastSeenMs = nowMs;
+    this.touched();
+    return [];
   }
 
   /** Release `agentId`'s lock on `path`. Returns whether it had an entry for it. */
@@ -302,16 +456,15 @@ export class AgentRegistry {
    * Mark every active agent silent for longer than the timeout as crashed and clear its locks.
    * Idempotent. Returns the agents it reaped.
    */
-  reap(nowMs: number): Agent[] {
+  reap(nowMs: number): ReadonlyAgent[] {
     return this.reapWithDetails(nowMs).map((r) => r.agent);
   }
 
   /** `reap`, also saying which lock paths each reaped agent lost (for the audit trail). */
-  reapWithDetails(nowMs: number): Array<{ readonly agent: Agent; readonly releasedPaths: readonly string[] }> {
+  reapWithDetails(nowMs: number): Array<{ readonly agent: ReadonlyAgent; readonly releasedPaths: readonly string[] }> {
     const reaped: Array<{ agent: Agent; releasedPaths: string[] }> = [];
-    const timeout = this.config.agentTimeoutMs;
     for (const info of this.byId.values()) {
-      if (info.state === 'active' && nowMs - info.lastSeenMs > timeout) {
+      if (info.state === 'active' && nowMs - info.lastSeenMs > this.timeoutOf(info)) {
         const releasedPaths = [...info.lockedPaths].filter(([, expiry]) => expiry > nowMs).map(([path]) => path);
         info.state = 'crashed';
         info.lockedPaths.clear();
@@ -324,6 +477,26 @@ export class AgentRegistry {
   }
 
   /**
+   * Remove the agents that are `crashed` or `gone`, hold no live lock, and were last seen more than
+   * `olderThanMs` before `nowMs`: `harn-agents prune`, and every write under the workspace's `retention`
+   * setting (src/store/transaction.ts). `nextId` is kept, so their ids are never handed out again. Returns
+   * the agents removed.
+   */
+  prune(nowMs: number, olderThanMs: number): ReadonlyAgent[] {
+    const removed: ReadonlyAgent[] = [];
+    // Runs on every write: no arrays per agent, and the lock map only of agents old enough.
+    for (const agent of this.byId.values()) {
+      if (agent.state === 'active' || !(nowMs - agent.lastSeenMs > olderThanMs)) continue;
+      let holds = false;
+      for (const expiry of agent.lockedPaths.values()) if (expiry > nowMs) holds = true;
+      if (!holds) removed.push(agent);
+    }
+    for (const agent of removed) this.byId.delete(agent.id);
+    if (removed.length > 0) this.touched();
+    return removed;
+  }
+
+  /**
    * Replace every record with those of `snapshot` (`harn-agents import`). `nextId` never goes down, so ids
    * handed out here before are still never reused.
    */
@@ -333,7 +506,35 @@ export class AgentRegistry {
     this.nextIdValue = Math.max(this.nextIdValue, snapshot.nextId, 1);
     this.extra = snapshot.extra;
     this.extension = snapshot.extension ?? [];
+    this.settingsValues = { ...snapshot.settings };
+    this.settingsExtra = snapshot.settingsExtra ?? [];
     this.touched();
+  }
+
+  /**
+   * Move `nextId` up to `atLeast` (never down), so ids below it are never handed out (`doctor --reset`, past
+   * the ids a broken file mentions). Counts as a change even when `nextId` stays: the registry is saved.
+   */
+  raiseNextId(atLeast: number): void {
+    this.nextIdValue = Math.max(this.nextIdValue, Math.min(atLeast, MAX_ID));
+    this.touched();
+  }
+
+  /**
+   * Move every stored time (last seen, lock expiries) by `deltaMs` (`doctor --fix-clock`): their order and
+   * the spans between them, so each lock's time left, are kept. Returns how many lock entries moved.
+   */
+  shiftTimes(deltaMs: number): number {
+    let locks = 0;
+    for (const agent of this.byId.values()) {
+      agent.lastSeenMs = Math.max(0, agent.lastSeenMs + deltaMs);
+      for (const [path, expiry] of agent.lockedPaths) {
+        agent.lockedPaths.set(path, Math.max(0, expiry + deltaMs));
+        locks++;
+      }
+    }
+    this.touched();
+    return locks;
   }
 
   /** The newest `lastSeenMs` of any agent, or -Infinity for an empty registry. */
@@ -344,8 +545,15 @@ export class AgentRegistry {
   }
 
   /** A view of the current state for encoding; it shares the agent records, so encode it before mutating. */
-  snapshot(): RegistrySnapshot {
-    return { nextId: this.nextIdValue, agents: [...this.byId.values()], extra: this.extra, extension: this.extension };
+  snapshot(): ReadonlyRegistrySnapshot {
+    return {
+      nextId: this.nextIdValue,
+      agents: [...this.byId.values()],
+      extra: this.extra,
+      extension: this.extension,
+      settings: this.settingsValues,
+      settingsExtra: this.settingsExtra,
+    };
   }
 
   private index(): Map<string, Agent[]> {

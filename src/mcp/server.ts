@@ -1,135 +1,177 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { registryFor, type Registry } from '../api/index.js';
+import {
+  CallToolRequestSchema,
+  CancelledNotificationSchema,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
+import { registryFor } from '../api/index.js';
+import type { McpSettings, ObjectSchema } from '../commands/command.js';
+import { LockCancelled } from '../commands/lock.js';
+import { escapeForTerminal } from '../render/escape.js';
 import type { Context } from '../commands/context.js';
-import { isHarnError, usageError } from '../core/errors.js';
-import { keepAliveIntervalMs } from '../core/keepalive.js';
+import { config } from '../commands/config.js';
+import { settingValue, type WorkspaceSettings } from '../core/settings.js';
+import { MAX_NAME_LENGTH } from '../core/validate.js';
+import { mcpInstructions } from './instructions.js';
+import { faceOf, TOOL_COMMANDS, ToolSession } from './session.js';
 
 /**
- * `harn-agents mcp`: a stdio Model Context Protocol server over the same use cases as the CLI (through the
- * library API). One agent is registered for the session and kept alive while the client is connected; when
- * the client goes away (stdin closes, SIGTERM, SIGINT) that agent's locks are released and it is
- * unregistered. Every tool call is one store transaction, so MCP agents, CLI scripts and git hooks share one
- * registry. Loaded only by `harn-agents mcp`.
+ * `harn-agents mcp`: a stdio Model Context Protocol server over the same use cases as the CLI. One agent is
+ * registered for the session; while the client is connected the server heartbeats it and renews the
+ * session's locks (every third of the shortest TTL), so a lock lasts until the client releases it or the
+ * session ends; the TTL only frees it if the server dies. When the client goes away (stdin closes,
+ * SIGTERM, SIGINT, SIGHUP) the session's locks are released and its agent unregistered. Every tool call is
+ * one store transaction, so MCP agents, CLI scripts and git hooks share one registry. Paths are taken from
+ * the workspace root, whatever the server's directory. The tool calls themselves are in session.ts. Loaded
+ * only by `harn-agents mcp`.
  */
 
 export interface McpOptions {
   /** The session agent's name; default: the client's name from the initialize request. */
   readonly name?: string;
-  /** TTL of the locks the session takes (default: the registry's lock TTL). */
+  /** TTL of the locks the session takes (default: --lock-ttl, else the workspace's lock-ttl). */
   readonly ttlMs?: number;
   readonly version: string;
 }
 
-const paths = { type: 'array', items: { type: 'string' }, minItems: 1, description: 'Workspace paths, relative to the workspace root or absolute inside it; a trailing / means a whole directory.' };
-
-export const TOOLS = [
-  {
-    name: 'lock',
-    description: 'Lock files (or directories, with a trailing /) for this session so other agents do not edit them; all or none. A refusal is a normal result naming who holds what.',
-    inputSchema: {
+/** What the server adds to every tool's result: the locks the session lost since the last result. */
+const SESSION_MEMBERS = {
+  lost_locks: {
+    type: 'array',
+    description: 'Locks this session lost since the last result (broken, reaped or lapsed): you no longer hold these paths.',
+    items: {
       type: 'object',
       properties: {
-        paths,
-        ttl: { type: 'string', description: 'How long the lock lasts, e.g. "30s", "5m" (default 30s). Lock again to renew.' },
-        reason: { type: 'string', description: 'Why you lock, shown to others.' },
-        wait: { type: 'string', description: 'If refused, keep trying this long, e.g. "20s".' },
+        path: { type: 'string' },
+        holder: { anyOf: [{ type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } }, required: ['id', 'name'] }, { type: 'null' }] },
       },
-      required: ['paths'],
+      required: ['path', 'holder'],
     },
   },
-  { name: 'release', description: "Release this session's locks on paths.", inputSchema: { type: 'object', properties: { paths }, required: ['paths'] } },
-  { name: 'holder', description: 'Who holds each path (or null when it is free).', inputSchema: { type: 'object', properties: { paths }, required: ['paths'] } },
-  {
-    name: 'check',
-    description: 'Is any of these paths held by another agent? Lists each conflict; use before editing or committing.',
-    inputSchema: { type: 'object', properties: { paths }, required: ['paths'] },
-  },
-  {
-    name: 'status',
-    description: 'All agents in the workspace with their state and live locks.',
-    inputSchema: { type: 'object', properties: { path: { type: 'string', description: 'Only locks on, under or covering this path.' } } },
-  },
-  { name: 'heartbeat', description: 'Tell the registry this session is alive (the server also does this on its own).', inputSchema: { type: 'object', properties: {} } },
-  { name: 'whoami', description: "This session's agent id and name, and the workspace.", inputSchema: { type: 'object', properties: {} } },
-] as const;
+} as const;
 
-function stringList(value: unknown, what: string): string[] {
-  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string')) throw usageError(`${what} must be a non-empty array of strings`);
-  return value;
+const outputSchema = (schema: ObjectSchema): ObjectSchema => ({ ...schema, properties: { ...schema.properties, ...SESSION_MEMBERS } });
+
+/** The tool list, from the commands' MCP declarations (src/commands/<name>.ts, `mcp`), stating `settings`. */
+export function mcpTools(settings: McpSettings) {
+  return TOOL_COMMANDS.map((c) => {
+    const mcp = faceOf(c);
+    const properties = typeof mcp.properties === 'function' ? mcp.properties(settings) : mcp.properties;
+    return {
+      name: mcp.tool,
+      description: typeof mcp.description === 'function' ? mcp.description(settings) : mcp.description,
+      inputSchema: { type: 'object' as const, properties, ...(mcp.required ? { required: [...mcp.required] } : {}) },
+      outputSchema: outputSchema(mcp.outputSchema),
+      annotations: { readOnlyHint: mcp.readOnly, destructiveHint: mcp.destructive ?? false },
+    };
+  });
 }
 
-function optionalString(value: unknown, what: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw usageError(`${what} must be a string`);
-  return value;
+/**
+ * The session's lock TTL and agent timeout: the server's own (`mcp --ttl`, `--lock-ttl`, `--agent-timeout`),
+ * else the workspace's settings as they are when the session starts (else their defaults, when the state
+ * cannot be read now: the tool calls then report why).
+ */
+async function sessionLifetimes(ctx: Context, options: McpOptions, report: (what: string) => (error: unknown) => void) {
+  const lockTtlMs = options.ttlMs ?? ctx.config.defaultLockTtlMs;
+  const agentTimeoutMs = ctx.config.agentTimeoutMs;
+  let workspace: WorkspaceSettings = {};
+  if (lockTtlMs === undefined || agentTimeoutMs === undefined) {
+    try {
+      workspace = Object.fromEntries((await config(ctx, { action: 'show' })).settings.map((s) => [s.key, s.value_ms]));
+    } catch (error) {
+      report("could not read the workspace's settings (using the defaults)")(error);
+    }
+  }
+  return {
+    lockTtlMs: lockTtlMs ?? settingValue(workspace, 'lock-ttl'),
+    agentTimeoutMs: agentTimeoutMs ?? settingValue(workspace, 'agent-timeout'),
+  };
 }
 
-const result = (data: unknown): CallToolResult => ({
-  content: [{ type: 'text', text: JSON.stringify(data) }],
-  structuredContent: (Array.isArray(data) ? { result: data } : data) as Record<string, unknown>,
-});
+export async function serveMcp(base: Context, options: McpOptions): Promise<void> {
+  // Tool paths are taken from the workspace root, as the descriptions say, whatever the server's directory
+  // (in a linked git worktree sharing its repository's registry: that worktree's top, what paths are stored from).
+  const ctx: Context = { ...base, workspace: { ...base.workspace, cwd: base.workspace.pathRoot } };
+  const registry = registryFor(ctx);
 
-export async function serveMcp(ctx: Context, options: McpOptions): Promise<void> {
-  const registry: Registry = registryFor(ctx);
-  const server = new Server({ name: 'harn-agents', version: options.version }, { capabilities: { tools: {} } });
-  let agent: { id: number; name: string } | undefined;
+  // The server has no stdout of its own (it is the protocol): problems go to stderr, once until they change.
+  let reported = '';
+  const log = (line: string): void => {
+    const message = `harn-agents: mcp: ${escapeForTerminal(line)}`;
+    if (message !== reported) process.stderr.write(`${message}\n`);
+    reported = message;
+  };
+  const report = (what: string) => (error: unknown) => log(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+
+  const settings: McpSettings = { ...(await sessionLifetimes(ctx, options, report)), pathBase: ctx.workspace.pathRoot };
+  const tools = mcpTools(settings);
+  const server = new Server({ name: 'harn-agents', version: options.version }, { capabilities: { tools: {} }, instructions: mcpInstructions(settings) });
+  const session = new ToolSession(ctx, settings, log, (ttlMs) => schedule(ttlMs));
+
   let registering: Promise<{ id: number; name: string }> | undefined;
-
   const sessionAgent = (): Promise<{ id: number; name: string }> => {
     registering ??= (async () => {
       const name = options.name ?? server.getClientVersion()?.name ?? 'mcp-client';
-      agent = await registry.register(`mcp: ${name}`);
-      return agent;
+      // The agent's own timeout is the one the renewal below is paced by, whatever the workspace's setting
+      // becomes later. The client (this server's parent) is recorded with it: `check` run by that client's
+      // hooks then knows the session's locks as its own.
+      const registered = await registry.register(`mcp: ${name}`.slice(0, MAX_NAME_LENGTH), { timeout: settings.agentTimeoutMs, clientPid: process.ppid });
+      session.agent = registered;
+      schedule();
+      return registered;
     })();
     return registering;
   };
 
-  const call = async (tool: string, args: Record<string, unknown>): Promise<unknown> => {
-    const me = await sessionAgent();
-    switch (tool) {
-      case 'lock':
-        return registry.lock(stringList(args.paths, 'paths'), {
-          agent: me.id,
-          ttl: optionalString(args.ttl, 'ttl') ?? options.ttlMs,
-          wait: optionalString(args.wait, 'wait'),
-          reason: optionalString(args.reason, 'reason'),
-        });
-      case 'release':
-        return registry.release(stringList(args.paths, 'paths'), { agent: me.id });
-      case 'holder':
-        return registry.holder(stringList(args.paths, 'paths'));
-      case 'check':
-        return registry.check(stringList(args.paths, 'paths'), { agent: me.id });
-      case 'status':
-        return registry.status({ pathPrefix: optionalString(args.path, 'path') });
-      case 'heartbeat':
-        return registry.heartbeat(me.id);
-      case 'whoami':
-        return { id: me.id, name: me.name, workspace: registry.workspace.root };
-      default:
-        throw usageError(`unknown tool '${tool}'`);
-    }
-  };
-
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: TOOLS.map((t) => ({ ...t })) as never }));
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: tools.map((t) => ({ ...t })) as never }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     try {
-      return result(await call(request.params.name, (request.params.arguments ?? {}) as Record<string, unknown>));
+      await sessionAgent();
+      // Arguments go to the use case as they arrived: it validates them (core/validate.ts), so a tool call
+      // with wrong types gets the same one-line error as the CLI and the library.
+      return await session.call(request.params.name, (request.params.arguments ?? {}) as Record<string, unknown>, extra.signal, extra.requestId);
     } catch (error) {
-      const message = isHarnError(error) || error instanceof Error ? error.message : String(error);
-      return { isError: true, content: [{ type: 'text', text: `harn-agents: ${message}` }] };
+      if (error instanceof LockCancelled) log(`request ${String(extra.requestId)} cancelled by the client: ${error.message}`);
+      return session.errorResult(error);
     }
   });
   server.oninitialized = () => {
-    void sessionAgent().catch(() => undefined);
+    // Registering early names the session at once; if it fails, the first tool call tries again and gets
+    // the error as its answer.
+    void sessionAgent().catch((error: unknown) => {
+      registering = undefined;
+      report('could not register the session agent')(error);
+    });
   };
 
-  // Keep the session agent alive between tool calls.
-  const beat = setInterval(() => {
-    if (agent) void registry.heartbeat(agent.id).catch(() => undefined);
-  }, keepAliveIntervalMs(options.ttlMs ?? ctx.config.defaultLockTtlMs, ctx.config.agentTimeoutMs));
+  // Renewal: every third of the shortest TTL held (or of the agent timeout), one transaction that renews
+  // each lock and heartbeats the agent. A failure is reported and the next renewal retries.
+  let timer: NodeJS.Timeout | undefined;
+  let dueAt = Infinity;
+  let renewing: Promise<void> = Promise.resolve();
+  let stopped = false;
+  function schedule(ttlMs?: number): void {
+    if (stopped) return;
+    const interval = session.renewIntervalMs(ttlMs);
+    const due = performance.now() + interval;
+    // A new, shorter TTL brings the next renewal forward; it never puts one off.
+    if (ttlMs !== undefined && due >= dueAt) return;
+    clearTimeout(timer);
+    dueAt = due;
+    timer = setTimeout(() => {
+      dueAt = Infinity;
+      renewing = renewing
+        .then(async () => {
+          // After a success, the next failure is logged even if it reads as the last one did.
+          if (!stopped && (await session.renew())) reported = '';
+        })
+        .finally(() => schedule());
+    }, interval);
+  }
 
   const closed = new Promise<void>((resolve) => {
     const transport = new StdioServerTransport();
@@ -137,22 +179,41 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
     const finish = async () => {
       if (done) return;
       done = true;
-      clearInterval(beat);
+      stopped = true;
+      clearTimeout(timer);
+      await renewing;
       // Release everything the session held: unregistering drops the agent and its locks in one transaction.
-      const me = agent ?? (registering ? await registering.catch(() => undefined) : undefined);
-      if (me) await registry.unregister(me.id).catch(() => undefined);
-      // On a signal stdin may still be open: stop reading it, or the process would never exit.
+      // A registration that failed was reported when it did: there is then no agent to remove.
+      const me = session.agent ?? (registering ? await registering.catch(() => undefined) : undefined);
+      if (me) await registry.unregister(me.id).catch(report(`could not unregister the session agent ${me.id} (its locks lapse with their TTL)`));
+      await registry.close().catch(report('could not close the store'));
+      // On a signal stdin may still be open: stop reading it, or the process would never exit. The transport
+      // may already be closed (the client went away): closing it again has nothing to report.
       await server.close().catch(() => undefined);
       process.stdin.destroy();
       resolve();
     };
     transport.onclose = () => void finish();
     process.stdin.once('end', () => void finish());
-    // \`on\`, not \`once\`: signal-exit (in proper-lockfile and write-file-atomic) re-raises a signal that no
-    // other listener is left to handle, which would kill the process before the cleanup below has run.
-    process.on('SIGTERM', () => void finish());
-    process.on('SIGINT', () => void finish());
-    void server.connect(transport);
+    // A closed terminal (SIGHUP) may have taken stderr with it: a failed log line must not end the cleanup.
+    process.stderr.on('error', () => undefined);
+    // `on`, not `once`: the handlers stay for the whole session, so a second signal during the cleanup
+    // does not fall back to the default action and kill the process before its locks are released.
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void finish());
+    void server.connect(transport).then(() => {
+      // A cancellation that arrives after its request was answered (the answer crossed it): the client
+      // ignores that answer, so the locks it granted go back. The SDK's own handling (aborting a request
+      // still running) is kept: this only looks at the message first.
+      const deliver = transport.onmessage;
+      transport.onmessage = (message: JSONRPCMessage) => {
+        const cancelled = CancelledNotificationSchema.safeParse(message);
+        if (cancelled.success && cancelled.data.params.requestId !== undefined) void session.cancelled(cancelled.data.params.requestId);
+        deliver?.(message);
+      };
+    }, (error: unknown) => {
+      report('could not start')(error);
+      void finish();
+    });
   });
   await closed;
 }

@@ -13,6 +13,21 @@ export interface BoxTableOptions {
   readonly paint?: (text: string, column: number, row: number) => string;
   readonly paintHead?: (text: string) => string;
   readonly paintBorder?: (text: string) => string;
+  /** The terminal's width: when the table is wider, `shrink`'s column is narrowed and its lines cut with …. */
+  readonly maxWidth?: number;
+  /** The column that gives way to `maxWidth` (default: the last). */
+  readonly shrink?: number;
+}
+
+/** `text` cut to `columns` display columns, with … as the last one when anything was cut. */
+function truncate(text: string, columns: number): string {
+  if (width(text) <= columns) return text;
+  let out = '';
+  for (const char of text) {
+    if (width(out + char) > columns - 1) break;
+    out += char;
+  }
+  return `${out}…`;
 }
 
 // Printable ASCII is one column per character; anything else is measured properly.
@@ -25,6 +40,14 @@ export function renderBoxTable(options: BoxTableOptions): string {
   const border = options.paintBorder ?? ((text) => text);
   const cells = rows.map((row) => head.map((_, c) => (row[c] ?? '').split('\n')));
   const widths = head.map((h, c) => Math.max(width(h), ...cells.map((row) => Math.max(...(row[c] ?? ['']).map(width)))));
+  const total = widths.reduce((sum, w) => sum + w + 3, 1);
+  const shrink = options.shrink ?? head.length - 1;
+  if (options.maxWidth !== undefined && total > options.maxWidth && widths[shrink] !== undefined) {
+    // Never narrower than its heading or 8 columns: a table a bit too wide beats one that says nothing.
+    const narrowed = Math.max(widths[shrink] - (total - options.maxWidth), width(head[shrink] ?? ''), 8);
+    widths[shrink] = narrowed;
+    for (const row of cells) row[shrink] = (row[shrink] ?? ['']).map((line) => truncate(line, narrowed));
+  }
   const rule = (left: string, mid: string, right: string) => border(left + widths.map((w) => '─'.repeat(w + 2)).join(mid) + right);
   const pad = (text: string, c: number) => ` ${text}${' '.repeat((widths[c] ?? 0) - width(text))} `;
   const bar = border('│');

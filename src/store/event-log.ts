@@ -1,46 +1,83 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HarnEvent } from '../core/events.js';
-import { stateError } from '../core/errors.js';
+import { isHarnError, stateError } from '../core/errors.js';
 import { describeError, errorCode } from './fs-errors.js';
+import { checkOwner, checkSingleLink, describeKind, notRegularError, openRegular, readRegular, type OwnerRule } from './safe-fs.js';
 
 /**
- * `.harn/events.jsonl`: the audit trail, one JSON object a line, appended under the state lock. Bounded by
+ * `.harn/events.jsonl`: the audit trail, one JSON object a line, appended under the state lock (right after
+ * the state it describes is durable). Bounded by
  * rotation: once the file passes MAX_BYTES it is renamed to `events.jsonl.1` (replacing the older one), so
- * the trail keeps between one and two files' worth of the newest events.
+ * the trail keeps between one and two files' worth of the newest events. Opened like every file under
+ * `.harn/`: never through a symlink, never a FIFO or device, never another user's (safe-fs.ts).
  */
 export const EVENTS_FILE = 'events.jsonl';
 export const MAX_EVENT_LOG_BYTES = 1024 * 1024;
 
-export function appendEvents(stateDir: string, events: readonly HarnEvent[], maxBytes = MAX_EVENT_LOG_BYTES): void {
+const APPEND = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
+
+/**
+ * Append events. Throws a one-line HarnError when the log cannot be written; callers that have already
+ * committed the change report it as a warning, not as the command's failure.
+ */
+export function appendEvents(stateDir: string, events: readonly HarnEvent[], rule: OwnerRule, maxBytes = MAX_EVENT_LOG_BYTES): void {
   if (events.length === 0) return;
   const file = path.join(stateDir, EVENTS_FILE);
   try {
-    if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) >= maxBytes) fs.renameSync(file, `${file}.1`);
-    const fd = fs.openSync(file, 'a');
+    rotateIfFull(file, maxBytes);
+    const opened = openRegular(file, APPEND, rule);
+    if (!opened) throw stateError(`cannot create ${file}`);
     try {
-      fs.writeSync(fd, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      fs.fsyncSync(fd);
+      fs.writeSync(opened.fd, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      fs.fsyncSync(opened.fd);
     } finally {
-      fs.closeSync(fd);
+      fs.closeSync(opened.fd);
     }
   } catch (error) {
-    throw stateError(`the change was saved, but the event log ${file} could not be written: ${describeError(error)}`);
+    const why = isHarnError(error) ? error.message : describeError(error);
+    throw stateError(`the event log ${file} could not be written: ${why}`);
   }
 }
 
+/**
+ * Before a change is committed: the log files must be absent or regular files of the caller's, so a hostile
+ * `.harn/` (a committed symlink to ~/.bashrc) is refused with exit 3 before anything is written anywhere.
+ */
+export function checkEventLog(stateDir: string, rule: OwnerRule): void {
+  for (const name of [EVENTS_FILE, `${EVENTS_FILE}.1`]) {
+    const file = path.join(stateDir, name);
+    const stats = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (!stats) continue;
+    if (!stats.isFile()) throw notRegularError(file, describeKind(stats));
+    checkOwner(file, stats, rule);
+    checkSingleLink(file, stats);
+  }
+}
+
+function rotateIfFull(file: string, maxBytes: number): void {
+  let stats: fs.Stats;
+  try {
+    stats = fs.lstatSync(file);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  if (!stats.isFile()) throw notRegularError(file, describeKind(stats));
+  if (stats.size < maxBytes) return;
+  const older = `${file}.1`;
+  const olderStats = fs.lstatSync(older, { throwIfNoEntry: false });
+  if (olderStats && !olderStats.isFile()) throw notRegularError(older, describeKind(olderStats));
+  fs.renameSync(file, older);
+}
+
 /** Every event still kept, oldest first. Lines that do not parse (a torn write after a crash) are skipped. */
-export function readEvents(stateDir: string): { events: HarnEvent[]; skipped: number } {
+export function readEvents(stateDir: string, rule: OwnerRule): { events: HarnEvent[]; skipped: number } {
   const events: HarnEvent[] = [];
   let skipped = 0;
   for (const name of [`${EVENTS_FILE}.1`, EVENTS_FILE]) {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(stateDir, name), 'utf8');
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') continue;
-      throw stateError(`cannot read the event log ${path.join(stateDir, name)}: ${describeError(error)}`);
-    }
+    const text = readRegular(path.join(stateDir, name), rule);
+    if (text === null) continue;
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {

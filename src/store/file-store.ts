@@ -1,11 +1,13 @@
+import { monotonicMs } from '../core/monotonic.js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { stateError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
-import type { RegistryConfig } from '../core/registry.js';
 import { encodeSnapshot } from './codec.js';
-import { appendEvents, readEvents } from './event-log.js';
-import { applyTransaction, type Applied, type Store, type Transaction, type TransactionMode } from './transaction.js';
+import { appendEvents, checkEventLog, readEvents } from './event-log.js';
+import { applyTransaction, transactOptimistically, type Applied, type Store, type StoreOptions, type Transaction, type TransactionMode } from './transaction.js';
 import { describeError, errorCode } from './fs-errors.js';
+import { checkOwner, createExclusive, describeKind, notRegularError, readRegular } from './safe-fs.js';
 import type { Workspace } from './workspace.js';
 
 /**
@@ -13,23 +15,23 @@ import type { Workspace } from './workspace.js';
  *
  * Protocol (docs/state-file.md): take the OS-level state lock, read and validate the file, reap, apply one
  * command, and write the result back atomically only when something changed; release the lock. A file that
- * does not decode is never written.
+ * does not decode is never written. Everything under `.harn/` is opened without following symlinks, must be
+ * a regular file (or directory) owned by the caller, and is refused with exit 3 otherwise (safe-fs.ts).
  *
- * `read` transactions first try without the lock: the file is only ever replaced by an atomic rename, so a
- * plain read sees one committed state. If reap and the command change nothing (the common case: a quiet
- * workspace), that answer stands and nothing is locked or written; otherwise the transaction runs again
- * under the lock, so whatever changed is persisted like any write.
+ * Queries first try without the lock (transactOptimistically): the file is only ever replaced by an atomic
+ * rename, so a plain read sees one committed state. If the reap changes nothing (the common case: a quiet
+ * workspace), that answer stands and nothing is locked or written; otherwise the query runs again under the
+ * lock, so what the reap changed is persisted like any update.
  */
 
 export type { Store, Transaction, TransactionMode } from './transaction.js';
 
-export interface FileStoreOptions {
+/** `.harn/.gitignore`: keeps the registry and the event log out of `git add -A`. */
+const GITIGNORE = '.gitignore';
+const GITIGNORE_TEXT = '# Written by harn-agents: the registry and its event log are local state, never committed.\n*\n';
+
+export interface FileStoreOptions extends StoreOptions {
   readonly workspace: Workspace;
-  readonly config: RegistryConfig;
-  readonly clock: () => number;
-  readonly stateLockWaitMs?: number;
-  /** Receives timing lines when HARN_DEBUG is set. */
-  readonly trace?: (line: string) => void;
 }
 
 export class FileStore implements Store {
@@ -39,69 +41,123 @@ export class FileStore implements Store {
     this.location = options.workspace.statePath;
   }
 
-  async transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R): Promise<R> {
-    if (mode === 'read') {
-      const text = this.read();
-      const attempt = this.apply(text, fn);
-      // Nothing to persist (or nothing on disk to lock): this answer stands.
-      if (!attempt.registry.changed || text === null) return attempt.result;
-    }
-    return this.lockedTransaction(fn);
+  transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R): Promise<R> {
+    return transactOptimistically(
+      mode,
+      fn,
+      async <T>(locked: boolean, f: (tx: Transaction) => T) => {
+        if (locked) return { result: await this.lockedTransaction(f), changed: true };
+        const applied = this.apply(this.read(), f);
+        return { result: applied.result, changed: applied.registry.changed };
+      },
+      this.options.trace,
+    );
   }
+
+  /** Nothing is held open between transactions. */
+  async close(): Promise<void> {}
 
   private async lockedTransaction<R>(fn: (tx: Transaction) => R): Promise<R> {
     const { statePath, stateDir } = this.options.workspace;
     this.ensureStateDir(stateDir);
     const [{ acquireStateLock }, { writeStateFile }] = await Promise.all([import('./state-lock.js'), import('./atomic-write.js')]);
-    const waitStart = performance.now();
+    const waitStart = monotonicMs();
     const lock = await acquireStateLock(statePath, this.options.stateLockWaitMs);
-    const lockedAt = performance.now();
+    const lockedAt = monotonicMs();
     try {
-      const { result, registry, events } = this.apply(this.read(), fn);
-      if (registry.changed) {
-        // Checkpoints around the synchronous encode: each refreshes the lock, so a large file's parse and
-        // encode each get the whole refresh window rather than sharing it.
+      const applied = this.apply(this.read(), fn);
+      if (applied.registry.changed) {
+        if (applied.events.length > 0) checkEventLog(stateDir, this.options.workspace);
+        // A checkpoint after the synchronous parse and apply, another (the fence) right before the rename.
         lock.confirmForWrite();
-        const text = encodeSnapshot(registry.snapshot());
-        lock.confirmForWrite();
-        await writeStateFile(statePath, stateDir, text);
-        appendEvents(stateDir, events);
+        writeStateFile(statePath, stateDir, encodeSnapshot(applied.registry.snapshot()), lock.confirmForWrite);
+        // The change is durable: from here on nothing may turn it into a failure. Still under the lock, so
+        // the log keeps commit order and two processes never rotate it at once.
+        try {
+          appendEvents(stateDir, applied.events, this.options.workspace);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          (this.options.warn ?? defaultWarn)(`the change was saved, but ${message}`);
+        }
       }
-      return result;
+      return applied.result;
     } finally {
-      await lock.release();
-      this.options.trace?.(`state lock wait ${(lockedAt - waitStart).toFixed(1)}ms, held ${(performance.now() - lockedAt).toFixed(1)}ms`);
+      lock.release();
+      this.options.trace?.(`state lock wait ${(lockedAt - waitStart).toFixed(1)}ms, held ${(monotonicMs() - lockedAt).toFixed(1)}ms`);
     }
   }
 
   private apply<R>(text: string | null, fn: (tx: Transaction) => R): Applied<R> {
-    return applyTransaction(text, this.options.config, this.options.clock(), `file ${this.options.workspace.statePath}`, fn);
+    const location = `file ${this.options.workspace.statePath}`;
+    return applyTransaction(text, this.options.config, this.options.clock(), location, fn, text === null ? undefined : this.writtenMs());
+  }
+
+  /** The state file's mtime: when it was last written, by the kernel's clock (for clock diagnosis only). */
+  private writtenMs(): number | undefined {
+    try {
+      return fs.statSync(this.options.workspace.statePath).mtimeMs;
+    } catch {
+      return undefined;
+    }
   }
 
   async readEvents(): Promise<{ events: HarnEvent[]; skipped: number }> {
-    return readEvents(this.options.workspace.stateDir);
+    if (!this.checkStateDir()) return { events: [], skipped: 0 };
+    return readEvents(this.options.workspace.stateDir, this.options.workspace);
+  }
+
+  /** `.harn` as it must be: a real directory (not a symlink) owned by the caller. False when absent. */
+  private checkStateDir(): boolean {
+    const { workspace } = this.options;
+    const { stateDir } = workspace;
+    let stats: fs.Stats;
+    try {
+      stats = fs.lstatSync(stateDir);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ENOENT') return false;
+      throw stateError(`cannot read ${stateDir}: ${describeError(error)}`);
+    }
+    if (!stats.isDirectory()) throw notRegularError(stateDir, describeKind(stats), 'a directory');
+    checkOwner(stateDir, stats, workspace);
+    return true;
   }
 
   private ensureStateDir(stateDir: string): void {
+    if (!this.checkStateDir()) {
+      try {
+        fs.mkdirSync(stateDir);
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw stateError(`cannot create ${stateDir}: ${describeError(error)}`);
+        this.checkStateDir(); // created by another process meanwhile: check it as any existing one
+      }
+    }
+    this.ensureGitignore(stateDir);
+  }
+
+  /** Write `.harn/.gitignore` if it is missing; never over anything already there (a file or a symlink). */
+  private ensureGitignore(stateDir: string): void {
+    const file = path.join(stateDir, GITIGNORE);
     try {
-      fs.mkdirSync(stateDir, { recursive: true });
+      if (fs.lstatSync(file, { throwIfNoEntry: false })) return;
+      const fd = createExclusive(file);
+      try {
+        fs.writeSync(fd, GITIGNORE_TEXT);
+      } finally {
+        fs.closeSync(fd);
+      }
     } catch (error) {
-      const code = errorCode(error);
-      if (code === 'EEXIST' || code === 'ENOTDIR') throw stateError(`${stateDir} exists but is not a directory`);
-      throw stateError(`cannot create ${stateDir}: ${describeError(error)}`);
+      if (errorCode(error) !== 'EEXIST') throw stateError(`cannot write ${file}: ${describeError(error)}`);
     }
   }
 
   /** The state file's text, or null when there is none yet. */
   private read(): string | null {
-    const { statePath } = this.options.workspace;
-    try {
-      return fs.readFileSync(statePath, 'utf8');
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      if (code === 'EISDIR') throw stateError(`state file ${statePath} is a directory, not a file`);
-      throw stateError(`cannot read state file ${statePath}: ${describeError(error)}`);
-    }
+    if (!this.checkStateDir()) return null;
+    return readRegular(this.options.workspace.statePath, this.options.workspace);
   }
+}
+
+function defaultWarn(line: string): void {
+  process.stderr.write(`harn-agents: warning: ${line}\n`);
 }

@@ -1,147 +1,414 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { HarnError, stateError, stateLockError } from '../core/errors.js';
+import { formatSpan } from '../core/durations.js';
+import { HarnError, isHarnError, stateError, stateLockError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
-import type { RegistryConfig } from '../core/registry.js';
-import { encodeSnapshot } from './codec.js';
-import { redactUrl } from './redact-url.js';
-import { applyTransaction, type Store, type Transaction, type TransactionMode } from './transaction.js';
+import { AgentRegistry } from '../core/registry.js';
+import { decodeSnapshot, SnapshotFormatError } from './codec.js';
+import { insertWhole, loadSlice, loadWhole, ROWS_DDL, ROWS_SCHEMA_VERSION, RowsRetry, sliceLocksStatement, TOMBSTONE, wholeLocksStatement, writeBack, type Loaded } from './pg-rows.js';
+import { redactUrl, scrubSecrets } from './redact-url.js';
+import {
+  applyToRegistry,
+  transactOptimistically,
+  type Applied,
+  type Store,
+  type StoreOptions,
+  type Transaction,
+  type TransactionMode,
+  type TransactionScope,
+} from './transaction.js';
 
 /**
- * The PostgreSQL store: the same transaction shape as the file store, for agents on several machines.
- * One database transaction per operation locks the workspace's row (`SELECT ... FOR UPDATE`), loads the
- * snapshot (the seed's layout, as text), reaps with the database server's clock, applies one command, writes
- * it back if it changed, and commits. Many workspaces share one database, one row per namespace. Loaded only
- * for a postgres:// store.
+ * The PostgreSQL store: the same transactions as the file store, for agents on several machines, over rows
+ * (src/store/pg-rows.ts: namespaces, agents, locks). An operation that names its scope (the agents and paths
+ * it touches: lock, release, holder, check, heartbeat, register...) loads only that slice into an
+ * AgentRegistry, so the pure registry (core/registry.ts) stays the one statement of the rules, and writes back
+ * only the rows that changed; operations on unrelated paths take no common lock (advisory locks per path and
+ * agent, the namespace's shared), and their cost does not grow with the namespace. An operation without a
+ * scope (status, export, import, prune, reap) loads the whole namespace and, to write, takes the namespace's
+ * lock exclusively. "Now" is the database server's clock. Many workspaces share one database, keyed by
+ * namespace. Loaded only for a postgres:// store.
+ *
+ * Faults: every statement runs under the session's `lock_timeout` (the state-lock wait) and
+ * `statement_timeout` (half a second more), so a stalled client elsewhere means exit 4 within that wait; a
+ * lost connection is exit 3 with one line (saying so when it was lost during COMMIT, whose outcome is then
+ * unknown); the client's 'error' events are always listened to, so they cannot crash the process.
  */
 
-export const SCHEMA_VERSION = 1;
-const LOCK_TIMEOUT_MS = 10_000;
+/** The one-row layout (harn_registries.snapshot) that schema 2 migrates from, a namespace at a time. */
+export const LEGACY_SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = ROWS_SCHEMA_VERSION;
+/** Runs of one transaction that lost a race (RowsRetry, deadlock, serialization failure) before giving up. */
+const MAX_RUNS = 20;
+const DEFAULT_WAIT_MS = 10_000;
+/** The session's name in pg_stat_activity, unless the URL (`?application_name=`) or PGAPPNAME names it. */
+const APPLICATION_NAME = 'harn-agents';
 
-export interface PgStoreOptions {
+/** The store's options: `clock` is not used (the database server's clock is), the rest as every store. */
+export interface PgStoreOptions extends Omit<StoreOptions, 'clock'> {
   readonly url: string;
   readonly namespace: string;
-  readonly config: RegistryConfig;
+  /** The key earlier versions gave this namespace (the raw git remote URL); its registry moves on first use. */
+  readonly legacyNamespace?: string;
 }
 
-function pgMessage(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length) return pgMessage(error.errors[0]);
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
-  const message = error instanceof Error ? error.message : String(error);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
-}
+/** Where a failure happened: a COMMIT that fails without a server answer may or may not have committed. */
+type Phase = 'work' | 'commit';
+
+/** A statement on the call's connection; a failure without a server answer comes out as ConnectionLost. */
+type Sql = <T extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<T>>;
+
+const errorCode = (error: unknown): string =>
+  typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : '';
+
+/** An answer from the server (it got the statement and said no), as opposed to a lost connection. */
+const isServerError = (error: unknown): boolean => error instanceof pg.DatabaseError;
+
+/** SQLSTATEs that mean the session is gone: connection exceptions, admin/crash shutdown, idle timeouts. */
+const isConnectionCode = (code: string): boolean => code.startsWith('08') || code.startsWith('57P') || code === '25P03';
+
+/** Timeouts: lock_timeout (55P03) and statement_timeout (57014 "canceling statement due to statement timeout"). */
+const isTimeout = (error: unknown): boolean =>
+  errorCode(error) === '55P03' || (errorCode(error) === '57014' && error instanceof Error && /timeout/i.test(error.message));
 
 export class PgStore implements Store {
   readonly location: string;
   private readonly pool: pg.Pool;
-  private schemaReady: Promise<void> | undefined;
+  private readonly waitMs: number;
+  private prepared: Promise<void> | undefined;
 
   constructor(private readonly options: PgStoreOptions) {
     this.location = `${redactUrl(options.url)} (namespace ${options.namespace})`;
-    // One connection, released when idle so a CLI process can exit as soon as it is done.
-    this.pool = new pg.Pool({ connectionString: options.url, max: 1, idleTimeoutMillis: 1_000, allowExitOnIdle: true, connectionTimeoutMillis: 5_000 });
-    this.pool.on('error', () => undefined); // an idle client's error surfaces on the next query instead
+    this.waitMs = Math.max(0, options.stateLockWaitMs ?? DEFAULT_WAIT_MS);
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      // One connection, released when idle so a CLI process can exit as soon as it is done.
+      max: 1,
+      idleTimeoutMillis: 1_000,
+      allowExitOnIdle: true,
+      connectionTimeoutMillis: Math.max(this.waitMs, 1_000),
+      fallback_application_name: APPLICATION_NAME,
+      // Sent with the startup packet, so they bind every statement, schema creation included, at no cost.
+      // lock_timeout 0 would mean "wait forever": the smallest wait is 1 ms.
+      lock_timeout: Math.max(this.waitMs, 1),
+      // Half a second longer, so a statement waiting for a lock is reported as that (lock_timeout fires first).
+      statement_timeout: Math.max(this.waitMs, 500) + 500,
+      // A client of ours stopped inside a transaction (SIGSTOP, a paused VM) loses it and its row lock.
+      idle_in_transaction_session_timeout: Math.max(this.waitMs, 5_000),
+      // The server's timeouts cannot fire if the server or the network is gone: the client gives up too.
+      query_timeout: Math.max(this.waitMs, 500) + 5_000,
+      keepAlive: true,
+    });
+    // An error on an idle client (the pool's) or a checked-out one (between two statements, when the server
+    // ends the session) is emitted as an event: unheard, it would crash the process. The statement that
+    // follows fails with the connection error, which is reported then.
+    this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
-  async transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R): Promise<R> {
-    if (mode === 'read') {
-      const attempt = await this.run(false, fn);
-      if (!attempt.changed) return attempt.result;
-    }
-    return (await this.run(true, fn)).result;
+  transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R, scope?: TransactionScope): Promise<R> {
+    // A scoped write takes only the locks of its own agents and paths, which no unrelated call waits for:
+    // trying it first without them (the optimistic policy's point) would only cost a second load.
+    const effective = scope && mode === 'maybe-update' ? 'update' : mode;
+    return transactOptimistically(effective, fn, (locked, f) => this.runAgain(() => this.run(locked, f, scope)), this.options.trace);
   }
 
   async readEvents(): Promise<{ events: HarnEvent[]; skipped: number }> {
-    const rows = await this.query((client) =>
-      client.query<{ event: HarnEvent }>('SELECT event FROM harn_events WHERE namespace = $1 ORDER BY id', [this.options.namespace]),
+    const rows = await this.withClient((sql) =>
+      sql<{ event: HarnEvent }>('SELECT event FROM harn_events WHERE namespace = $1 ORDER BY id', [this.options.namespace]),
     );
     return { events: rows.rows.map((r) => r.event), skipped: 0 };
   }
 
   async close(): Promise<void> {
+    // Ending a pool whose connection is already broken rejects; there is nothing left to let go of then.
     await this.pool.end().catch(() => undefined);
   }
 
-  /** One database transaction: lock (for writes) and load the row, apply, save what changed, commit. */
-  private async run<R>(write: boolean, fn: (tx: Transaction) => R): Promise<{ result: R; changed: boolean }> {
-    return this.query(async (client) => {
-      await client.query('BEGIN');
+  /** Run a transaction again when it lost a race that a fresh run settles (nothing was saved). */
+  private async runAgain<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT_MS}ms'`);
-        if (write) {
-          await client.query('INSERT INTO harn_registries (namespace, snapshot) VALUES ($1, NULL) ON CONFLICT (namespace) DO NOTHING', [this.options.namespace]);
-        }
-        const row = await client.query<{ snapshot: string | null }>(
-          `SELECT snapshot FROM harn_registries WHERE namespace = $1${write ? ' FOR UPDATE' : ''}`,
-          [this.options.namespace],
-        );
-        // "Now" is the database server's clock, read after the row lock: one clock for every machine.
-        const clock = await client.query<{ now_ms: string }>('SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS now_ms');
-        const applied = applyTransaction(row.rows[0]?.snapshot ?? null, this.options.config, Number(clock.rows[0]?.now_ms), this.location, fn);
-        if (applied.registry.changed && write) {
-          await client.query('UPDATE harn_registries SET snapshot = $2, updated_at = clock_timestamp() WHERE namespace = $1', [
-            this.options.namespace,
-            encodeSnapshot(applied.registry.snapshot()),
-          ]);
-          for (const event of applied.events) {
-            await client.query('INSERT INTO harn_events (namespace, ts, event) VALUES ($1, $2, $3)', [this.options.namespace, event.ts, JSON.stringify(event)]);
-          }
-          await client.query('COMMIT');
+        return await run();
+      } catch (error) {
+        if (!(error instanceof RaceLost) || attempt >= MAX_RUNS) throw error instanceof RaceLost ? this.fault(error.cause) : error;
+        this.options.trace?.(`retrying: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`);
+      }
+    }
+  }
+
+  /**
+   * One database transaction. Reading: one statement (one snapshot), no lock. Writing: BEGIN with the
+   * advisory locks, load, apply, write back what changed in one statement, COMMIT.
+   */
+  private async run<R>(write: boolean, fn: (tx: Transaction) => R, scope: TransactionScope | undefined): Promise<{ result: R; changed: boolean }> {
+    return this.withClient(async (sql) => {
+      const ns = this.options.namespace;
+      const slice = scope && { agents: scope.agents ?? [], paths: scope.paths ?? [], lockNextId: scope.newId === true };
+      const load = (): Promise<Loaded> => (slice ? loadSlice(sql, ns, this.options.config, slice, write) : loadWhole(sql, ns, this.options.config));
+      if (!write) {
+        const applied = apply(await load(), fn);
+        return { result: applied.result, changed: applied.registry.changed };
+      }
+      await sql(slice ? sliceLocksStatement(ns, slice.agents, slice.paths) : wholeLocksStatement(ns));
+      let phase: Phase = 'work';
+      try {
+        const loaded = await load();
+        const applied = apply(loaded, fn);
+        if (applied.registry.changed) {
+          await writeBack(sql, ns, loaded, applied.events);
+          phase = 'commit';
+          await sql('COMMIT');
         } else {
-          await client.query('ROLLBACK');
+          await sql('ROLLBACK');
         }
         return { result: applied.result, changed: applied.registry.changed };
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
+        // After a lost connection there is nothing to roll back (the server does it) and no one to ask.
+        // A ROLLBACK that fails too changes nothing (the server rolls back when the session ends): the first
+        // error is the one reported.
+        if (phase === 'work' && !(error instanceof ConnectionLost)) await sql('ROLLBACK').catch(() => undefined);
+        if (phase === 'work' && isRace(error)) throw new RaceLost(error);
+        throw phase === 'commit' && !isHarnError(error) ? new CommitUnknown(error) : error;
       }
     });
   }
 
-  /** Run with a connection and the schema in place; map connection and lock failures to the CLI's codes. */
-  private async query<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** Run with a connection and the schema in place; every failure becomes one line and exit 3 or 4. */
+  private async withClient<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
-      throw stateError(`cannot connect to the PostgreSQL store ${redactUrl(this.options.url)}: ${pgMessage(error)}`);
+      throw stateError(`cannot connect to the PostgreSQL store ${redactUrl(this.options.url)}: ${this.describe(error)}`);
     }
+    let healthy = true;
+    const sql: Sql = async (text, values) => {
+      try {
+        // A statement with parameters is prepared once per connection (named by its text's hash), so a
+        // long-lived client parses and plans each of the few shapes once.
+        if (values === undefined) return await client.query(text);
+        return await client.query({ name: statementName(text), text, values });
+      } catch (error) {
+        throw isServerError(error) ? error : new ConnectionLost(error);
+      }
+    };
     try {
-      this.schemaReady ??= this.ensureSchema(client);
-      await this.schemaReady;
-      return await work(client);
+      await this.prepare(sql);
+      return await work(sql);
     } catch (error) {
-      if (error instanceof HarnError || (error instanceof Error && error.name === 'HarnError')) throw error;
-      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
-      if (code === '55P03') throw stateLockError(`could not lock namespace ${this.options.namespace} in ${redactUrl(this.options.url)} within ${LOCK_TIMEOUT_MS / 1000}s`);
-      throw stateError(`PostgreSQL store ${redactUrl(this.options.url)}: ${pgMessage(error)}; nothing was changed`);
+      if (isHarnError(error) || error instanceof RaceLost) throw error;
+      healthy = false;
+      throw this.fault(error);
     } finally {
-      client.release();
+      // A connection that failed is dropped rather than reused (the MCP server keeps its pool).
+      client.release(!healthy);
     }
   }
 
-  /** Create the tables on first use (under an advisory lock, so concurrent first calls do not race). */
-  private async ensureSchema(client: pg.PoolClient): Promise<void> {
-    await client.query('BEGIN');
-    try {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('harn-agents schema'))");
-      await client.query('CREATE TABLE IF NOT EXISTS harn_schema (version integer NOT NULL)');
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS harn_registries (namespace text PRIMARY KEY, snapshot text, updated_at timestamptz NOT NULL DEFAULT clock_timestamp())',
-      );
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS harn_events (id bigserial PRIMARY KEY, namespace text NOT NULL, ts bigint NOT NULL, event jsonb NOT NULL)',
-      );
-      await client.query('CREATE INDEX IF NOT EXISTS harn_events_namespace ON harn_events (namespace, id)');
-      const version = await client.query<{ version: number }>('SELECT version FROM harn_schema');
-      if (version.rows.length === 0) await client.query('INSERT INTO harn_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
-      else if ((version.rows[0]?.version ?? 0) > SCHEMA_VERSION) {
-        throw stateError(`the PostgreSQL store's schema is version ${version.rows[0]?.version}, newer than this harn-agents understands (${SCHEMA_VERSION})`);
+  /** The one line a failure is reported with. */
+  private fault(error: unknown): HarnError {
+    const where = `the PostgreSQL store ${redactUrl(this.options.url)} (namespace ${this.options.namespace})`;
+    if (error instanceof CommitUnknown) {
+      const cause = error.cause instanceof ConnectionLost ? error.cause.cause : error.cause;
+      // The server answered the COMMIT with an ordinary error: it rolled back.
+      if (!(error.cause instanceof ConnectionLost) && !isConnectionCode(errorCode(cause))) {
+        return stateError(`${where} refused the commit: ${this.describe(cause)}; nothing was changed`);
       }
-      await client.query('COMMIT');
+      return stateError(
+        `lost the connection to ${where} during COMMIT (${this.describe(cause)}): the change may or may not have been saved; run 'harn-agents status' to see`,
+      );
+    }
+    if (isTimeout(error)) {
+      const wait = `${formatSpan(this.waitMs)} (HARN_STATE_LOCK_WAIT)`;
+      return stateLockError(
+        errorCode(error) === '55P03'
+          ? `timed out after ${wait} waiting for a lock in ${where}: another client holds it; nothing was changed`
+          : `a statement ran longer than ${wait} in ${where} and was cancelled; nothing was changed`,
+      );
+    }
+    if (error instanceof ConnectionLost || isConnectionCode(errorCode(error))) {
+      return stateError(`lost the connection to ${where}: ${this.describe(error instanceof ConnectionLost ? error.cause : error)}; nothing was changed`);
+    }
+    return stateError(`${where}: ${this.describe(error)}; nothing was changed`);
+  }
+
+  /** A client or server error as one line, with its SQLSTATE and without any password. */
+  private describe(error: unknown): string {
+    if (error instanceof AggregateError && error.errors.length) return this.describe(error.errors[0]);
+    const code = errorCode(error);
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+    return scrubSecrets(code && !message.includes(code) ? `${code}: ${message}` : message, this.options.url);
+  }
+
+  /**
+   * Once per store: the schema (created if missing), a registry under a legacy key moved to its key, and the
+   * namespace's one-row snapshot (schema 1) moved into rows.
+   */
+  private prepare(sql: Sql): Promise<void> {
+    this.prepared ??= this.ensureSchema(sql)
+      .then(async (known) => {
+        if (known) return;
+        await this.adoptLegacyNamespace(sql);
+        await this.migrateNamespace(sql);
+      })
+      .catch((error: unknown) => {
+        this.prepared = undefined;
+        throw error;
+      });
+    return this.prepared;
+  }
+
+  /** A cheap read of the version and of the namespace's row; DDL only when the tables are missing. */
+  private async ensureSchema(sql: Sql): Promise<boolean> {
+    let version: number | null = null;
+    let known = false;
+    let missingColumn = false;
+    try {
+      // `meta` came after the first schema-2 tables: a database without it gets the (idempotent) DDL again.
+      const rows = await sql<{ version: number | null; known: boolean; meta: boolean }>(
+        `SELECT (SELECT max(version) FROM harn_layout) AS version, EXISTS (SELECT 1 FROM harn_namespaces WHERE namespace = $1) AS known,
+           EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('harn_agents') AND attname = 'meta' AND NOT attisdropped) AS meta`,
+        [this.options.namespace],
+      );
+      version = rows.rows[0]?.version ?? null;
+      known = rows.rows[0]?.known === true;
+      missingColumn = rows.rows[0]?.meta === false;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      this.schemaReady = undefined;
+      if (errorCode(error) !== '42P01') throw error; // 42P01: no such table, a new database (or one of schema 1)
+    }
+    if (version === null || (missingColumn && version <= SCHEMA_VERSION)) await this.createSchema(sql);
+    else if (version > SCHEMA_VERSION) {
+      throw stateError(`the PostgreSQL store's schema is version ${version}, newer than this harn-agents understands (${SCHEMA_VERSION})`);
+    }
+    return known;
+  }
+
+  /**
+   * Create the tables (under an advisory lock, so concurrent first calls do not race). The tables of schema 1
+   * stay: `harn_schema` keeps saying 1 so clients of schema 1 keep working on namespaces not moved yet, and a
+   * moved namespace's snapshot becomes a tombstone they refuse.
+   */
+  private async createSchema(sql: Sql): Promise<void> {
+    await sql('BEGIN');
+    try {
+      await sql("SELECT pg_advisory_xact_lock(hashtext('harn-agents schema'))");
+      for (const statement of ROWS_DDL) await sql(statement);
+      const legacy = await sql<{ version: number }>('SELECT version FROM harn_schema');
+      if (legacy.rows.length === 0) await sql('INSERT INTO harn_schema (version) VALUES ($1)', [LEGACY_SCHEMA_VERSION]);
+      const version = await sql<{ version: number }>('SELECT version FROM harn_layout');
+      if (version.rows.length === 0) await sql('INSERT INTO harn_layout (version) VALUES ($1)', [SCHEMA_VERSION]);
+      await sql('COMMIT');
+    } catch (error) {
+      // The first error is the one reported; a failed ROLLBACK leaves the server to roll back at session end.
+      await sql('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Move the namespace's schema-1 snapshot into rows, once, in one transaction under the namespace's exclusive
+   * lock (no operation runs meanwhile), and leave a tombstone in its place. A namespace without a snapshot gets
+   * its row and the tombstone too, so a schema-1 client never starts a second registry beside the rows. A
+   * snapshot this version cannot read is left byte for byte (exit 3; doctor says how to set it aside).
+   */
+  private async migrateNamespace(sql: Sql): Promise<void> {
+    const ns = this.options.namespace;
+    await sql(wholeLocksStatement(ns));
+    try {
+      const known = await sql('SELECT 1 FROM harn_namespaces WHERE namespace = $1', [ns]);
+      if (!known.rowCount) {
+        const legacy = await sql<{ snapshot: string | null }>('SELECT snapshot FROM harn_registries WHERE namespace = $1 FOR UPDATE', [ns]);
+        const text = legacy.rows[0]?.snapshot ?? null;
+        let registry: AgentRegistry;
+        try {
+          registry = text === null || text === TOMBSTONE ? new AgentRegistry(this.options.config) : AgentRegistry.fromSnapshot(this.options.config, decodeSnapshot(text));
+        } catch (error) {
+          if (error instanceof SnapshotFormatError) throw stateError(`state ${this.location} is invalid: ${error.message}; it was left untouched`);
+          throw error;
+        }
+        await insertWhole(sql, ns, registry);
+        await sql(
+          'INSERT INTO harn_registries (namespace, snapshot) VALUES ($1, $2) ON CONFLICT (namespace) DO UPDATE SET snapshot = EXCLUDED.snapshot, updated_at = clock_timestamp()',
+          [ns, TOMBSTONE],
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof ConnectionLost)) await sql('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    try {
+      await sql('COMMIT');
+    } catch (error) {
+      throw new CommitUnknown(error);
+    }
+  }
+
+  /**
+   * Earlier versions keyed a namespace by the raw git remote URL (credentials included). If this namespace has
+   * no row and one exists under that key, rename it and its events, in one transaction: nothing is lost and
+   * the credentials leave the database. A client that moved it first, or a row created meanwhile, wins.
+   */
+  private async adoptLegacyNamespace(sql: Sql): Promise<void> {
+    const legacy = this.options.legacyNamespace;
+    const ns = this.options.namespace;
+    if (!legacy || legacy === ns) return;
+    const rows = await sql<{ namespace: string }>('SELECT namespace FROM harn_registries WHERE namespace = $1 OR namespace = $2', [ns, legacy]);
+    const present = new Set(rows.rows.map((r) => r.namespace));
+    if (present.has(ns) || !present.has(legacy)) return;
+    await sql('BEGIN');
+    try {
+      const moved = await sql(
+        'UPDATE harn_registries SET namespace = $1 WHERE namespace = $2 AND NOT EXISTS (SELECT 1 FROM harn_registries WHERE namespace = $1)',
+        [ns, legacy],
+      );
+      if (moved.rowCount) await sql('UPDATE harn_events SET namespace = $1 WHERE namespace = $2', [ns, legacy]);
+      await sql('COMMIT');
+    } catch (error) {
+      // The first error is the one reported; a failed ROLLBACK leaves the server to roll back at session end.
+      await sql('ROLLBACK').catch(() => undefined);
+      if (errorCode(error) !== '23505') throw error; // unique violation: the new key was created meanwhile
+    }
+  }
+}
+
+/** Read `loaded` at its time (the server's clock, or the namespace's newest stamp if later) and run `fn`. */
+function apply<R>(loaded: Loaded, fn: (tx: Transaction) => R): Applied<R> {
+  const nowMs = Math.max(loaded.serverMs, loaded.newestMs ?? -Infinity);
+  return applyToRegistry(loaded.registry, { nowMs, wallMs: loaded.serverMs, clockBehindMs: nowMs - loaded.serverMs }, undefined, fn);
+}
+
+/** A prepared statement's name: its text's hash (the server keeps it for the connection's life). */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `harn_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    if (statementNames.size < 1_000) statementNames.set(text, name);
+  }
+  return name;
+}
+const statementNames = new Map<string, string>();
+
+/** A race a fresh run settles: an agent changed meanwhile, a deadlock (40P01), a serialization failure (40001). */
+const isRace = (error: unknown): boolean => error instanceof RowsRetry || errorCode(error) === '40P01' || errorCode(error) === '40001';
+
+/** A transaction that lost a race and was rolled back: run again. */
+class RaceLost extends Error {
+  constructor(override readonly cause: unknown) {
+    super('race lost');
+  }
+}
+
+/** A failure while COMMIT was in flight. */
+class CommitUnknown extends Error {
+  constructor(override readonly cause: unknown) {
+    super('commit outcome unknown');
+  }
+}
+
+/** A statement that got no answer from the server: the connection broke, or the client gave up waiting. */
+class ConnectionLost extends Error {
+  constructor(override readonly cause: unknown) {
+    super('connection lost');
   }
 }

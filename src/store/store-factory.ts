@@ -2,22 +2,18 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
-import type { RegistryConfig } from '../core/registry.js';
 import { FileStore } from './file-store.js';
+import { namespaceFromRemote } from './namespace.js';
 import { redactUrl } from './redact-url.js';
-import type { Store, Transaction, TransactionMode } from './transaction.js';
+import type { Store, StoreOptions, Transaction, TransactionMode, TransactionScope } from './transaction.js';
 import type { Workspace } from './workspace.js';
 
-export interface StoreChoice {
+export interface StoreChoice extends StoreOptions {
   /** `file` (default) or a `postgres://` / `postgresql://` URL. */
   readonly store?: string;
   /** The workspace's name in a shared database (default: the git remote URL, else the directory's name). */
   readonly namespace?: string;
   readonly workspace: Workspace;
-  readonly config: RegistryConfig;
-  readonly clock: () => number;
-  readonly stateLockWaitMs?: number;
-  readonly trace?: (line: string) => void;
 }
 
 const isPostgres = (store: string): boolean => /^postgres(ql)?:\/\//i.test(store);
@@ -26,15 +22,21 @@ const isPostgres = (store: string): boolean => /^postgres(ql)?:\/\//i.test(store
 export function openStore(choice: StoreChoice): Store {
   const store = choice.store ?? 'file';
   if (store === 'file' || store === '') return new FileStore(choice);
-  if (!isPostgres(store)) throw usageError(`--store: '${store}' is not a store (use file or a postgres:// URL)`);
-  return new LazyPgStore(store, choice.namespace || defaultNamespace(choice.workspace.root), choice.config);
+  if (!isPostgres(store)) throw usageError(`--store: '${redactUrl(store)}' is not a store (use file or a postgres:// URL)`);
+  const namespace = choice.namespace ? { namespace: choice.namespace } : defaultNamespace(choice.workspace.root);
+  return new LazyPgStore(store, namespace, choice);
 }
 
-/** The git remote URL of the workspace, else its directory's name. */
-export function defaultNamespace(root: string): string {
+/**
+ * The git remote's host and path (src/store/namespace.ts), else the directory's name. `legacy` is the raw
+ * remote URL, the key earlier versions used: the store moves that registry to the new key on first use.
+ */
+export function defaultNamespace(root: string): { namespace: string; legacy?: string } {
   const remote = spawnSync('git', ['config', '--get', 'remote.origin.url'], { cwd: root, encoding: 'utf8' });
   const url = remote.status === 0 ? remote.stdout.trim() : '';
-  return url || path.basename(root);
+  const namespace = url ? namespaceFromRemote(url, root) : '';
+  if (!namespace) return { namespace: path.basename(root) };
+  return namespace === url ? { namespace } : { namespace, legacy: url };
 }
 
 /** Loads the PostgreSQL store (and the pg client) on first use. */
@@ -44,22 +46,38 @@ class LazyPgStore implements Store {
 
   constructor(
     private readonly url: string,
-    private readonly namespace: string,
-    private readonly config: RegistryConfig,
+    private readonly namespace: { namespace: string; legacy?: string },
+    private readonly options: StoreOptions,
   ) {
-    this.location = `${redactUrl(url)} (namespace ${namespace})`;
+    this.location = `${redactUrl(url)} (namespace ${namespace.namespace})`;
   }
 
   private load(): Promise<Store> {
-    this.inner ??= import('./pg-store.js').then(({ PgStore }) => new PgStore({ url: this.url, namespace: this.namespace, config: this.config }));
+    this.inner ??= import('./pg-store.js').then(
+      ({ PgStore }) =>
+        new PgStore({
+          url: this.url,
+          namespace: this.namespace.namespace,
+          legacyNamespace: this.namespace.legacy,
+          config: this.options.config,
+          stateLockWaitMs: this.options.stateLockWaitMs,
+          trace: this.options.trace,
+          warn: this.options.warn,
+        }),
+    );
     return this.inner;
   }
 
-  async transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R): Promise<R> {
-    return (await this.load()).transact(mode, fn);
+  async transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R, scope?: TransactionScope): Promise<R> {
+    return (await this.load()).transact(mode, fn, scope);
   }
 
   async readEvents(): Promise<{ events: HarnEvent[]; skipped: number }> {
     return (await this.load()).readEvents();
+  }
+
+  /** Closes the pool if the store was used; one never loaded has nothing open. */
+  async close(): Promise<void> {
+    if (this.inner) await (await this.inner).close();
   }
 }

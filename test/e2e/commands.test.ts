@@ -3,6 +3,8 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { BIN, cli, readState, statePath, tempDir, writeState } from '../helpers/cli.js';
+import { inProcessCli } from '../helpers/in-process.js';
+import { COMMANDS } from '../../src/commands/index.js';
 
 let ws: string;
 beforeEach(() => {
@@ -91,6 +93,7 @@ describe('lock, holder, release', () => {
     expect(refused.data).toEqual({
       granted: false,
       agent: 2,
+      now_ms: expect.any(Number),
       paths: [
         { path: 'a', holder: { id: 1, name: 'editor' }, expires_ms: expires, held_path: 'a', reason: null },
         { path: 'b', holder: null, expires_ms: null },
@@ -159,7 +162,9 @@ describe('heartbeat, note-edit, unregister, reap', () => {
     const hb = json(['heartbeat', '1']);
     expect(hb.data).toMatchObject({ id: 1, name: 'a', state: 'active' });
     expect(run(['heartbeat'], { HARN_AGENT_ID: '5' }).stdout).toBe('agent 5 (agent-5) is active\n');
-    expect(run(['reap', '--agent-timeout', '1ms']).stdout).toMatch(/reaped agent 1 \(a\)/);
+    // The workspace's timeout reaps them (a call's --agent-timeout only sets the timeout of agents it creates).
+    run(['config', 'set', 'agent-timeout', '1ms']);
+    expect(run(['reap']).stdout).toMatch(/reaped agent 1 \(a\)/);
     expect(readState(ws).agents[0]?.state).toBe('crashed');
     expect(json(['heartbeat', '1']).data.state).toBe('active');
     expect(run(['heartbeat']).code).toBe(2);
@@ -186,15 +191,18 @@ describe('heartbeat, note-edit, unregister, reap', () => {
   it('every command reaps silent agents first, releasing their locks', () => {
     run(['register', 'a']);
     run(['lock', 'f', '--agent', '1', '--ttl', '1h']);
-    // With a 1 ms timeout the holder is silent by the next call.
-    expect(run(['holder', 'f'], { HARN_AGENT_TIMEOUT: '1ms' }).code).toBe(1);
+    // A call's own timeout never reaps another's agent; the workspace's 1 ms timeout does, by the next call.
+    expect(run(['holder', 'f'], { HARN_AGENT_TIMEOUT: '1ms' }).code).toBe(0);
+    run(['config', 'set', 'agent-timeout', '1ms']);
+    expect(run(['holder', 'f']).code).toBe(1);
     expect(readState(ws).agents[0]).toMatchObject({ state: 'crashed', locked_paths: {} });
     expect(json(['reap']).data).toEqual({ reaped: [] });
   });
 
   it('reap --json names the agents it reaped', () => {
     run(['register', 'a']);
-    expect(json(['reap', '--agent-timeout', '1ms']).data).toEqual({ reaped: [{ id: 1, name: 'a' }] });
+    run(['config', 'set', 'agent-timeout', '1ms']);
+    expect(json(['reap']).data).toEqual({ reaped: [{ id: 1, name: 'a' }] });
   });
 });
 
@@ -203,7 +211,7 @@ describe('status', () => {
     run(['register', 'editor']);
     run(['register', 'evil\u001b[2J\rname\u202e']);
     run(['lock', 'src/a.ts', '--agent', '1']);
-    const out = run(['status']);
+    const out = run(['status', '--table']);
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/│ id │ name/);
     expect(out.stdout).toMatch(/editor/);
@@ -229,13 +237,24 @@ describe('status', () => {
         state: 'active',
         last_seen_ms: expect.any(Number),
         edit_count: 0,
+        timeout_ms: 45_000,
+        own_timeout: false,
+        worktree: null,
+        branch: null,
         locks: [{ path: 'a', expires_ms: expect.any(Number), reason: null }],
       },
+    ]);
+    expect(status.data.settings.map((s: { key: string; value_ms: number; source: string }) => [s.key, s.value_ms, s.source])).toEqual([
+      ['agent-timeout', 45_000, 'default'],
+      ['lock-ttl', 30_000, 'default'],
+      ['retention', 604_800_000, 'default'],
     ]);
   });
 
   it('on an empty workspace says so and creates nothing, not even .harn/', () => {
-    expect(run(["status"])).toMatchObject({ code: 0, stdout: `no agents to show in ${ws}\n` });
+    expect(run(['status', '--table'])).toMatchObject({ code: 0, stdout: `no agents to show in ${ws}\n` });
+    // Into a pipe stdout holds only rows (none here); the note goes to stderr.
+    expect(run(['status'])).toMatchObject({ code: 0, stdout: '', stderr: `no agents to show in ${ws}\n` });
     expect(run(['holder', 'x']).code).toBe(1);
     expect(run(['reap']).code).toBe(0);
     expect(run(['release', 'x', '--agent', '1']).code).toBe(0);
@@ -250,10 +269,11 @@ describe('the tool', () => {
     expect(run(['--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });
 
-  it.each(['register', 'heartbeat', 'unregister', 'lock', 'release', 'holder', 'status', 'reap', 'note-edit', 'check', 'with-lock', 'hook', 'completion', 'mcp', 'export', 'import', 'log'])(
+  // Every command the declarations give the CLI (src/commands/index.ts), run in-process: no spawn needed.
+  it.each(COMMANDS.filter((c) => c.cli).map((c) => c.name))(
     '%s --help shows an example and exits 0',
-    (command) => {
-      const help = run([command, '--help']);
+    async (command) => {
+      const help = await inProcessCli({ ws }).run([command, '--help']);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/Examples:\n {2}\$ .*harn-agents /);
     },
@@ -303,7 +323,7 @@ describe('exit 3: a state file the tool cannot understand is left byte for byte'
     for (const args of [['register', 'x'], ['status'], ['holder', 'f'], ['lock', 'f', '--agent', '1']]) {
       const result = run(args);
       expect(result.code).toBe(3);
-      expect(result.stderr).toMatch(new RegExp(`^harn-agents: state file ${statePath(ws).replace(/[.]/g, '\\.')} is invalid: .+; it was left untouched\\n$`));
+      expect(result.stderr).toMatch(new RegExp(`^harn-agents: state file ${statePath(ws).replace(/[.]/g, '\\.')} is invalid: .+; it was left untouched \\(run 'harn-agents doctor'\\)\\n$`));
     }
     expect(fs.readFileSync(statePath(ws), 'utf8')).toBe(text);
   });
@@ -312,7 +332,7 @@ describe('exit 3: a state file the tool cannot understand is left byte for byte'
     fs.writeFileSync(path.join(ws, '.harn'), 'not a dir');
     const result = run(['register', 'a']);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/\.harn exists but is not a directory/);
+    expect(result.stderr).toMatch(/\.harn is a regular file, not a directory/);
     expect(fs.readFileSync(path.join(ws, '.harn'), 'utf8')).toBe('not a dir');
   });
 

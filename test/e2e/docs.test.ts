@@ -34,6 +34,7 @@ describe('the README walkthrough', () => {
     expect(result.stdout).toMatch(/refused: src\/api\.ts is held by agent 2 \(editor\)/);
     expect(result.stdout).toMatch(/src\/db\.ts: free/);
     expect(result.stdout).toMatch(/│ id │ name/);
+    expect(result.stdout).not.toContain('\x1b['); // piped: no colour or bold codes
     expect(fs.readFileSync(path.join(ROOT, '.harn-example/.harn/agents.json'), 'utf8')).toBe(before);
   });
 });
@@ -60,11 +61,17 @@ describe('docs/recipes.md', () => {
     git(repo, 'add', 'my file.txt');
     const refused = spawnSync('git', ['commit', '-qm', 'held'], { cwd: repo, encoding: 'utf8', env: cleanEnv(env) });
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/my file\.txt: agent 1 \(other\)/);
+    expect(refused.stderr).toMatch(/my file\.txt: held by agent 1 \(other\)/);
     expect(refused.stderr).toMatch(/commit refused/);
 
     const asHolder = spawnSync('git', ['commit', '-qm', 'held'], { cwd: repo, encoding: 'utf8', env: cleanEnv({ ...env, HARN_AGENT_ID: '1' }) });
     expect(asHolder.status, asHolder.stderr).toBe(0);
+
+    // A staged rename of the locked file: its old name is checked too (--no-renames).
+    git(repo, 'mv', 'my file.txt', 'renamed.txt');
+    const renamed = spawnSync('git', ['commit', '-qm', 'rename'], { cwd: repo, encoding: 'utf8', env: cleanEnv(env) });
+    expect(renamed.status).toBe(1);
+    expect(renamed.stderr).toMatch(/my file\.txt: held by agent 1/);
   });
 
   it('the CI step fails while the file is locked and passes once it is free', () => {

@@ -13,7 +13,7 @@ describe('FileStore', () => {
     expect(cli(['register', 'before'], { cwd: ws }).code).toBe(0);
     const before = fs.readFileSync(statePath(ws), 'utf8');
     const store = new FileStore({ workspace: findWorkspace(ws, {}), config: DEFAULT_CONFIG, clock: Date.now });
-    const stalled = store.transact('write', ({ registry, nowMs }) => {
+    const stalled = store.transact('update', ({ registry, nowMs }) => {
       registry.register('during-stall', nowMs);
       const until = Date.now() + 4_300; // synchronous: the lock's refresh timer cannot run
       while (Date.now() < until) {
@@ -30,7 +30,7 @@ describe('FileStore', () => {
   it('a transaction that stays inside the window writes', async () => {
     const ws = tempDir();
     const store = new FileStore({ workspace: findWorkspace(ws, {}), config: DEFAULT_CONFIG, clock: Date.now });
-    const id = await store.transact('write', ({ registry, nowMs }) => registry.register('quick', nowMs));
+    const id = await store.transact('update', ({ registry, nowMs }) => registry.register('quick', nowMs));
     expect(id).toBe(1);
     expect(JSON.parse(fs.readFileSync(statePath(ws), 'utf8')).agents[0].name).toBe('quick');
   });

@@ -56,18 +56,61 @@ describe.each(STORES)('the $name store', (store) => {
     const ws = tempDir();
     const g = store.fresh();
     const run = (args: string[], env?: Record<string, string>) => cli([...g, ...args], { cwd: ws, env });
-    run(['lock', 'short.ts', '--agent', '1', '--ttl', '300ms']);
-    expect(run(['holder', 'short.ts']).code).toBe(0);
+    // The expiry is exact on the store's own clock (no timing involved); whether the lock is still held a
+    // spawn later depends on the machine's load, so that boundary is tested in-process (test/unit/boundaries).
+    const locked = JSON.parse(run(['--json', 'lock', 'short.ts', '--agent', '1', '--ttl', '300ms']).stdout);
+    expect(locked.granted).toBe(true);
+    expect(locked.paths[0].expires_ms - locked.now_ms).toBe(300);
+    // Later only makes it more expired: a loaded machine cannot break this wait.
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(run(['holder', 'short.ts']).code).toBe(1);
     expect(run(['lock', 'short.ts', '--agent', '2']).code).toBe(0);
     run(['lock', 'long.ts', '--agent', '3', '--ttl', '1h']);
     await new Promise((resolve) => setTimeout(resolve, 600));
-    const reaped = JSON.parse(run(['--json', 'reap'], { HARN_AGENT_TIMEOUT: '500ms' }).stdout);
+    run(['config', 'set', 'agent-timeout', '500ms']);
+    const reaped = JSON.parse(run(['--json', 'reap']).stdout);
     expect(reaped.reaped.map((a: { id: number }) => a.id).sort()).toEqual([1, 2, 3]);
     expect(run(['holder', 'long.ts']).code).toBe(1);
     const log = JSON.parse(run(['--json', 'log']).stdout);
     expect(log.events.filter((e: { type: string }) => e.type === 'reap')).toHaveLength(3);
+  });
+
+  it.skipIf(!enabled)('keeps workspace settings and per-agent timeouts: defaults for new locks, reaping by each agent\'s own timeout', async () => {
+    const ws = tempDir();
+    const g = store.fresh();
+    const run = (args: string[], env?: Record<string, string>) => cli([...g, ...args], { cwd: ws, env });
+    const json = (args: string[]) => JSON.parse(run(['--json', ...args]).stdout);
+    expect(json(['config', 'set', 'lock-ttl', '2h'])).toMatchObject({ key: 'lock-ttl', changed: true });
+    expect(json(['config', 'set', 'agent-timeout', '1h'])).toMatchObject({ changed: true });
+    expect(json(['config', 'set', 'retention', '30d'])).toMatchObject({ key: 'retention', changed: true });
+    expect(json(['config']).settings.map((s: { key: string; value_ms: number; source: string }) => [s.key, s.value_ms, s.source])).toEqual([
+      ['agent-timeout', 3_600_000, 'workspace'],
+      ['lock-ttl', 7_200_000, 'workspace'],
+      ['retention', 2_592_000_000, 'workspace'],
+    ]);
+    expect(run(['register', 'short', '--timeout', '300ms']).stdout).toBe('1\n');
+    expect(run(['register', 'long']).stdout).toBe('2\n');
+    // A lock taken without --ttl lasts the workspace's lock-ttl (read by a scoped PostgreSQL write too).
+    const locked = json(['lock', 'a.ts', '--agent', '1']);
+    expect(locked.paths[0].expires_ms - locked.now_ms).toBe(7_200_000);
+    expect(json(['status']).agents.map((a: { id: number; timeout_ms: number; own_timeout: boolean }) => [a.id, a.timeout_ms, a.own_timeout])).toEqual([
+      [1, 300, true],
+      [2, 3_600_000, false],
+    ]);
+    // Later only makes agent 1 more overdue: a loaded machine cannot break this wait.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // A write about other paths and agents reaps the overdue agent (its own timeout), not the other.
+    expect(run(['lock', 'b.ts', '--agent', '2']).code).toBe(0);
+    const reaps = json(['log']).events.filter((e: { type: string }) => e.type === 'reap');
+    // Only agent 1, once or (if a slow machine let 300 ms pass before its lock revived it) twice.
+    expect([...new Set(reaps.map((e: { agent: { id: number } }) => e.agent.id))]).toEqual([1]);
+    expect(run(['holder', 'a.ts']).code).toBe(1);
+    expect(json(['status', '--all']).agents.map((a: { id: number; state: string }) => [a.id, a.state])).toEqual([
+      [1, 'crashed'],
+      [2, 'active'],
+    ]);
+    expect(json(['config', 'unset', 'lock-ttl'])).toMatchObject({ changed: true });
+    expect(json(['config']).settings.find((s: { key: string }) => s.key === 'lock-ttl')).toMatchObject({ value_ms: 30_000, source: 'default' });
   });
 
   it.skipIf(!enabled)('processes in different workspace directories (standing for machines) never lose an update or share a path', async () => {
@@ -121,6 +164,34 @@ describe.skipIf(!PG_URL)('PostgreSQL specifics', () => {
     fs.writeFileSync(file, '{"agents":[{"id":"x"}]}');
     expect(cli([...pg, 'import', file], { cwd: ws }).code).toBe(3);
     expect(cli([...pg, 'export'], { cwd: ws }).stdout).toBe(exported);
+  });
+
+  it("keeps the harn extension through import and export: settings, agents' timeouts, worktrees, branches, client processes", () => {
+    const ws = tempDir();
+    // Agent 1 was seen now (this machine runs the server): its own hour of timeout keeps it active.
+    const seen = Date.now();
+    const snapshot =
+      `{"next_id":4,"agents":[{"id":1,"name":"a","state":"active","last_seen_ms":${seen},"edit_count":0,"locked_paths":{"x.ts":99999999999999}},` +
+      '{"id":3,"name":"b","state":"crashed","last_seen_ms":900,"edit_count":2,"locked_paths":{}}],' +
+      '"harn":{"settings":{"agent_timeout_ms":28800000,"lock_ttl_ms":60000,"future_ms":5},' +
+      '"agents":{"1":{"timeout_ms":3600000,"worktree":"/w/one","branch":"feature","process":{"pid":42,"start":7,"boot":"x"},"later":[1]},"3":{"branch":"main"}}}}';
+    const file = path.join(ws, 'snapshot.json');
+    fs.writeFileSync(file, snapshot);
+    const pg = ['--store', PG_URL ?? '', '--namespace', `extension-${process.pid}-${Date.now()}`];
+    const imported = cli([...pg, 'import', file], { cwd: ws });
+    expect(imported.code, imported.stderr).toBe(0);
+    const exported = cli([...pg, 'export'], { cwd: ws }).stdout;
+    expect(exported.trimEnd()).toBe(snapshot);
+    const status = JSON.parse(cli([...pg, '--json', 'status', '--all'], { cwd: ws }).stdout);
+    expect(status.agents.map((a: { id: number; timeout_ms: number; worktree: string | null; branch: string | null }) => [a.id, a.timeout_ms, a.worktree, a.branch])).toEqual([
+      [1, 3_600_000, '/w/one', 'feature'],
+      [3, 28_800_000, null, 'main'],
+    ]);
+    // A scoped write (a lock by agent 3) leaves what it did not touch as it was.
+    expect(cli([...pg, 'lock', 'y.ts', '--agent', '3'], { cwd: ws }).code).toBe(0);
+    const after = JSON.parse(cli([...pg, 'export'], { cwd: ws }).stdout);
+    expect(after.harn.settings).toEqual(JSON.parse(snapshot).harn.settings);
+    expect(after.harn.agents['1']).toEqual(JSON.parse(snapshot).harn.agents['1']);
   });
 
   it('unreachable servers, bad credentials and missing databases: exit 3, one line, no password shown', () => {

@@ -46,7 +46,7 @@ function expectExit3Unchanged(ws: string, args: string[], message: RegExp): void
   expect(result.stderr).toMatch(message);
   expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
   expect(fs.readFileSync(statePath(ws)).equals(before)).toBe(true);
-  expect(fs.readdirSync(path.dirname(statePath(ws))).sort()).toEqual(['agents.json']);
+  expect(fs.readdirSync(path.dirname(statePath(ws))).sort()).toEqual(['.gitignore', 'agents.json']);
 }
 
 describe('an unwritable state', () => {
@@ -66,6 +66,23 @@ describe('an unwritable state', () => {
     expect(holder.code).toBe(1);
   });
 
+  it('an event log that cannot be appended after the change is committed: one warning line, the exit code is the result', () => {
+    const ws = workspaceWithState();
+    const events = path.join(ws, '.harn', 'events.jsonl');
+    fs.writeFileSync(events, '');
+    if (isRoot) fs.chownSync(events, NOBODY, NOBODY);
+    fs.chmodSync(events, 0o444);
+    expect(cliUnprivileged(['lock', 'x', '--agent', '1'], ws).code).toBe(0);
+    const forced = cliUnprivileged(['release', '--force', 'x', '--reason', 'stuck'], ws);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/^harn-agents: warning: the change was saved, but the event log .*events\.jsonl could not be written: .*EACCES/);
+    expect(forced.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(cliUnprivileged(['holder', 'x'], ws).code).toBe(1); // the lock really was broken
+    const ran = cliUnprivileged(['with-lock', 'y', '--', 'sh', '-c', 'exit 7'], ws);
+    expect(ran.code, ran.stderr).toBe(7);
+    expect(ran.stderr).toMatch(/warning: the change was saved, but the event log/);
+  });
+
   describe.runIf(isRoot)('a full disk (a tiny tmpfs, as root)', () => {
     let mount: string;
     beforeAll(() => {
@@ -83,11 +100,11 @@ describe('an unwritable state', () => {
       for (let i = 0; i < 5; i++) cli(['lock', `some/long/path/number-${i}.ts`, '--agent', '1', '--ttl', '1h'], { cwd: mount });
       spawnSync('sh', ['-c', `cat /dev/zero > ${mount}/filler 2>/dev/null; true`]);
       const before = fs.readFileSync(statePath(mount));
-      const result = cli(['register', 'x'.repeat(8_000)], { cwd: mount });
+      const result = cli(['register', 'x'.repeat(256)], { cwd: mount }); // the longest name; any new page is beyond a full disk
       expect(result.code, result.stderr).toBe(3);
       expect(result.stderr).toMatch(/^harn-agents: cannot write state file .*ENOSPC/);
       expect(fs.readFileSync(statePath(mount)).equals(before)).toBe(true);
-      expect(fs.readdirSync(path.join(mount, '.harn')).sort()).toEqual(['agents.json']);
+      expect(fs.readdirSync(path.join(mount, '.harn')).sort()).toEqual(['.gitignore', 'agents.json']);
       fs.rmSync(path.join(mount, 'filler'));
       expect(cli(['register', 'fits-now'], { cwd: mount }).code).toBe(0);
     });

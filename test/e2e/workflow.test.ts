@@ -49,11 +49,11 @@ describe('directory locks and reasons', () => {
   it('status shows reasons; --locks lists one row per lock by expiry; --path and --agent filter', () => {
     run(['lock', 'a.ts', '--agent', '1', '--ttl', '1h', '--reason', 'slow one']);
     run(['lock', 'src/b.ts', '--agent', '2', '--ttl', '1m']);
-    expect(run(['status']).stdout).toMatch(/a\.ts \(\d+m\d*s? left: slow one\)|a\.ts \(59m\d+s left: slow one\)/);
+    expect(run(['status', '--table']).stdout).toMatch(/a\.ts \(\d+m\d*s? left: slow one\)|a\.ts \(59m\d+s left: slow one\)/);
     const locks = JSON.parse(run(['--json', 'status', '--locks']).stdout);
     expect(locks.locks.map((l: { path: string }) => l.path)).toEqual(['src/b.ts', 'a.ts']);
     expect(locks.locks[1]).toMatchObject({ holder: { id: 1, name: 'agent-1' }, reason: 'slow one' });
-    expect(run(['status', '--locks']).stdout).toMatch(/│ path +│ holder +│ reason +│ time left │/);
+    expect(run(['status', '--locks', '--table']).stdout).toMatch(/│ path +│ holder +│ reason +│ time left │/);
     expect(JSON.parse(run(['--json', 'status', '--path', 'src/']).stdout).agents.map((a: { id: number }) => a.id)).toEqual([2]);
     expect(JSON.parse(run(['--json', 'status', '--agent', '1']).stdout).agents.map((a: { id: number }) => a.id)).toEqual([1]);
   });
@@ -62,12 +62,14 @@ describe('directory locks and reasons', () => {
     run(['register', 'gone-quiet']);
     run(['register', 'alive']);
     run(['heartbeat', '2']);
-    run(['reap', '--agent-timeout', '1ms']);
+    run(['config', 'set', 'agent-timeout', '1ms']);
+    run(['reap']);
+    run(['config', 'unset', 'agent-timeout']);
     run(['heartbeat', '2']);
     const plain = JSON.parse(run(['--json', 'status']).stdout);
     expect(plain.agents.map((a: { id: number }) => a.id)).toEqual([2]);
     expect(plain.hidden).toBe(1);
-    expect(run(['status']).stdout).toMatch(/1 crashed or gone agent holding nothing hidden; --all shows them/);
+    expect(run(['status', '--table']).stdout).toMatch(/1 crashed or gone agent holding nothing hidden; --all shows them/);
     expect(JSON.parse(run(['--json', 'status', '--all']).stdout).agents.map((a: { id: number }) => a.id)).toEqual([1, 2]);
   });
 });
@@ -80,7 +82,8 @@ describe('release --force and the event log', () => {
     expect(forced.broken).toEqual([{ path: 'f.ts', holder: { id: 1, name: 'agent-1' }, expires_ms: expect.any(Number), lock_reason: 'mine' }]);
     expect(run(['holder', 'f.ts']).code).toBe(1);
     run(['register', 'silent']);
-    run(['reap', '--agent-timeout', '1ms']);
+    run(['config', 'set', 'agent-timeout', '1ms']);
+    run(['reap']);
     const log = JSON.parse(run(['--json', 'log']).stdout);
     expect(log.events.map((e: { type: string }) => e.type)).toEqual(['force-release', 'reap', 'reap']);
     expect(log.events[0]).toMatchObject({ by: 9, reason: 'agent 1 is stuck', broken: [{ path: 'f.ts' }] });
@@ -96,10 +99,14 @@ describe('release --force and the event log', () => {
     const dir = path.join(ws, '.harn');
     fs.mkdirSync(dir);
     const event = { type: 'reap' as const, ts: 1, agent: { id: 1, name: 'x'.repeat(200) }, last_seen_ms: 0, released: [] };
-    for (let i = 0; i < 200; i++) appendEvents(dir, [event], 4_096);
+    const rule = { trusted: false };
+    for (let i = 0; i < 200; i++) appendEvents(dir, [event], rule, 4_096);
     const sizes = ['events.jsonl', 'events.jsonl.1'].map((f) => fs.statSync(path.join(dir, f)).size);
     expect(Math.max(...sizes)).toBeLessThan(4_096 + 400);
-    expect(readEvents(dir).events.length).toBeLessThan(50);
+    // Bounded, yet the newest file and a full rotated one are kept (about 16 events of ~260 bytes each).
+    const kept = readEvents(dir, rule).events.length;
+    expect(kept).toBeLessThan(50);
+    expect(kept).toBeGreaterThanOrEqual(15);
   });
 });
 
@@ -108,7 +115,7 @@ describe('check', () => {
     run(['lock', 'a.ts', '--agent', '1', '--reason', 'editing']);
     const refused = run(['check', 'a.ts', 'b.ts']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^a\.ts: held by agent 1 \(agent-1\) \(reason: editing\), expires in \d+s\nharn-agents: 1 of 2 paths are held by other agents\n$/);
+    expect(refused.stderr).toMatch(/^a\.ts: held by agent 1 \(agent-1\) \(reason: editing\), expires in \d+s\nharn-agents: 1 of 2 paths are held by other agents\nharn-agents: if you are agent 1, run as it: HARN_AGENT_ID=1 git commit \.\.\.; .*HARN_GUARD=warn .*--no-verify\n$/);
     expect(run(['check', 'a.ts'], { HARN_AGENT_ID: '1' }).code).toBe(0);
     expect(run(['check', 'a.ts', '--agent', '1']).code).toBe(0);
     const warn = run(['check', 'a.ts'], { HARN_GUARD: 'warn' });
@@ -226,11 +233,12 @@ describe('with-lock', () => {
     const result = run(['with-lock', 'data.db', '--', 'sh', '-c', `${probe}; exit 7`]);
     expect(result.code).toBe(7);
     const seen = JSON.parse(result.stdout);
-    expect(seen[0].holder.name).toMatch(/^with-lock: sh -c/);
+    expect(seen[0].holder.name).toBe('with-lock: sh');
     expect(run(['holder', 'data.db']).code).toBe(1);
     expect(readState(ws).agents).toEqual([]);
     const log = JSON.parse(run(['--json', 'log']).stdout);
-    expect(log.events[0]).toMatchObject({ type: 'with-lock', paths: ['data.db'], exit_code: 7, command: ['sh', '-c', `${probe}; exit 7`] });
+    expect(log.events[0]).toMatchObject({ type: 'with-lock', paths: ['data.db'], exit_code: 7, program: 'sh' });
+    expect(log.events[0]).not.toHaveProperty('command');
   });
 
   it('from a subdirectory, locks and releases the path as the user names it', () => {
@@ -288,13 +296,22 @@ describe('status --watch and completion', () => {
   it('--watch redraws until SIGINT, then exits 0', async () => {
     run(['lock', 'w.ts', '--agent', '1']);
     const child = spawn(process.execPath, [BIN, 'status', '--watch', '--interval', '100ms'], { cwd: ws, env: cleanEnv() });
+    const frames = (text: string): number => text.match(/^1\tagent-1\tactive\t/gm)?.length ?? 0;
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // Stop once three frames have arrived, however long a loaded machine takes to draw them.
+    const threeFrames = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (frames(out) >= 3) resolve();
+      }),
+    );
+    await threeFrames;
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(0);
-    expect(out.match(/│ id │ name/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+    expect(frames(out)).toBeGreaterThanOrEqual(3);
+    // Into a pipe each frame is tab-separated rows, no box and no screen-clearing codes.
+    expect(out).not.toMatch(/[│┌\x1b]/);
   });
 
   it('completion bash completes commands and options', () => {

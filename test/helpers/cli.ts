@@ -54,9 +54,26 @@ export function cliAsync(args: readonly string[], options: CliOptions): Promise<
   });
 }
 
-/** A fresh temporary directory (symlinks resolved, as the CLI reports paths). */
+const made: string[] = [];
+
+/** A fresh temporary directory (symlinks resolved, as the CLI reports paths), removed after the test file. */
 export function tempDir(prefix = 'harn-test-'): string {
-  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  made.push(dir);
+  return dir;
+}
+
+/** Remove every directory tempDir made, also ones a test left unreadable or unwritable. */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // A test took permissions away (chmod 000): give them back, then remove.
+      spawnSync('chmod', ['-R', 'u+rwx', dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 export function statePath(workspace: string): string {

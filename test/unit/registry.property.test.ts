@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { AgentRegistry, type RegistryConfig } from '../../src/core/registry.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/store/codec.js';
 
-const CONFIG: RegistryConfig = { defaultLockTtlMs: 3_000, agentTimeoutMs: 5_000 };
+const TTL_MS = 3_000;
+const TIMEOUT_MS = 5_000;
+// Every agent is created by a registry with this config, so each records the 5 s timeout as its own.
+const CONFIG: RegistryConfig = { defaultLockTtlMs: TTL_MS, agentTimeoutMs: TIMEOUT_MS };
 // Files, a directory lock and paths under and beside it, and prototype-named keys.
 const PATHS = ['a', 'b', 'd/', 'd/x', 'd/e/', 'd', 'dx', '__proto__', 'constructor'];
 
@@ -54,7 +57,7 @@ class Model {
   }
   reap(now: number): void {
     for (const a of this.agents) {
-      if (a.state === 'active' && now - a.lastSeen > CONFIG.agentTimeoutMs) {
+      if (a.state === 'active' && now - a.lastSeen > TIMEOUT_MS) {
         a.state = 'crashed';
         a.locks = [];
       }
@@ -76,7 +79,7 @@ class Model {
     const agent = this.find(id) as ModelAgent;
     for (const p of paths) {
       agent.locks = agent.locks.filter(([q]) => q !== p);
-      agent.locks.push([p, now + (ttl ?? CONFIG.defaultLockTtlMs)]);
+      agent.locks.push([p, now + (ttl ?? TTL_MS)]);
     }
     agent.lastSeen = now;
     agent.state = 'active';

@@ -1,3 +1,4 @@
+import { decodeSnapshot, encodeSnapshot } from '../../src/store/codec.js';
 import { describe, expect, it } from 'vitest';
 import { AgentRegistry, DEFAULT_CONFIG, IdSpaceExhaustedError, locksOverlap } from '../../src/core/registry.js';
 
@@ -56,7 +57,7 @@ describe('seed tests (agents.rs)', () => {
     const reg = newRegistry();
     const id = reg.register('editor', 100);
     reg.tryLock(id, 'src/main.rs', 1_000, 100);
-    const restored = AgentRegistry.fromSnapshot(reg.config, reg.snapshot());
+    const restored = AgentRegistry.fromSnapshot(reg.config, decodeSnapshot(encodeSnapshot(reg.snapshot())));
     expect(restored.get(id)?.name).toBe('editor');
     expect(restored.get(id)?.lockedPaths.get('src/main.rs')).toBe(1_100);
   });

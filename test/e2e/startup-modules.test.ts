@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, tempDir } from '../helpers/cli.js';
+
+// Start-up cost is mostly which of Node's own modules a call compiles (docs/performance.md). Timings do not
+// belong in tests, but which modules a call loads is exact: quiet reads and a plain write must not pull in
+// Node's streams (process.stdout/stderr), perf_hooks (the `performance` global), fs/promises, child_process
+// or crypto.
+const HEAVY = /^NativeModule (stream|internal\/streams\/|perf_hooks|internal\/perf\/|internal\/fs\/promises|child_process|crypto|net)/;
+
+/** The built-in modules the CLI loaded for `args`, after Node's own start-up. */
+function loadedModules(ws: string, args: string[]): { code: number | null; loaded: string[] } {
+  const preload = path.join(ws, 'record-modules.cjs');
+  fs.writeFileSync(
+    preload,
+    "const before = new Set(process.moduleLoadList); process.on('exit', () => require('node:fs').writeFileSync(process.env.HARN_TEST_MODULES_OUT, JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m)))));\n",
+  );
+  const out = path.join(ws, 'modules.json');
+  const result = spawnSync(process.execPath, ['-r', preload, BIN, ...args], { cwd: ws, env: cleanEnv({ HARN_TEST_MODULES_OUT: out }) });
+  return { code: result.status, loaded: JSON.parse(fs.readFileSync(out, 'utf8')) as string[] };
+}
+
+describe('start-up loads only what the call needs', () => {
+  it('--version, holder, check, status --json and a lock load no stream, perf_hooks, fs/promises or child_process module', () => {
+    const ws = tempDir();
+    for (const [args, code] of [
+      [['--version'], 0],
+      [['holder', 'x'], 1],
+      [['check', 'x'], 0],
+      [['status', '--json'], 0],
+      [['lock', 'x', '--agent', '1'], 0],
+      [['holder', 'x'], 0],
+    ] as const) {
+      const { code: got, loaded } = loadedModules(ws, [...args]);
+      expect({ args, code: got }).toEqual({ args, code });
+      expect({ args, heavy: loaded.filter((m) => HEAVY.test(m)) }).toEqual({ args, heavy: [] });
+    }
+  });
+});

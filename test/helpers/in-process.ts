@@ -1,0 +1,50 @@
+import { runCli } from '../../src/cli/run.js';
+import { tempDir, cleanEnv } from './cli.js';
+
+/** A clock a test moves by hand: TTL and timeout boundaries without sleeping. */
+export interface TestClock {
+  now: number;
+  (): number;
+}
+
+export function testClock(start = 1_800_000_000_000): TestClock {
+  const clock = (() => clock.now) as TestClock;
+  clock.now = start;
+  return clock;
+}
+
+export interface InProcessResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The CLI run in this process (runCli, the same wiring bin/harn-agents.js runs) over a real temporary
+ * workspace and state file, on an injected clock. For what a real process shows (signals, exit on a
+ * crash, races) the e2e tests spawn the built CLI instead.
+ */
+export function inProcessCli(options: { ws?: string; clock?: TestClock; env?: Record<string, string | undefined> } = {}) {
+  const ws = options.ws ?? tempDir();
+  const clock = options.clock ?? testClock();
+  const run = async (argv: readonly string[], env: Record<string, string | undefined> = {}): Promise<InProcessResult> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli({
+      argv,
+      env: cleanEnv({ ...options.env, ...env }),
+      cwd: ws,
+      stdoutIsTty: false,
+      selfCommand: ['harn-agents'],
+      writeOut: (text) => (stdout += text),
+      writeErr: (text) => (stderr += text),
+      clock,
+    });
+    return { code, stdout, stderr };
+  };
+  const json = async (argv: readonly string[], env?: Record<string, string | undefined>) => {
+    const result = await run(['--json', ...argv], env);
+    return { ...result, data: JSON.parse(result.stdout) as Record<string, unknown> & unknown[] };
+  };
+  return { ws, clock, run, json };
+}
