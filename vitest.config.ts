@@ -1,4 +1,5 @@
 import net from 'node:net';
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // .ci/run sets HARN_VITEST_JSON to get a machine-readable report beside the usual output.
@@ -33,6 +34,10 @@ export default defineConfig(async () => {
       globalSetup: ['test/helpers/global-setup.ts'],
       // Every temporary directory a test file makes is removed after it.
       setupFiles: ['test/helpers/cleanup.ts'],
+      // Most end-to-end test time is spent waiting on child processes, git and PostgreSQL, not on the
+      // worker's own CPU: one worker more than there are cores keeps both cores busy (vitest's default of
+      // cores - 1 ran the files one after another on a 2-core machine). No test depends on the pace.
+      maxWorkers: Math.max(2, os.availableParallelism() + 1),
       // End-to-end tests spawn real processes; give them room on a 2-core machine.
       testTimeout: 60_000,
       hookTimeout: 60_000,

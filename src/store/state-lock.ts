@@ -57,7 +57,12 @@ export async function acquireStateLock(statePath: string, waitMs = DEFAULT_STATE
     const now = monotonicMs();
     if (stats) {
       if (!stats.isDirectory()) throw notRegularError(lockPath, describeKind(stats), 'the state lock directory');
-      if (!seen || seen.ino !== stats.ino || seen.mtimeMs !== stats.mtimeMs) seen = { ino: stats.ino, mtimeMs: stats.mtimeMs, since: now };
+      if (!seen || seen.ino !== stats.ino || seen.mtimeMs !== stats.mtimeMs) {
+        // Checked once per directory seen, not per poll: a non-empty one was planted (or committed), and
+        // waiting out the stale period first would only delay the same refusal by 5 s.
+        if (!seen || seen.ino !== stats.ino) refuseIfNotEmpty(lockPath);
+        seen = { ino: stats.ino, mtimeMs: stats.mtimeMs, since: now };
+      }
       else if (now - seen.since >= STALE_LOCK_MS) {
         takeOver(lockPath, seen);
         seen = undefined;
@@ -87,10 +92,25 @@ function takeOver(lockPath: string, stale: { ino: number; mtimeMs: number }): vo
     if (code === 'ENOENT') return; // another waiter took it over first: try again
     if (code === 'ENOTEMPTY' || code === 'EEXIST') {
       // harn-agents never puts anything in its lock directory: this one was planted (or committed).
-      throw stateError(`${lockPath} is not empty, so it is not a lock harn-agents made; nothing was written (remove it with rm -r, or see 'harn-agents doctor')`);
+      throw notOurLockError(lockPath);
     }
     throw stateError(`cannot remove the stale lock ${lockPath}: ${describeError(error)}`);
   }
+}
+
+/** harn-agents never puts anything in its lock directory: one with entries is not a lock it made. */
+function refuseIfNotEmpty(lockPath: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(lockPath);
+  } catch {
+    return; // gone (released meanwhile) or unreadable: the mkdir loop and takeOver decide
+  }
+  if (entries.length > 0) throw notOurLockError(lockPath);
+}
+
+function notOurLockError(lockPath: string) {
+  return stateError(`${lockPath} is not empty, so it is not a lock harn-agents made; nothing was written (remove it with rm -r, or see 'harn-agents doctor')`);
 }
 
 function lstatOrNull(p: string): fs.Stats | null {

@@ -50,10 +50,10 @@ function git(cwd: string, ...args: string[]): void {
 }
 
 /** Run the CLI (as nobody when asked) with a hard time limit, so a hang fails the test, not the suite. */
-function run(args: string[], cwd: string, asNobody = false): CliResult {
+function run(args: string[], cwd: string, asNobody = false, env: Record<string, string> = {}): CliResult {
   const result = spawnSync(process.execPath, [asNobody ? appBin : BIN, ...args], {
     cwd,
-    env: cleanEnv(),
+    env: cleanEnv(env),
     input: '',
     encoding: 'utf8',
     timeout: 30_000,
@@ -150,6 +150,10 @@ describe('the state lock directory', () => {
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/agents\.json\.lock/);
     expect(result.stderr).not.toMatch(/another process holds/);
+    // Refused on sight, not after waiting out the 5 s stale period: with a 1 ms wait the answer is the same.
+    const quick = run(['register', 'me'], clone, false, { HARN_STATE_LOCK_WAIT: '1ms' });
+    expect(quick.code, quick.stderr).toBe(3);
+    expect(quick.stderr).toMatch(/agents\.json\.lock is not empty/);
   });
 });
 
