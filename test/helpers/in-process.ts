@@ -13,6 +13,16 @@ export function testClock(start = 1_800_000_000_000): TestClock {
   return clock;
 }
 
+/**
+ * A view of `clock` that moves it `stepMs` forward each time it is read: time that passes only as the code
+ * under test looks at it, so a `--wait` loop runs through its whole wait whatever the machine's speed.
+ */
+export function steppingClock(clock: TestClock, stepMs: number): TestClock {
+  const stepping = (() => (clock.now += stepMs)) as TestClock;
+  Object.defineProperty(stepping, 'now', { get: () => clock.now, set: (value: number) => (clock.now = value) });
+  return stepping;
+}
+
 export interface InProcessResult {
   readonly code: number;
   readonly stdout: string;
