@@ -208,9 +208,14 @@ describe('with-lock', () => {
     });
     await Promise.race([until(() => expiry() !== T0 + 6_000), ended]);
     expect(expiry()).toBe(T0 + 11_000);
-    // Past the TTL the locks were granted with: still held, by the renewal.
+    // Past the TTL the locks were granted with: still held, by the renewal (or by one more, at T0 + 7 s, if
+    // the next came in between).
     clock.now = T0 + 7_000;
-    expect(await run(['holder', 'data.db'])).toEqual({ code: 0, stdout: 'data.db: agent 1 (with-lock: sh), expires in 4s\n', stderr: '' });
+    const held = await json(['holder', 'data.db']);
+    expect(held.code).toBe(0);
+    expect(held.data).toMatchObject([{ path: 'data.db', holder: { id: 1, name: 'with-lock: sh' } }]);
+    expect([T0 + 11_000, T0 + 13_000]).toContain(held.data[0].holder.expires_ms);
+    expect(await run(['holder', 'data.db'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^data\.db: agent 1 \(with-lock: sh\), expires in [46]s\n$/) });
     fs.writeFileSync(go, '');
     expect(await running).toEqual({ code: 0, stdout: '', stderr: '' });
     expect((await run(['holder', 'data.db'])).code).toBe(1);
