@@ -5,7 +5,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, cli, readState, tempDir } from '../helpers/cli.js';
 import { inProcessCli, testClock } from '../helpers/in-process.js';
 
-// What only processes show: real git hooks run by real commits and pushes, check reading its own stdin,
+// What only processes show: real git hooks run by real commits and pushes (installed in-process, calling the
+// built CLI as bin/harn-agents.js would have them call it), check reading its own stdin,
 // with-lock running a child (its exit code, signals), status --watch until SIGINT. The rest of these
 // workflows (directory locks, reasons, force release, the event log, status filters, check, with-lock's
 // renewals, completion) run in-process on an injected clock in test/unit/workflow.test.ts.
@@ -20,7 +21,7 @@ const run = (args: string[], env?: Record<string, string | undefined>, input?: s
  * Set-up and look-ups around the process under test, in-process: the wall clock, and TTLs of an hour, so the
  * spawned CLI (on the same wall clock) sees the same live locks however slowly it starts.
  */
-const local = (cwd: string = ws) => inProcessCli({ ws: cwd, clock: testClock(Date.now()) });
+const local = (cwd: string = ws) => inProcessCli({ ws: cwd, clock: testClock(Date.now()), selfCommand: [process.execPath, BIN] });
 /** Agents the set-up creates stay active for an hour, not 45 s: the spawned CLI may start late on a loaded machine. */
 const LONG_LIVED = { HARN_AGENT_TIMEOUT: '1h' };
 const git = (cwd: string, ...args: string[]) => {
@@ -51,10 +52,10 @@ describe('hook install | uninstall | status', () => {
 
   it('installs pre-commit that refuses a commit touching a path another agent holds; idempotent; status', async () => {
     const repo = gitRepo();
-    expect(cli(['hook', 'status'], { cwd: repo }).code).toBe(1);
-    expect(cli(['hook', 'install'], { cwd: repo }).stdout).toMatch(/pre-commit: installed\npre-push: installed/);
-    expect(cli(['hook', 'install'], { cwd: repo }).stdout).toMatch(/pre-commit: already installed/);
-    expect(cli(['hook', 'status'], { cwd: repo })).toMatchObject({ code: 0 });
+    expect((await local(repo).run(['hook', 'status'])).code).toBe(1);
+    expect((await local(repo).run(['hook', 'install'])).stdout).toMatch(/pre-commit: installed\npre-push: installed/);
+    expect((await local(repo).run(['hook', 'install'])).stdout).toMatch(/pre-commit: already installed/);
+    expect((await local(repo).run(['hook', 'status'])).code).toBe(0);
     fs.writeFileSync(path.join(repo, 'held.txt'), 'x');
     expect((await local(repo).run(['lock', 'held.txt', '--agent', '1', '--reason', 'mine', '--ttl', '1h'], LONG_LIVED)).code).toBe(0);
     git(repo, 'add', 'held.txt');
@@ -65,28 +66,28 @@ describe('hook install | uninstall | status', () => {
     expect(asHolder.status, asHolder.stderr).toBe(0);
   });
 
-  it('keeps and still runs a hook that was there, and uninstall restores it exactly', () => {
+  it('keeps and still runs a hook that was there, and uninstall restores it exactly', async () => {
     const repo = gitRepo();
     const own = path.join(repo, '.git/hooks/pre-commit');
     const original = '#!/bin/sh\necho "my own hook ran" >&2\nexit 0\n';
     fs.writeFileSync(own, original, { mode: 0o755 });
-    expect(cli(['hook', 'install'], { cwd: repo }).stdout).toMatch(/kept as pre-commit\.harn-previous and still runs first/);
+    expect((await local(repo).run(['hook', 'install'])).stdout).toMatch(/kept as pre-commit\.harn-previous and still runs first/);
     fs.writeFileSync(path.join(repo, 'f.txt'), 'x');
     git(repo, 'add', 'f.txt');
     const committed = spawnSync('git', ['commit', '-qm', 'x'], { cwd: repo, encoding: 'utf8', env: hookEnv(repo) });
     expect(committed.status, committed.stderr).toBe(0);
     expect(committed.stderr).toMatch(/my own hook ran/);
-    expect(cli(['hook', 'uninstall'], { cwd: repo }).stdout).toMatch(/pre-commit: removed; the previous hook is back/);
+    expect((await local(repo).run(['hook', 'uninstall'])).stdout).toMatch(/pre-commit: removed; the previous hook is back/);
     expect(fs.readFileSync(own, 'utf8')).toBe(original);
     expect(fs.statSync(own).mode & 0o777).toBe(0o755);
     expect(fs.existsSync(path.join(repo, '.git/hooks/pre-push'))).toBe(false);
     expect(fs.existsSync(`${own}.harn-previous`)).toBe(false);
   });
 
-  it('honours core.hooksPath and works from a linked worktree', () => {
+  it('honours core.hooksPath and works from a linked worktree', async () => {
     const repo = gitRepo();
     git(repo, 'config', 'core.hooksPath', 'custom-hooks');
-    expect(cli(['hook', 'install'], { cwd: repo }).code).toBe(0);
+    expect((await local(repo).run(['hook', 'install'])).code).toBe(0);
     expect(fs.existsSync(path.join(repo, 'custom-hooks/pre-commit'))).toBe(true);
     git(repo, 'config', '--unset', 'core.hooksPath');
     fs.writeFileSync(path.join(repo, 'f'), 'x');
@@ -94,7 +95,7 @@ describe('hook install | uninstall | status', () => {
     git(repo, 'commit', '-qm', 'init');
     const tree = path.join(tempDir('harn-wt-'), 'wt');
     expect(git(repo, 'worktree', 'add', '-q', tree).status).toBe(0);
-    expect(cli(['hook', 'install'], { cwd: tree }).code).toBe(0);
+    expect((await local(tree).run(['hook', 'install'])).code).toBe(0);
     expect(fs.existsSync(path.join(repo, '.git/hooks/pre-commit'))).toBe(true);
   });
 
@@ -107,7 +108,7 @@ describe('hook install | uninstall | status', () => {
     git(repo, 'add', '.');
     git(repo, 'commit', '-qm', 'base');
     expect(git(repo, 'push', '-q', 'origin', 'main').status).toBe(0);
-    cli(['hook', 'install'], { cwd: repo });
+    expect((await local(repo).run(['hook', 'install'])).code).toBe(0);
     fs.writeFileSync(path.join(repo, 'pushed file.txt'), 'y');
     git(repo, 'add', '.');
     git(repo, 'commit', '-qm', 'change', '--no-verify');

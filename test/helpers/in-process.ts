@@ -34,7 +34,15 @@ export interface InProcessResult {
  * workspace and state file, on an injected clock. For what a real process shows (signals, exit on a
  * crash, races) the e2e tests spawn the built CLI instead.
  */
-export function inProcessCli(options: { ws?: string; clock?: TestClock; env?: Record<string, string | undefined> } = {}) {
+export function inProcessCli(
+  options: {
+    ws?: string;
+    clock?: TestClock;
+    env?: Record<string, string | undefined>;
+    /** How installed hooks call this CLI back (bin/harn-agents.js passes node and itself); default `harn-agents`. */
+    selfCommand?: readonly string[];
+  } = {},
+) {
   const ws = options.ws ?? tempDir();
   const clock = options.clock ?? testClock();
   const run = async (argv: readonly string[], env: Record<string, string | undefined> = {}): Promise<InProcessResult> => {
@@ -45,7 +53,7 @@ export function inProcessCli(options: { ws?: string; clock?: TestClock; env?: Re
       env: cleanEnv({ ...options.env, ...env }),
       cwd: ws,
       stdoutIsTty: false,
-      selfCommand: ['harn-agents'],
+      selfCommand: options.selfCommand ?? ['harn-agents'],
       writeOut: (text) => (stdout += text),
       writeErr: (text) => (stderr += text),
       clock,
