@@ -10,8 +10,10 @@ export type { GlobalOptions } from '../commands/command.js';
 /** Parse an agent id given as text: plain decimal digits, then the library's own check (core/validate.ts). */
 export function parseAgentId(text: string, what: string): number {
   const trimmed = text.trim();
-  // Not digits: refused with the message the validator gives any value that is not an id.
-  return agentId(/^\d{1,16}$/.test(trimmed) ? Number(trimmed) : text, what);
+  const id = /^\d{1,16}$/.test(trimmed) ? Number(trimmed) : NaN;
+  // Not digits, or beyond what a number holds exactly (9007199254740993 would become ...992): refused with
+  // the message the validator gives any value that is not an id, quoting the text as given.
+  return agentId(Number.isSafeInteger(id) ? id : text, what);
 }
 
 /** The agent a command acts for: the argument or option if given, else HARN_AGENT_ID. */

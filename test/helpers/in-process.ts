@@ -13,6 +13,16 @@ export function testClock(start = 1_800_000_000_000): TestClock {
   return clock;
 }
 
+/**
+ * A view of `clock` that moves it `stepMs` forward each time it is read: time that passes only as the code
+ * under test looks at it, so a `--wait` loop runs through its whole wait whatever the machine's speed.
+ */
+export function steppingClock(clock: TestClock, stepMs: number): TestClock {
+  const stepping = (() => (clock.now += stepMs)) as TestClock;
+  Object.defineProperty(stepping, 'now', { get: () => clock.now, set: (value: number) => (clock.now = value) });
+  return stepping;
+}
+
 export interface InProcessResult {
   readonly code: number;
   readonly stdout: string;
@@ -24,7 +34,15 @@ export interface InProcessResult {
  * workspace and state file, on an injected clock. For what a real process shows (signals, exit on a
  * crash, races) the e2e tests spawn the built CLI instead.
  */
-export function inProcessCli(options: { ws?: string; clock?: TestClock; env?: Record<string, string | undefined> } = {}) {
+export function inProcessCli(
+  options: {
+    ws?: string;
+    clock?: TestClock;
+    env?: Record<string, string | undefined>;
+    /** How installed hooks call this CLI back (bin/harn-agents.js passes node and itself); default `harn-agents`. */
+    selfCommand?: readonly string[];
+  } = {},
+) {
   const ws = options.ws ?? tempDir();
   const clock = options.clock ?? testClock();
   const run = async (argv: readonly string[], env: Record<string, string | undefined> = {}): Promise<InProcessResult> => {
@@ -35,7 +53,7 @@ export function inProcessCli(options: { ws?: string; clock?: TestClock; env?: Re
       env: cleanEnv({ ...options.env, ...env }),
       cwd: ws,
       stdoutIsTty: false,
-      selfCommand: ['harn-agents'],
+      selfCommand: options.selfCommand ?? ['harn-agents'],
       writeOut: (text) => (stdout += text),
       writeErr: (text) => (stderr += text),
       clock,
@@ -44,7 +62,8 @@ export function inProcessCli(options: { ws?: string; clock?: TestClock; env?: Re
   };
   const json = async (argv: readonly string[], env?: Record<string, string | undefined>) => {
     const result = await run(['--json', ...argv], env);
-    return { ...result, data: JSON.parse(result.stdout) as Record<string, unknown> & unknown[] };
+    // The shapes vary by command, and each test asserts the one it expects: typed as loosely as JSON.parse.
+    return { ...result, data: JSON.parse(result.stdout) as any };
   };
   return { ws, clock, run, json };
 }
