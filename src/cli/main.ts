@@ -4,6 +4,15 @@ import { runCli } from './run.js';
 
 const script = process.argv[1] ?? '';
 
+/** All of this process's stdin (fd 0), read only when a command takes it; empty when there is none to read. */
+function readProcessStdin(): Buffer {
+  try {
+    return fs.readFileSync(0);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
 quietOnEpipe();
 
 // No top-level await: the CLI bundle is CommonJS (scripts/build.mjs says why).
@@ -21,6 +30,7 @@ void runCli({
   get selfCommand() {
     return [process.execPath, fs.existsSync(script) ? fs.realpathSync(script) : script];
   },
+  readStdin: readProcessStdin,
   ...fdOutput(),
 }).then((exitCode) => {
   // Let pending output drain instead of calling process.exit().

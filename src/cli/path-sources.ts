@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
 
@@ -27,18 +26,9 @@ export function stagedPaths(cwd: string): string[] {
   return paths.filter((p) => p !== top);
 }
 
-/** All of stdin as text ('' when there is none to read). */
-export function stdinText(): string {
-  try {
-    return fs.readFileSync(0, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** Paths read from stdin, one per line, or NUL-separated with `nul`. */
-export function stdinPaths(nul: boolean): string[] {
-  return stdinText().split(nul ? '\0' : /\r?\n/).filter((p) => p.length > 0);
+/** Paths in `text` (stdin), one per line, or NUL-separated with `nul`. */
+export function stdinPaths(text: string, nul: boolean): string[] {
+  return text.split(nul ? '\0' : /\r?\n/).filter((p) => p.length > 0);
 }
 
 const ZERO = /^0+$/;

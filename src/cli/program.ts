@@ -24,6 +24,8 @@ export interface Io {
   writeErr(text: string): void;
   /** The wall clock (default Date.now): injected by in-process tests, never set by the CLI itself. */
   readonly clock?: () => number;
+  /** All of stdin, read when a command asks for it (`check --stdin`, `--pre-push`, `--hook`); none: empty. */
+  readonly readStdin?: () => Buffer;
 }
 
 /** How one command's result is shown and which exit code it means. */
@@ -100,6 +102,7 @@ function define(program: Command, definition: Erased, io: Io, settle: (outcome: 
       env: io.env,
       argv: io.argv,
       cwd: io.cwd,
+      stdin: () => io.readStdin?.().toString('utf8') ?? '',
       selfCommand: io.selfCommand,
       commands: commandShapes,
       globalOptionNames: ['--version', ...GLOBAL_OPTIONS.map((o) => optionName(o.flags))],

@@ -6,7 +6,7 @@ import { describeValue, optionalAgentId, pathList } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
 import { defineCommand, type Environment } from './command.js';
 import { optionalAgent } from '../cli/options.js';
-import { changedPaths, pushedPaths, stagedPaths, stdinPaths, stdinText } from '../cli/path-sources.js';
+import { changedPaths, pushedPaths, stagedPaths, stdinPaths } from '../cli/path-sources.js';
 import { AGENT_HOOKS, parseAgentHook } from '../hooks/agents/index.js';
 import { HarnError } from '../core/errors.js';
 import path from 'node:path';
@@ -193,7 +193,7 @@ export const command = defineCommand({
     examples: ['harn-agents check src/a.ts src/b.ts', 'harn-agents check --staged', 'harn-agents check --changed origin/main', 'harn-agents check --hook claude-code < payload.json'],
     contextCwd: (options) => options.hookCwd,
     notes: 'HARN_GUARD=warn prints the conflicts but exits 0; HARN_GUARD=off skips the check.\n',
-    input: ({ args, opts, env }) => {
+    input: ({ args, opts, env, cwd, stdin }) => {
       const guard = guardMode(env.HARN_GUARD);
       const agent = optionalAgent(opts.agent, env);
       if (typeof opts.hook === 'string') {
@@ -201,12 +201,12 @@ export const command = defineCommand({
         // conflict through HARN_AGENT_ID or --agent.
         let request;
         try {
-          request = parseAgentHook(opts.hook, stdinText());
+          request = parseAgentHook(opts.hook, stdin());
         } catch (error) {
           if (isHarnError(error)) throw new HarnError(ExitCode.no, `--hook ${opts.hook}: ${error.message}`);
           throw error;
         }
-        const base = request.cwd ?? process.cwd();
+        const base = request.cwd ?? cwd;
         return { paths: [], gatheredPaths: request.paths.map((p) => path.resolve(base, p)), agent, guard, hook: opts.hook, hookCwd: request.cwd ?? undefined };
       }
       const paths = args[0] as string[];
@@ -218,8 +218,8 @@ export const command = defineCommand({
         paths,
         staged: opts.staged === true,
         changed,
-        prePush: opts.prePush && guard !== 'off' ? { input: stdinText(), env } : undefined,
-        gatheredPaths: guard !== 'off' && opts.stdin ? stdinPaths(opts.z === true) : [],
+        prePush: opts.prePush && guard !== 'off' ? { input: stdin(), env } : undefined,
+        gatheredPaths: guard !== 'off' && opts.stdin ? stdinPaths(stdin(), opts.z === true) : [],
         agent,
         guard,
       };

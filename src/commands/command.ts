@@ -62,6 +62,8 @@ export interface CliCall {
   /** The whole command line after the program name (with-lock reads what follows `--`). */
   readonly argv: readonly string[];
   readonly cwd: string;
+  /** All of stdin as text ('' when there is none), read on the first call only a command that takes it makes. */
+  readonly stdin: () => string;
   /** How to run this very CLI (node and the script), for hooks installed on a PATH without it. */
   readonly selfCommand: readonly string[];
   /** Every command's name, long options and words (for `completion`). */

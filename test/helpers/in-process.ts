@@ -45,7 +45,8 @@ export function inProcessCli(
 ) {
   const ws = options.ws ?? tempDir();
   const clock = options.clock ?? testClock();
-  const run = async (argv: readonly string[], env: Record<string, string | undefined> = {}): Promise<InProcessResult> => {
+  /** `input` is the call's stdin (default: empty, as the spawning helpers give). */
+  const run = async (argv: readonly string[], env: Record<string, string | undefined> = {}, input = ''): Promise<InProcessResult> => {
     let stdout = '';
     let stderr = '';
     const code = await runCli({
@@ -57,11 +58,12 @@ export function inProcessCli(
       writeOut: (text) => (stdout += text),
       writeErr: (text) => (stderr += text),
       clock,
+      readStdin: () => Buffer.from(input),
     });
     return { code, stdout, stderr };
   };
-  const json = async (argv: readonly string[], env?: Record<string, string | undefined>) => {
-    const result = await run(['--json', ...argv], env);
+  const json = async (argv: readonly string[], env?: Record<string, string | undefined>, input?: string) => {
+    const result = await run(['--json', ...argv], env, input);
     // The shapes vary by command, and each test asserts the one it expects: typed as loosely as JSON.parse.
     return { ...result, data: JSON.parse(result.stdout) as any };
   };
