@@ -5,100 +5,117 @@ import { openRegistry } from '../../src/api/index.js';
 import { renderCheck } from '../../src/commands/check.js';
 import { renderHolder } from '../../src/commands/holder.js';
 import { renderLock } from '../../src/commands/lock.js';
-import { cli, readState, statePath, tempDir } from '../helpers/cli.js';
+import { readState, statePath, tempDir } from '../helpers/cli.js';
+import { inProcessCli, testClock } from '../helpers/in-process.js';
 
 // Issue 13: each agent lives as long as its own timeout, whatever any other call passes; the workspace's
-// settings are stored with its registry; lock output says what really bounds a lock.
+// settings are stored with its registry; lock output says what really bounds a lock. In-process, through the
+// CLI's own wiring (runCli), on an injected clock: timeouts pass without waiting.
 
-/** Block until at least `ms` of wall-clock time has passed since `since` (a lower bound: load only adds). */
-async function passed(since: number, ms: number): Promise<void> {
-  while (Date.now() - since <= ms) await new Promise((resolve) => setTimeout(resolve, 20));
-}
+/** A time of day as the text output shows it (local time, as the user's terminal would). */
+const hhmm = (ms: number): string => {
+  const at = new Date(ms);
+  return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+};
 
 describe("an agent's own timeout", () => {
   it("a person's 2-hour lock outlives the workspace's short default timeout; an agent on the default is reaped", async () => {
-    const ws = tempDir();
-    const run = (args: string[], env?: Record<string, string>) => cli(args, { cwd: ws, env: { TZ: 'UTC', ...env } });
-    expect(run(['config', 'set', 'agent-timeout', '1s']).code).toBe(0);
-    const ana = run(['register', 'ana', '--timeout', '1h']).stdout.trim();
-    const bob = run(['register', 'bob']).stdout.trim();
-    const locked = run(['lock', 'src/api/', '--agent', ana, '--ttl', '2h', '--reason', 'renaming the API']);
-    expect(locked.code).toBe(0);
+    const { ws, clock, run } = inProcessCli({ clock: testClock() });
+    const T0 = clock.now;
+    expect((await run(['config', 'set', 'agent-timeout', '1s'])).code).toBe(0);
+    expect(await run(['register', 'ana', '--timeout', '1h'])).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+    expect(await run(['register', 'bob'])).toEqual({ code: 0, stdout: '2\n', stderr: '' });
     // The 2 h TTL outlasts ana's 1 h timeout: the output says what bounds it, with one hint.
-    expect(locked.stdout).toMatch(new RegExp(`^locked src/api/ for agent ${ana} \\(ana\\) until \\d\\d:\\d\\d \\(expires in 2h\\), while agent ${ana} heartbeats at least every 1h\\n$`));
-    expect(locked.stderr.trim().split('\n')).toHaveLength(1);
-    expect(locked.stderr).toMatch(/hint: .*heartbeat .*with-lock.*register NAME --timeout 2h/);
-    expect(run(['lock', 'b.ts', '--agent', bob, '--ttl', '2h']).stdout).toMatch(/while agent \d+ heartbeats at least every 1s/);
-    // Measured from after bob's last activity, so a slow machine only adds to it.
-    await passed(Date.now(), 1_100);
+    expect(await run(['lock', 'src/api/', '--agent', '1', '--ttl', '2h', '--reason', 'renaming the API'])).toEqual({
+      code: 0,
+      stdout: `locked src/api/ for agent 1 (ana) until ${hhmm(T0 + 7_200_000)} (expires in 2h), while agent 1 heartbeats at least every 1h\n`,
+      stderr: `harn-agents: hint: agent 1 is reaped after 1h without a heartbeat, and its locks go with it; to hold them longer, run 'harn-agents heartbeat 1' more often, run the work under 'harn-agents with-lock', or register the agent with a longer timeout ('harn-agents register NAME --timeout 2h')\n`,
+    });
+    expect(await run(['lock', 'b.ts', '--agent', '2', '--ttl', '2h'])).toEqual({
+      code: 0,
+      stdout: `locked b.ts for agent 2 (bob) until ${hhmm(T0 + 7_200_000)} (expires in 2h), while agent 2 heartbeats at least every 1s\n`,
+      stderr: `harn-agents: hint: agent 2 is reaped after 1s without a heartbeat, and its locks go with it; to hold them longer, run 'harn-agents heartbeat 2' more often, run the work under 'harn-agents with-lock', or register the agent with a longer timeout ('harn-agents register NAME --timeout 2h')\n`,
+    });
+    // 1 s is not yet past the workspace's timeout; 1 ms more is.
+    clock.now += 1_000;
+    expect((await run(['holder', 'b.ts'])).code).toBe(0);
+    clock.now += 1;
     // Past the workspace's 1 s: bob (on the default) is reaped and his lock freed; ana still holds hers.
-    expect(run(['holder', 'b.ts']).code).toBe(1);
-    const held = run(['holder', 'src/api/x.ts']);
-    expect(held.code).toBe(0);
-    expect(held.stdout).toMatch(/agent \d+ \(ana\) through src\/api\/ \(reason: renaming the API\), expires in 1h59m/);
+    expect(await run(['holder', 'b.ts'])).toEqual({ code: 1, stdout: 'b.ts: free\n', stderr: '' });
+    expect(await run(['holder', 'src/api/x.ts'])).toEqual({
+      code: 0,
+      stdout: 'src/api/x.ts: agent 1 (ana) through src/api/ (reason: renaming the API), expires in 1h59m\n',
+      stderr: '',
+    });
     const agents = readState(ws).agents;
     expect(agents.map((a) => [a.name, a.state])).toEqual([['ana', 'active'], ['bob', 'crashed']]);
   });
 
-  it("a call's shorter --agent-timeout or HARN_AGENT_TIMEOUT reaps nobody else", () => {
-    const ws = tempDir();
-    const run = (args: string[], env?: Record<string, string>) => cli(args, { cwd: ws, env });
-    const id = run(['register', 'ana']).stdout.trim();
-    expect(run(['lock', 'a.ts', '--agent', id, '--ttl', '10m']).code).toBe(0);
+  it("a call's shorter --agent-timeout or HARN_AGENT_TIMEOUT reaps nobody else", async () => {
+    const { ws, clock, run, json } = inProcessCli({ clock: testClock() });
+    expect(await run(['register', 'ana'])).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+    expect((await run(['lock', 'a.ts', '--agent', '1', '--ttl', '10m'])).code).toBe(0);
     const before = fs.readFileSync(statePath(ws));
-    expect(JSON.parse(run(['--agent-timeout', '1ms', '--json', 'reap']).stdout)).toEqual({ reaped: [] });
-    expect(run(['--agent-timeout', '1ms', 'status', '--table']).stdout).toMatch(/ana +│ active/);
-    expect(run(['holder', 'a.ts'], { HARN_AGENT_TIMEOUT: '1ms' }).code).toBe(0);
+    clock.now += 1_000;
+    expect(await json(['--agent-timeout', '1ms', 'reap'])).toMatchObject({ code: 0, data: { reaped: [] }, stderr: '' });
+    expect((await run(['--agent-timeout', '1ms', 'status', '--table'])).stdout).toMatch(/ana +│ active/);
+    expect((await run(['holder', 'a.ts'], { HARN_AGENT_TIMEOUT: '1ms' })).code).toBe(0);
     expect(fs.readFileSync(statePath(ws)).equals(before)).toBe(true);
     // It is the timeout of the agents that call creates, and only theirs.
-    const short = run(['--agent-timeout', '90s', 'register', 'ci']).stdout.trim();
-    const status = JSON.parse(run(['--json', 'status']).stdout);
+    expect((await run(['--agent-timeout', '90s', 'register', 'ci'])).stdout).toBe('2\n');
+    const status = (await json(['status'])).data;
     expect(status.agents.map((a: { id: number; timeout_ms: number; own_timeout: boolean }) => [a.id, a.timeout_ms, a.own_timeout])).toEqual([
-      [Number(id), 45_000, false],
-      [Number(short), 90_000, true],
+      [1, 45_000, false],
+      [2, 90_000, true],
     ]);
   });
 
-  it('settings set by one call are seen by the next; unset returns to the default; bad input is exit 2', () => {
-    const ws = tempDir();
-    const run = (args: string[]) => cli(args, { cwd: ws });
-    expect(run(['config', 'set', 'lock-ttl', '10m']).stdout).toMatch(/^lock-ttl is now 10m in /);
-    expect(run(['config', 'set', 'agent-timeout', '2h']).code).toBe(0);
-    const shown = run(['config']).stdout;
+  it('settings set by one call are seen by the next; unset returns to the default; bad input is exit 2', async () => {
+    const { ws, run, json } = inProcessCli({ clock: testClock() });
+    expect(await run(['config', 'set', 'lock-ttl', '10m'])).toEqual({ code: 0, stdout: `lock-ttl is now 10m in ${ws}\n`, stderr: '' });
+    expect((await run(['config', 'set', 'agent-timeout', '2h'])).code).toBe(0);
+    const shown = (await run(['config'])).stdout;
     expect(shown).toMatch(/agent-timeout +2h +set for this workspace/);
     expect(shown).toMatch(/lock-ttl +10m +set for this workspace/);
-    const lock = JSON.parse(run(['--json', 'lock', 'a.ts', '--agent', '1']).stdout);
+    const lock = (await json(['lock', 'a.ts', '--agent', '1'])).data;
     expect(lock.paths[0].expires_ms - lock.now_ms).toBe(600_000);
     expect(lock.agent_timeout_ms).toBe(7_200_000);
     // A call's --lock-ttl overrides the workspace's for that call only.
-    const short = JSON.parse(run(['--json', '--lock-ttl', '1m', 'lock', 'b.ts', '--agent', '1']).stdout);
+    const short = (await json(['--lock-ttl', '1m', 'lock', 'b.ts', '--agent', '1'])).data;
     expect(short.paths[0].expires_ms - short.now_ms).toBe(60_000);
-    const status = JSON.parse(run(['--json', 'status']).stdout);
+    const status = (await json(['status'])).data;
     expect(status.settings.map((s: { key: string; value_ms: number; source: string }) => [s.key, s.value_ms, s.source])).toEqual([
       ['agent-timeout', 7_200_000, 'workspace'],
       ['lock-ttl', 600_000, 'workspace'],
       ['retention', 604_800_000, 'default'],
     ]);
     expect(JSON.parse(fs.readFileSync(statePath(ws), 'utf8')).harn.settings).toEqual({ agent_timeout_ms: 7_200_000, lock_ttl_ms: 600_000 });
-    expect(run(['config', 'unset', 'lock-ttl']).stdout).toMatch(/^lock-ttl is now 30s \(the default\)/);
-    expect(run(['config', 'unset', 'lock-ttl']).stdout).toMatch(/was already 30s; nothing changed/);
+    expect(await run(['config', 'unset', 'lock-ttl'])).toEqual({ code: 0, stdout: `lock-ttl is now 30s (the default) in ${ws}\n`, stderr: '' });
+    expect(await run(['config', 'unset', 'lock-ttl'])).toEqual({ code: 0, stdout: 'lock-ttl was already 30s; nothing changed\n', stderr: '' });
     const before = fs.readFileSync(statePath(ws));
-    for (const bad of [['config', 'set', 'nope', '1s'], ['config', 'set', 'lock-ttl', 'soon'], ['config', 'set', 'lock-ttl', '0'], ['config', 'set', 'lock-ttl'], ['config', 'frob']]) {
-      const result = run(bad);
-      expect(result.code, bad.join(' ')).toBe(2);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    for (const [bad, message] of [
+      [['config', 'set', 'nope', '1s'], "harn-agents: unknown setting 'nope' (settings: agent-timeout, lock-ttl, retention)\n"],
+      [['config', 'set', 'lock-ttl', 'soon'], "harn-agents: config set lock-ttl: 'soon' is not a duration (use e.g. 1500ms, 30s, 5m, 1h, or a number of ms)\n"],
+      [['config', 'set', 'lock-ttl', '0'], "harn-agents: config set lock-ttl: the duration must be greater than zero (got '0')\n"],
+      [['config', 'set', 'lock-ttl'], 'harn-agents: config set lock-ttl: give a value, e.g. 10m\n'],
+      [['config', 'frob'], "harn-agents: config: unknown action 'frob' (use set or unset, or nothing to show the settings)\n"],
+    ] as const) {
+      expect({ bad, result: await run(bad) }).toEqual({ bad, result: { code: 2, stdout: '', stderr: message } });
     }
     expect(fs.readFileSync(statePath(ws)).equals(before)).toBe(true);
   });
 
-  it('an invalid stored setting or agent timeout is exit 3 and the file is left byte for byte', () => {
-    const ws = tempDir();
+  it('an invalid stored setting or agent timeout is exit 3 and the file is left byte for byte', async () => {
+    const { ws, run } = inProcessCli({ clock: testClock() });
     for (const harn of ['{"settings":{"agent_timeout_ms":-5}}', '{"settings":[]}', '{"agents":{"1":{"timeout_ms":"8h"}}}', '{"agents":{"1":{"process":{"pid":0,"start":1}}}}']) {
       const text = `{"next_id":2,"agents":[{"id":1,"name":"a","state":"active","last_seen_ms":0,"edit_count":0,"locked_paths":{}}],"harn":${harn}}\n`;
       fs.mkdirSync(path.join(ws, '.harn'), { recursive: true });
       fs.writeFileSync(statePath(ws), text);
-      const result = cli(['config', 'set', 'lock-ttl', '1m'], { cwd: ws });
-      expect(result.code, harn).toBe(3);
+      const result = await run(['config', 'set', 'lock-ttl', '1m']);
+      expect({ harn, code: result.code, stdout: result.stdout }).toEqual({ harn, code: 3, stdout: '' });
+      expect(result.stderr.startsWith(`harn-agents: state file ${statePath(ws)} is invalid: harn.`), result.stderr).toBe(true);
+      expect(result.stderr.endsWith("; it was left untouched (run 'harn-agents doctor')\n"), result.stderr).toBe(true);
+      expect(result.stderr.split('\n')).toHaveLength(2);
       expect(fs.readFileSync(statePath(ws), 'utf8')).toBe(text);
     }
   });
