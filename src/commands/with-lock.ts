@@ -193,7 +193,7 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   };
   let spawnFailure = { code: 126, signal: null };
   try {
-    child = spawn(program, options.command.slice(1), { stdio: ['inherit', options.commandStdoutToStderr ? 2 : 'inherit', 'inherit'], detached: ownGroup });
+    child = spawn(program, options.command.slice(1), { cwd: ctx.workspace.cwd, stdio: ['inherit', options.commandStdoutToStderr ? 2 : 'inherit', 'inherit'], detached: ownGroup });
   } catch (error) {
     // spawn() itself can throw (a NUL in an argument, too many open files): the cleanup below still runs.
     child = undefined;
