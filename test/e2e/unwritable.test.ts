@@ -2,10 +2,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, cli, statePath, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, cleanEnv, statePath, tempDir, type CliResult } from '../helpers/cli.js';
+import { inProcessCli, testClock } from '../helpers/in-process.js';
 
 // Permission checks do not apply to root, and CI runs as root: there, the CLI is run as `nobody` from a
-// world-readable copy of the build, against directories made for it.
+// world-readable copy of the build, against directories made for it (another uid needs a process of its
+// own). Set-up, and the full disk (root's own writes), run in-process through runCli.
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65_534;
 let appBin = BIN;
@@ -32,9 +34,9 @@ function cliUnprivileged(args: string[], cwd: string): CliResult {
 }
 
 /** A workspace with a state file, owned by the user the CLI runs as. */
-function workspaceWithState(): string {
+async function workspaceWithState(): Promise<string> {
   const ws = tempDir();
-  expect(cli(['register', 'existing'], { cwd: ws }).code).toBe(0);
+  expect(await inProcessCli({ ws, clock: testClock(Date.now()) }).run(['register', 'existing'])).toEqual({ code: 0, stdout: '1\n', stderr: '' });
   if (isRoot) spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, ws]);
   return ws;
 }
@@ -50,15 +52,15 @@ function expectExit3Unchanged(ws: string, args: string[], message: RegExp): void
 }
 
 describe('an unwritable state', () => {
-  it('a read-only .harn/ directory: exit 3, nothing changed; reads still work', () => {
-    const ws = workspaceWithState();
+  it('a read-only .harn/ directory: exit 3, nothing changed; reads still work', async () => {
+    const ws = await workspaceWithState();
     fs.chmodSync(path.join(ws, '.harn'), 0o555);
     expectExit3Unchanged(ws, ['register', 'new'], /^harn-agents: cannot (lock|write) state file .*agents\.json: .*EACCES/);
     expect(cliUnprivileged(['status', '--json'], ws).code).toBe(0);
   });
 
-  it('a read-only state file: exit 3, nothing changed (not replaced by rename)', () => {
-    const ws = workspaceWithState();
+  it('a read-only state file: exit 3, nothing changed (not replaced by rename)', async () => {
+    const ws = await workspaceWithState();
     fs.chmodSync(statePath(ws), 0o444);
     expectExit3Unchanged(ws, ['register', 'new'], /^harn-agents: state file .*agents\.json is read-only; it was left as it was/);
     // A command that changes nothing still answers.
@@ -66,8 +68,8 @@ describe('an unwritable state', () => {
     expect(holder.code).toBe(1);
   });
 
-  it('an event log that cannot be appended after the change is committed: one warning line, the exit code is the result', () => {
-    const ws = workspaceWithState();
+  it('an event log that cannot be appended after the change is committed: one warning line, the exit code is the result', async () => {
+    const ws = await workspaceWithState();
     const events = path.join(ws, '.harn', 'events.jsonl');
     fs.writeFileSync(events, '');
     if (isRoot) fs.chownSync(events, NOBODY, NOBODY);
@@ -94,19 +96,23 @@ describe('an unwritable state', () => {
       spawnSync('umount', [mount]);
     });
 
-    it('a write that fails with ENOSPC: exit 3, the old file intact, no temp file left', () => {
-      expect(cli(['register', 'a'], { cwd: mount }).code).toBe(0);
+    it('a write that fails with ENOSPC: exit 3, the old file intact, no temp file left', async () => {
+      // As root, in-process: no other uid is needed to fill a disk.
+      const { run } = inProcessCli({ ws: mount, clock: testClock() });
+      expect(await run(['register', 'a'])).toEqual({ code: 0, stdout: '1\n', stderr: '' });
       // Grow the registry so the next write needs more than the space left after filling the disk.
-      for (let i = 0; i < 5; i++) cli(['lock', `some/long/path/number-${i}.ts`, '--agent', '1', '--ttl', '1h'], { cwd: mount });
+      for (let i = 0; i < 5; i++) expect((await run(['lock', `some/long/path/number-${i}.ts`, '--agent', '1', '--ttl', '1h'])).code).toBe(0);
       spawnSync('sh', ['-c', `cat /dev/zero > ${mount}/filler 2>/dev/null; true`]);
       const before = fs.readFileSync(statePath(mount));
-      const result = cli(['register', 'x'.repeat(256)], { cwd: mount }); // the longest name; any new page is beyond a full disk
+      const result = await run(['register', 'x'.repeat(256)]); // the longest name; any new page is beyond a full disk
       expect(result.code, result.stderr).toBe(3);
-      expect(result.stderr).toMatch(/^harn-agents: cannot write state file .*ENOSPC/);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(new RegExp(`^harn-agents: cannot write state file ${statePath(mount)}: .*ENOSPC.*\\(run 'harn-agents doctor'\\)\\n$`));
+      expect(result.stderr.split('\n')).toHaveLength(2);
       expect(fs.readFileSync(statePath(mount)).equals(before)).toBe(true);
       expect(fs.readdirSync(path.join(mount, '.harn')).sort()).toEqual(['.gitignore', 'agents.json']);
       fs.rmSync(path.join(mount, 'filler'));
-      expect(cli(['register', 'fits-now'], { cwd: mount }).code).toBe(0);
+      expect(await run(['register', 'fits-now'])).toEqual({ code: 0, stdout: '2\n', stderr: '' });
     });
   });
 });
