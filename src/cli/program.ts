@@ -111,48 +111,54 @@ function define(program: Command, definition: Erased, io: Io, settle: (outcome: 
     const env = cli.contextEnv ? cli.contextEnv(io.env, io.cwd, options) : io.env;
     // -C wins; else a command may name the directory (an agent hook's payload cwd); else the process's.
     const from = (!globals.C && cli.contextCwd?.(options)) || io.cwd;
-    const ctx = lazyContext(() => cliContext(globals, env, from, io.clock));
-    // The view's clock is the answer's own time (`now_ms`, the registry's clock) when it has one.
-    const clock = io.clock ?? Date.now;
-    // Getters: asking whether stdout is a terminal creates process.stdout (Node's stream modules), which only
-    // the renderers that use colour or width should pay for.
-    const text = (result: unknown) =>
-      definition.render(result, {
-        nowMs: resultTime(result) ?? clock(),
-        get color() {
-          return io.stdoutIsTty && !io.env.NO_COLOR;
-        },
-        get terminalColumns() {
-          return io.stdoutIsTty ? (io.columns ?? 80) : null;
-        },
-        options,
-      });
-    const repeatMs = cli.repeatMs?.(options);
-    if (repeatMs !== undefined) {
-      const signals = untilSignal();
-      try {
-        await watch(
-          io,
-          repeatMs,
-          async () => {
-            const result = await definition.run(ctx, options);
-            if (globals.json) return { stdout: toJson(definition.json ? definition.json(result, options) : result, true), stderr: '' };
-            return text(result);
+    const { ctx, close } = lazyContext(() => cliContext(globals, env, from, io.clock));
+    // The store's connections go when the command is done, not when the process exits: a call run
+    // in-process (tests, a tool embedding runCli) leaves nothing open behind it.
+    try {
+      // The view's clock is the answer's own time (`now_ms`, the registry's clock) when it has one.
+      const clock = io.clock ?? Date.now;
+      // Getters: asking whether stdout is a terminal creates process.stdout (Node's stream modules), which only
+      // the renderers that use colour or width should pay for.
+      const text = (result: unknown) =>
+        definition.render(result, {
+          nowMs: resultTime(result) ?? clock(),
+          get color() {
+            return io.stdoutIsTty && !io.env.NO_COLOR;
           },
-          signals.stop,
-        );
-      } finally {
-        signals.dispose();
+          get terminalColumns() {
+            return io.stdoutIsTty ? (io.columns ?? 80) : null;
+          },
+          options,
+        });
+      const repeatMs = cli.repeatMs?.(options);
+      if (repeatMs !== undefined) {
+        const signals = untilSignal();
+        try {
+          await watch(
+            io,
+            repeatMs,
+            async () => {
+              const result = await definition.run(ctx, options);
+              if (globals.json) return { stdout: toJson(definition.json ? definition.json(result, options) : result, true), stderr: '' };
+              return text(result);
+            },
+            signals.stop,
+          );
+        } finally {
+          signals.dispose();
+        }
+        return;
       }
-      return;
+      const result = await definition.run(ctx, options);
+      await settle({
+        result,
+        text,
+        exitCode: definition.exitCode && ((r) => (definition.exitCode as NonNullable<Erased['exitCode']>)(r, options)),
+        json: definition.json && ((r) => (definition.json as NonNullable<Erased['json']>)(r, options)),
+      });
+    } finally {
+      await close();
     }
-    const result = await definition.run(ctx, options);
-    await settle({
-      result,
-      text,
-      exitCode: definition.exitCode && ((r) => (definition.exitCode as NonNullable<Erased['exitCode']>)(r, options)),
-      json: definition.json && ((r) => (definition.json as NonNullable<Erased['json']>)(r, options)),
-    });
   });
 }
 
@@ -172,10 +178,10 @@ function commandShapes(): readonly CommandShape[] {
 }
 
 /** A context built on first use: commands that never touch the workspace (completion) never look for one. */
-function lazyContext(build: () => Context): Context {
+function lazyContext(build: () => Context): { ctx: Context; close: () => Promise<void> } {
   let built: Context | undefined;
   const get = (): Context => (built ??= build());
-  return {
+  const ctx: Context = {
     get workspace() {
       return get().workspace;
     },
@@ -192,6 +198,7 @@ function lazyContext(build: () => Context): Context {
       return get().sleep;
     },
   };
+  return { ctx, close: async () => built?.store.close() };
 }
 
 /**
