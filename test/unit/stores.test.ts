@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import pgClient from 'pg';
 import { describe, expect, it } from 'vitest';
 import { inProcessCli, testClock, type TestClock } from '../helpers/in-process.js';
 
@@ -239,5 +240,32 @@ describe.skipIf(!PG_URL)('PostgreSQL specifics', () => {
     const before = Date.now();
     const status = JSON.parse((await run([...pg, '--json', 'status'])).stdout);
     expect(Math.abs(status.now_ms - before)).toBeLessThan(5_000);
+  });
+
+  it('an in-process call closes its connection when it is done: nothing is left open behind it', async () => {
+    const { run } = inProcessCli({ clock: testClock() });
+    // A name of its own, so the server's list shows this test's connections and no other's.
+    const name = namespace('close');
+    const url = new URL(PG_URL ?? '');
+    url.searchParams.set('application_name', name);
+    const pg = ['--store', url.toString(), '--namespace', name];
+    expect((await run([...pg, 'register', 'a'])).code).toBe(0);
+    expect((await run([...pg, '--json', 'status'])).code).toBe(0);
+    const done = Date.now();
+    const client = new pgClient.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      // The backend is gone by the time the close returns; a moment's grace for the server's own list, well
+      // under the pool's 1 s idle timeout (without the close, the connection stays that long, idle).
+      let open = -1;
+      while (open !== 0 && Date.now() - done < 800) {
+        const rows = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [name]);
+        open = (rows.rows[0] as { n: number }).n;
+        if (open !== 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(open).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 });
