@@ -64,7 +64,9 @@ function fixture(agents, locks) {
     parts.push(`{"id":${id},"name":"agent-${id}","state":"active","last_seen_ms":${now},"edit_count":${id % 13},"locked_paths":{${paths.join(',')}}}`);
   }
   const file = path.join(dir, '.harn', 'agents.json');
-  fs.writeFileSync(file, `{"next_id":${agents + 1},"agents":[${parts.join(',')}]}\n`);
+  // The workspace's own agent timeout (HARN_AGENT_TIMEOUT only sets that of agents a call creates): the
+  // fixture's agents must outlive the bench, or a call would reap all of them and rewrite the file.
+  fs.writeFileSync(file, `{"next_id":${agents + 1},"agents":[${parts.join(',')}],"harn":{"settings":{"agent_timeout_ms":${3650 * DAY}}}}\n`);
   return { dir, file, bytes: fs.statSync(file).size };
 }
 

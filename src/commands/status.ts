@@ -1,5 +1,6 @@
 import type { ClockFacts } from '../core/clock.js';
 import { locksOverlap, type AgentState } from '../core/registry.js';
+import { lockEntries } from '../core/lock-map.js';
 import { normaliseLockPath } from '../core/paths.js';
 import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
@@ -69,7 +70,7 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
     const agents: StatusAgent[] = [];
     for (const agent of [...registry.agents()].sort((a, b) => a.id - b.id)) {
       if (options.agent !== undefined && agent.id !== options.agent) continue;
-      const locks = [...agent.lockedPaths]
+      const locks = lockEntries(agent.lockedPaths)
         .filter(([path, expiry]) => expiry > nowMs && matches(path))
         .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
         .map(([path, expiry]) => ({ path, expires_ms: expiry, reason: agent.lockReasons.get(path) ?? null }));

@@ -1,0 +1,105 @@
+/**
+ * An agent's lock map read from a state file: a `Map<path, expiry>` that answers `get` and `has` from the
+ * parsed (and already validated) JSON object it came from, and builds its own entries only when it is
+ * iterated, sized or changed. A quiet call on a large registry (`holder`, `check`) asks a few paths of every
+ * agent; building 10,000 maps of 100,000 entries for that cost more than the lookups (docs/performance.md).
+ *
+ * It behaves as a Map in every respect: the entries, their order (the object's own key order, as `for...in`
+ * gives it) and every method's answer are the same as those of a Map filled from the object up front
+ * (test/unit/lock-map.property.test.ts). The source object is never changed; a change builds the map first.
+ */
+export class SourcedLockMap extends Map<string, number> {
+  /** The parsed object, until the entries are built from it. */
+  private pending: Readonly<Record<string, number>> | null;
+  private mutated = false;
+
+  constructor(source: Readonly<Record<string, number>>) {
+    super();
+    this.pending = source;
+  }
+
+  /** Whether nothing was set, deleted or cleared since it was made: its entries are still its source's. */
+  get unchanged(): boolean {
+    return !this.mutated;
+  }
+
+  /** Its entries as [path, expiry] pairs, in order: a copy, made without building the map. */
+  entryList(): Array<[string, number]> {
+    const source = this.pending;
+    if (source === null) return [...super.entries()];
+    const list: Array<[string, number]> = [];
+    for (const path in source) list.push([path, source[path] as number]);
+    return list;
+  }
+
+  private build(): void {
+    const source = this.pending;
+    if (source === null) return;
+    this.pending = null;
+    for (const path in source) super.set(path, source[path] as number);
+  }
+
+  override get(path: string): number | undefined {
+    const source = this.pending;
+    if (source === null) return super.get(path);
+    return Object.hasOwn(source, path) ? source[path] : undefined;
+  }
+
+  override has(path: string): boolean {
+    const source = this.pending;
+    return source === null ? super.has(path) : Object.hasOwn(source, path);
+  }
+
+  override set(path: string, expiry: number): this {
+    this.build();
+    this.mutated = true;
+    return super.set(path, expiry);
+  }
+
+  override delete(path: string): boolean {
+    this.build();
+    this.mutated = true;
+    return super.delete(path);
+  }
+
+  override clear(): void {
+    this.pending = null;
+    this.mutated = true;
+    super.clear();
+  }
+
+  override get size(): number {
+    this.build();
+    return super.size;
+  }
+
+  override forEach(callback: (expiry: number, path: string, map: Map<string, number>) => void, thisArg?: unknown): void {
+    this.build();
+    super.forEach(callback, thisArg);
+  }
+
+  override entries(): ReturnType<Map<string, number>['entries']> {
+    this.build();
+    return super.entries();
+  }
+
+  override keys(): ReturnType<Map<string, number>['keys']> {
+    this.build();
+    return super.keys();
+  }
+
+  override values(): ReturnType<Map<string, number>['values']> {
+    this.build();
+    return super.values();
+  }
+
+  override [Symbol.iterator](): ReturnType<Map<string, number>['entries']> {
+    this.build();
+    return super[Symbol.iterator]();
+  }
+}
+
+/** A lock map's entries as [path, expiry] pairs, in order (a copy): without building a `SourcedLockMap`. */
+export function lockEntries(locks: ReadonlyMap<string, number>): Array<[string, number]> {
+  return locks instanceof SourcedLockMap ? locks.entryList() : [...locks];
+}
