@@ -23,13 +23,14 @@ export class SourcedLockMap extends Map<string, number> {
     return !this.mutated;
   }
 
-  /** Its entries as [path, expiry] pairs, in order: a copy, made without building the map. */
-  entryList(): Array<[string, number]> {
+  /** `forEachLock`: its entries in order, as they are now, without building the map. */
+  forEachEntry(visit: (path: string, expiry: number) => void): void {
     const source = this.pending;
-    if (source === null) return [...super.entries()];
-    const list: Array<[string, number]> = [];
-    for (const path in source) list.push([path, source[path] as number]);
-    return list;
+    if (source === null) {
+      for (const [path, expiry] of [...super.entries()]) visit(path, expiry);
+      return;
+    }
+    for (const path in source) visit(path, source[path] as number);
   }
 
   private build(): void {
@@ -99,7 +100,11 @@ export class SourcedLockMap extends Map<string, number> {
   }
 }
 
-/** A lock map's entries as [path, expiry] pairs, in order (a copy): without building a `SourcedLockMap`. */
-export function lockEntries(locks: ReadonlyMap<string, number>): Array<[string, number]> {
-  return locks instanceof SourcedLockMap ? locks.entryList() : [...locks];
+/**
+ * Call `visit` with each of a lock map's entries, in order, without building a `SourcedLockMap` (nor a pair
+ * per entry). It walks the entries as they were when it started: a change `visit` makes is not seen.
+ */
+export function forEachLock(locks: ReadonlyMap<string, number>, visit: (path: string, expiry: number) => void): void {
+  if (locks instanceof SourcedLockMap) locks.forEachEntry(visit);
+  else for (const [path, expiry] of [...locks]) visit(path, expiry);
 }
