@@ -1,21 +1,23 @@
 /**
- * An agent's lock map read from a state file: a `Map<path, expiry>` that answers `get` and `has` from the
- * parsed (and already validated) JSON object it came from, and builds its own entries only when it is
- * iterated, sized or changed. A quiet call on a large registry (`holder`, `check`) asks a few paths of every
+ * A map read from a state file (an agent's lock map): a `Map<string, V>` that answers `get`, `has` and
+ * `size` from the parsed (and already validated) JSON object it came from, and builds its own entries only
+ * when it is iterated or changed. It implements the interface rather than extending Map, so making one
+ * allocates no hash table. A quiet call on a large registry (`holder`, `check`) asks a few paths of every
  * agent; building 10,000 maps of 100,000 entries for that cost more than the lookups (docs/performance.md).
  *
- * It behaves as a Map in every respect: the entries, their order (the object's own key order, as `for...in`
- * gives it) and every method's answer are the same as those of a Map filled from the object up front
+ * It behaves as a Map in every respect but `instanceof Map`: the entries, their order (the object's own key
+ * order, as `for...in` gives it) and every method's answer are those of a Map filled from the object up front
  * (test/unit/lock-map.property.test.ts). The source object is never changed; a change builds the map first.
  */
-export class SourcedLockMap extends Map<string, number> {
+export class SourcedMap<V> implements Map<string, V> {
   /** The parsed object, until the entries are built from it. */
-  private pending: Readonly<Record<string, number>> | null;
+  private source: Readonly<Record<string, V>> | null;
+  /** The entries, once built (not before: a registry of 10,000 agents would make 10,000 hash tables). */
+  private built: Map<string, V> | null = null;
   private mutated = false;
 
-  constructor(source: Readonly<Record<string, number>>) {
-    super();
-    this.pending = source;
+  constructor(source: Readonly<Record<string, V>>) {
+    this.source = source;
   }
 
   /** Whether nothing was set, deleted or cleared since it was made: its entries are still its source's. */
@@ -24,81 +26,95 @@ export class SourcedLockMap extends Map<string, number> {
   }
 
   /** `forEachLock`: its entries in order, as they are now, without building the map. */
-  forEachEntry(visit: (path: string, expiry: number) => void): void {
-    const source = this.pending;
+  forEachEntry(visit: (key: string, value: V) => void): void {
+    const source = this.source;
     if (source === null) {
-      for (const [path, expiry] of [...super.entries()]) visit(path, expiry);
+      for (const [key, value] of [...this.entriesMap()]) visit(key, value);
       return;
     }
-    for (const path in source) visit(path, source[path] as number);
+    for (const key in source) visit(key, source[key] as V);
   }
 
-  private build(): void {
-    const source = this.pending;
-    if (source === null) return;
-    this.pending = null;
-    for (const path in source) super.set(path, source[path] as number);
+  /** The entries as a Map, built from the source on first use. */
+  private entriesMap(): Map<string, V> {
+    let built = this.built;
+    if (built === null) {
+      built = new Map();
+      const source = this.source as Readonly<Record<string, V>>;
+      for (const key in source) built.set(key, source[key] as V);
+      this.built = built;
+      this.source = null;
+    }
+    return built;
   }
 
-  override get(path: string): number | undefined {
-    const source = this.pending;
-    if (source === null) return super.get(path);
-    return Object.hasOwn(source, path) ? source[path] : undefined;
+  get(key: string): V | undefined {
+    const source = this.source;
+    if (source === null) return this.entriesMap().get(key);
+    return Object.hasOwn(source, key) ? source[key] : undefined;
   }
 
-  override has(path: string): boolean {
-    const source = this.pending;
-    return source === null ? super.has(path) : Object.hasOwn(source, path);
+  has(key: string): boolean {
+    const source = this.source;
+    return source === null ? this.entriesMap().has(key) : Object.hasOwn(source, key);
   }
 
-  override set(path: string, expiry: number): this {
-    this.build();
+  set(key: string, value: V): this {
+    this.entriesMap().set(key, value);
     this.mutated = true;
-    return super.set(path, expiry);
+    return this;
   }
 
-  override delete(path: string): boolean {
-    this.build();
+  delete(key: string): boolean {
+    if (this.source !== null && !Object.hasOwn(this.source, key)) return false;
     this.mutated = true;
-    return super.delete(path);
+    return this.entriesMap().delete(key);
   }
 
-  override clear(): void {
-    this.pending = null;
+  clear(): void {
+    this.source = null;
+    this.built = new Map();
     this.mutated = true;
-    super.clear();
   }
 
-  override get size(): number {
-    this.build();
-    return super.size;
+  get size(): number {
+    const source = this.source;
+    if (source === null) return this.entriesMap().size;
+    return Object.keys(source).length;
   }
 
-  override forEach(callback: (expiry: number, path: string, map: Map<string, number>) => void, thisArg?: unknown): void {
-    this.build();
-    super.forEach(callback, thisArg);
+  forEach(callback: (value: V, key: string, map: Map<string, V>) => void, thisArg?: unknown): void {
+    this.entriesMap().forEach((value, key) => callback.call(thisArg, value, key, this));
   }
 
-  override entries(): ReturnType<Map<string, number>['entries']> {
-    this.build();
-    return super.entries();
+  entries(): ReturnType<Map<string, V>['entries']> {
+    return this.entriesMap().entries();
   }
 
-  override keys(): ReturnType<Map<string, number>['keys']> {
-    this.build();
-    return super.keys();
+  keys(): ReturnType<Map<string, V>['keys']> {
+    return this.entriesMap().keys();
   }
 
-  override values(): ReturnType<Map<string, number>['values']> {
-    this.build();
-    return super.values();
+  values(): ReturnType<Map<string, V>['values']> {
+    return this.entriesMap().values();
   }
 
-  override [Symbol.iterator](): ReturnType<Map<string, number>['entries']> {
-    this.build();
-    return super[Symbol.iterator]();
+  [Symbol.iterator](): ReturnType<Map<string, V>['entries']> {
+    return this.entriesMap().entries();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Map';
   }
 }
+
+/** An agent's lock map (path -> expiry) read from a state file. */
+export class SourcedLockMap extends SourcedMap<number> {}
+
+const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
+
+/** An empty map that allocates its table only when something is put in it (a decoded agent's lock reasons). */
+export const lazyEmptyMap = <V>(): Map<string, V> => new SourcedMap<V>(NOTHING);
 
 /**
  * Call `visit` with each of a lock map's entries, in order, without building a `SourcedLockMap` (nor a pair

@@ -1,6 +1,6 @@
 import { stateError } from '../core/errors.js';
 import { AGENT_STATES, type Agent, type AgentMeta, type AgentProcess, type AgentState, type ExtraFields, type ReadonlyAgent, type ReadonlyRegistrySnapshot, type RegistrySnapshot } from '../core/registry.js';
-import { SourcedLockMap } from '../core/lock-map.js';
+import { lazyEmptyMap, SourcedLockMap } from '../core/lock-map.js';
 import { SETTINGS, validSettingValue, type WorkspaceSettings } from '../core/settings.js';
 
 /**
@@ -148,7 +148,9 @@ function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
   if (raw.next_id !== undefined && !(Number.isSafeInteger(raw.next_id) && (raw.next_id as number) >= 0)) return undefined;
   if (!Array.isArray(agentsRaw)) return undefined;
   const agents: Agent[] = [];
-  const seen = new Set<number>();
+  // Ids in ascending order (as the registry writes them, mostly) cannot repeat; a set only from the first that is not.
+  let lastId = -1;
+  let seen: Set<number> | undefined;
   for (const record of agentsRaw as unknown[]) {
     if (!isObject(record)) return undefined;
     // Its members: the six known ones first, in the order they are written, then any others.
@@ -165,8 +167,13 @@ function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
     if (members < 6) return undefined;
     tally.members += members;
     const { id, name, state, last_seen_ms: lastSeenMs, edit_count: editCount, locked_paths: locks } = record;
-    if (!(Number.isSafeInteger(id) && (id as number) >= 0) || seen.has(id as number)) return undefined;
-    seen.add(id as number);
+    if (!(Number.isSafeInteger(id) && (id as number) >= 0)) return undefined;
+    if (seen === undefined && (id as number) > lastId) lastId = id as number;
+    else {
+      seen ??= new Set(agents.map((agent) => agent.id));
+      if (seen.has(id as number)) return undefined;
+      seen.add(id as number);
+    }
     if (typeof name !== 'string' || typeof state !== 'string' || !AGENT_STATES.includes(state as AgentState)) return undefined;
     if (name.indexOf(':') !== -1) tally.colons += countChar(name, ':');
     if (!(Number.isSafeInteger(lastSeenMs) && (lastSeenMs as number) >= MIN_TIME)) return undefined;
@@ -186,7 +193,7 @@ function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
       lastSeenMs: lastSeenMs as number,
       editCount: editCount as number,
       lockedPaths: new DecodedLockMap(locks as Record<string, number>, record, extra),
-      lockReasons: new Map(),
+      lockReasons: lazyEmptyMap(),
       extra,
     });
   }
@@ -469,6 +476,7 @@ function encodeMeta(agent: ReadonlyAgent): string {
 function encodeExtension(snapshot: ReadonlyRegistrySnapshot): string {
   let reasons = '';
   for (const agent of snapshot.agents) {
+    if (agent.lockReasons.size === 0) continue;
     let paths = '';
     for (const [path, reason] of agent.lockReasons) {
       if (!agent.lockedPaths.has(path)) continue;
