@@ -64,7 +64,9 @@ function fixture(agents, locks) {
     parts.push(`{"id":${id},"name":"agent-${id}","state":"active","last_seen_ms":${now},"edit_count":${id % 13},"locked_paths":{${paths.join(',')}}}`);
   }
   const file = path.join(dir, '.harn', 'agents.json');
-  fs.writeFileSync(file, `{"next_id":${agents + 1},"agents":[${parts.join(',')}]}\n`);
+  // The workspace's own agent timeout (HARN_AGENT_TIMEOUT only sets that of agents a call creates): the
+  // fixture's agents must outlive the bench, or a call would reap all of them and rewrite the file.
+  fs.writeFileSync(file, `{"next_id":${agents + 1},"agents":[${parts.join(',')}],"harn":{"settings":{"agent_timeout_ms":${3650 * DAY}}}}\n`);
   return { dir, file, bytes: fs.statSync(file).size };
 }
 
@@ -123,6 +125,14 @@ const loadAverage = () => os.loadavg()[0].toFixed(2);
       const t = paired(argv, floor, fx.dir, PAIRS_N);
       results.targets.push({ workspace, call, floor: floorName, target: `≤ ${limit}`, ratio: t.ratio, met: t.ratio <= limit ? 'met' : 'MISSED', ms: t.ms, floor_ms: t.floor_ms, pairs: PAIRS_N, load });
     }
+    if (!empty) {
+      // What status --json's output alone costs: plain Node doing only read, parse, pretty JSON, write
+      // (bench/floors/status-json.cjs) against read + parse; and the call against that.
+      const load = loadAverage();
+      const output = paired([NODE, path.join(ROOT, 'bench', 'floors', 'status-json.cjs'), state], parseFloor(state), fx.dir, PAIRS_N);
+      const call = paired(cli('status', '--json'), [NODE, path.join(ROOT, 'bench', 'floors', 'status-json.cjs'), state], fx.dir, PAIRS_N);
+      results.status_json_floor = { workspace, plain_node_vs_read_parse: output.ratio, call_vs_plain_node: call.ratio, plain_node_ms: output.ms, read_parse_ms: output.floor_ms, call_ms: call.ms, pairs: PAIRS_N, load };
+    }
     fs.rmSync(fx.dir, { recursive: true, force: true });
   }
 }
@@ -150,6 +160,8 @@ if (TARGETS_ONLY) {
   const c = results.code_cache;
   console.log(`code cache: ${c.call} with it ${c.ratio} × without (${c.with_cache_ms} vs ${c.without_cache_ms} ms, load ${c.load})`);
   for (const t of results.targets) console.log(`${t.workspace}, ${t.call}: ${t.ratio} × ${t.floor} (target ${t.target}: ${t.met}; ${t.ms} vs ${t.floor_ms} ms, load ${t.load})`);
+  const s = results.status_json_floor;
+  if (s) console.log(`${s.workspace}, status --json in plain Node (read, parse, pretty JSON, write): ${s.plain_node_vs_read_parse} × read + parse; the call ${s.call_vs_plain_node} × that (load ${s.load})`);
   process.exit(0);
 }
 
@@ -375,6 +387,10 @@ const table = (rows, cols) => {
 console.log(`harn-agents bench — ${results.machine.cpu_model}, ${results.machine.cpus} cores, ${results.machine.memory_gib} GiB, node ${results.machine.node}, ${ROUNDS} rounds\n`);
 console.log('Targets: each call alternately with its floor, median of the per-pair ratios (load: 1-minute load average):');
 console.log(table(results.targets, ['workspace', 'call', 'floor', 'target', 'ratio', 'met', 'ms', 'floor_ms', 'pairs', 'load']));
+if (results.status_json_floor) {
+  const s = results.status_json_floor;
+  console.log(`\nstatus --json (${s.workspace}) in plain Node (read, parse, pretty JSON, write): ${s.plain_node_vs_read_parse} × read + parse; the call ${s.call_vs_plain_node} × that`);
+}
 console.log(`\nV8 code cache: ${results.code_cache.call} with it, ${results.code_cache.ratio} × the same call without it (${results.code_cache.pairs} pairs)`);
 console.log('\nOne call (median ms) against node -e 0 and against reading + parsing the same file:');
 console.log(table(results.calls, ['workspace', 'command', 'ms', 'node_ms', 'parse_ms', 'vs_node', 'vs_parse']));

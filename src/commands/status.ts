@@ -1,5 +1,6 @@
 import type { ClockFacts } from '../core/clock.js';
 import { locksOverlap, type AgentState } from '../core/registry.js';
+import { forEachLock } from '../core/lock-map.js';
 import { normaliseLockPath } from '../core/paths.js';
 import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
@@ -54,6 +55,8 @@ export interface StatusResult {
   readonly hidden: number;
 }
 
+const byExpiryThenPath = (a: StatusLock, b: StatusLock): number => a.expires_ms - b.expires_ms || (a.path < b.path ? -1 : 1);
+
 /** Every agent (after reaping silent ones), by id, filtered as asked. */
 export async function status(ctx: Context, given: StatusOptions = {}): Promise<StatusResult> {
   const pathPrefix = optionalString(given.pathPrefix, 'pathPrefix');
@@ -69,10 +72,13 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
     const agents: StatusAgent[] = [];
     for (const agent of [...registry.agents()].sort((a, b) => a.id - b.id)) {
       if (options.agent !== undefined && agent.id !== options.agent) continue;
-      const locks = [...agent.lockedPaths]
-        .filter(([path, expiry]) => expiry > nowMs && matches(path))
-        .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
-        .map(([path, expiry]) => ({ path, expires_ms: expiry, reason: agent.lockReasons.get(path) ?? null }));
+      // One object per live lock and nothing else per lock: a large registry has 100,000 of them.
+      const locks: StatusLock[] = [];
+      const reasons = agent.lockReasons.size > 0 ? agent.lockReasons : undefined;
+      forEachLock(agent.lockedPaths, (path, expiry) => {
+        if (expiry > nowMs && matches(path)) locks.push({ path, expires_ms: expiry, reason: reasons?.get(path) ?? null });
+      });
+      locks.sort(byExpiryThenPath);
       if (prefix !== undefined && locks.length === 0) continue;
       if (!options.all && agent.state !== 'active' && locks.length === 0) {
         hidden++;

@@ -463,8 +463,10 @@ export class AgentRegistry {
   /** `reap`, also saying which lock paths each reaped agent lost (for the audit trail). */
   reapWithDetails(nowMs: number): Array<{ readonly agent: ReadonlyAgent; readonly releasedPaths: readonly string[] }> {
     const reaped: Array<{ agent: Agent; releasedPaths: string[] }> = [];
+    // `timeoutOf`, with the workspace's timeout looked up once rather than for each of (maybe) 10,000 agents.
+    const workspaceTimeoutMs = settingValue(this.settingsValues, 'agent-timeout');
     for (const info of this.byId.values()) {
-      if (info.state === 'active' && nowMs - info.lastSeenMs > this.timeoutOf(info)) {
+      if (info.state === 'active' && nowMs - info.lastSeenMs > (info.meta?.timeoutMs ?? workspaceTimeoutMs)) {
         const releasedPaths = [...info.lockedPaths].filter(([, expiry]) => expiry > nowMs).map(([path]) => path);
         info.state = 'crashed';
         info.lockedPaths.clear();

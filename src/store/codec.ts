@@ -1,5 +1,6 @@
 import { stateError } from '../core/errors.js';
 import { AGENT_STATES, type Agent, type AgentMeta, type AgentProcess, type AgentState, type ExtraFields, type ReadonlyAgent, type ReadonlyRegistrySnapshot, type RegistrySnapshot } from '../core/registry.js';
+import { lazyEmptyMap, SourcedLockMap } from '../core/lock-map.js';
 import { SETTINGS, validSettingValue, type WorkspaceSettings } from '../core/settings.js';
 
 /**
@@ -97,10 +98,119 @@ export function decodeSnapshot(text: string): RegistrySnapshot {
   } catch (error) {
     fail(`not valid JSON (${(error as Error).message})`);
   }
+  const agents = decodeAgentsFast(text, raw);
+  if (agents) return decodeRest(raw as JsonObject, agents);
+  return decodeChecked(text, raw);
+}
+
+/**
+ * An agent's lock map as decoded on the fast path: its entries stay in the parsed object until used, and it
+ * keeps the agent's parsed record, so an agent nothing changed is encoded by `JSON.stringify` of that record
+ * (`encodeAgent`) instead of member by member.
+ */
+class DecodedLockMap extends SourcedLockMap {
+  constructor(
+    locks: Readonly<Record<string, number>>,
+    /** The agent's parsed record: its members in the order `encodeAgent` writes them, then any others. */
+    readonly record: JsonObject,
+    /** The `extra` the decoded agent was given (an agent whose `extra` is another was changed). */
+    readonly extra: ExtraFields,
+  ) {
+    super(locks);
+  }
+}
+
+const NO_EXTRA: ExtraFields = Object.freeze([]);
+const AGENT_ORDER = ['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'locked_paths'] as const;
+
+/**
+ * The agents of a well-formed file in one pass over the parsed value, or undefined when anything is not as
+ * expected (a bad value, a duplicate key or id, deep nesting, a \u003_ escape, agent members in another
+ * order): `decodeChecked` then decodes the file, and either accepts it the same or names its first problem.
+ * What it accepts is exactly what `decodeChecked` accepts, with the same agents; only their lock maps are
+ * `DecodedLockMap`s, built when first iterated or changed.
+ *
+ * The walk does the structure check's tally (object members, colons in keys and strings) along with the
+ * validation, so the parsed tree is walked once; lock expiries, nine in ten of its values, are numbers and
+ * need neither.
+ */
+function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
+  if (!isObject(raw) || text.indexOf('\\u003') !== -1) return undefined;
+  const tally = { members: 0, colons: 0 };
+  let agentsRaw: unknown = [];
+  for (const key in raw) {
+    tally.members++;
+    if (key.indexOf(':') !== -1) tally.colons += countChar(key, ':');
+    const value = raw[key];
+    if (key === 'agents') agentsRaw = value;
+    else if (!tallyValue(value, 2, tally)) return undefined;
+  }
+  if (raw.next_id !== undefined && !(Number.isSafeInteger(raw.next_id) && (raw.next_id as number) >= 0)) return undefined;
+  if (!Array.isArray(agentsRaw)) return undefined;
+  const agents: Agent[] = [];
+  // Ids in ascending order (as the registry writes them, mostly) cannot repeat; a set only from the first that is not.
+  let lastId = -1;
+  let seen: Set<number> | undefined;
+  for (const record of agentsRaw as unknown[]) {
+    if (!isObject(record)) return undefined;
+    // Its members: the six known ones first, in the order they are written, then any others.
+    let members = 0;
+    for (const key in record) {
+      if (members < 6) {
+        if (key !== AGENT_ORDER[members]) return undefined;
+      } else {
+        if (key.indexOf(':') !== -1) tally.colons += countChar(key, ':');
+        if (!tallyValue(record[key], 4, tally)) return undefined;
+      }
+      members++;
+    }
+    if (members < 6) return undefined;
+    tally.members += members;
+    const { id, name, state, last_seen_ms: lastSeenMs, edit_count: editCount, locked_paths: locks } = record;
+    if (!(Number.isSafeInteger(id) && (id as number) >= 0)) return undefined;
+    if (seen === undefined && (id as number) > lastId) lastId = id as number;
+    else {
+      seen ??= new Set(agents.map((agent) => agent.id));
+      if (seen.has(id as number)) return undefined;
+      seen.add(id as number);
+    }
+    if (typeof name !== 'string' || typeof state !== 'string' || !AGENT_STATES.includes(state as AgentState)) return undefined;
+    if (name.indexOf(':') !== -1) tally.colons += countChar(name, ':');
+    if (!(Number.isSafeInteger(lastSeenMs) && (lastSeenMs as number) >= MIN_TIME)) return undefined;
+    if (!(Number.isSafeInteger(editCount) && (editCount as number) >= 0)) return undefined;
+    if (!isObject(locks)) return undefined;
+    for (const path in locks) {
+      tally.members++;
+      if (path.indexOf(':') !== -1) tally.colons += countChar(path, ':');
+      const expiry = locks[path];
+      if (!(Number.isSafeInteger(expiry) && (expiry as number) >= MIN_TIME)) return undefined;
+    }
+    const extra = members === 6 ? NO_EXTRA : extraFields(record, AGENT_FIELDS);
+    agents.push({
+      id: id as number,
+      name,
+      state: state as AgentState,
+      lastSeenMs: lastSeenMs as number,
+      editCount: editCount as number,
+      lockedPaths: new DecodedLockMap(locks as Record<string, number>, record, extra),
+      lockReasons: lazyEmptyMap(),
+      extra,
+    });
+  }
+  // Every colon outside a string ends a member's key (see checkStructure).
+  if (countChar(text, ':') - tally.colons !== tally.members) return undefined;
+  return agents;
+}
+
+/**
+ * The decoding every file gets when the fast path below turns it down: the structure check, then each
+ * member validated in turn, stopping at the first problem with a message naming it.
+ */
+export function decodeChecked(text: string, raw: unknown): RegistrySnapshot {
   checkStructure(text, raw);
   if (!isObject(raw)) fail('the top level must be a JSON object');
   // Missing members default as in the seed (`#[serde(default)]`).
-  const nextId = raw.next_id === undefined ? 0 : safeInteger(raw.next_id, 'next_id', 0);
+  if (raw.next_id !== undefined) safeInteger(raw.next_id, 'next_id', 0);
   const agentsRaw = raw.agents === undefined ? [] : raw.agents;
   if (!Array.isArray(agentsRaw)) fail('agents must be an array');
   const agents: Agent[] = [];
@@ -111,6 +221,12 @@ export function decodeSnapshot(text: string): RegistrySnapshot {
     seen.add(agent.id);
     agents.push(agent);
   });
+  return decodeRest(raw, agents);
+}
+
+/** The top level around decoded agents: next_id, the `harn` member (reasons, settings, metas), unknown members. */
+function decodeRest(raw: JsonObject, agents: Agent[]): RegistrySnapshot {
+  const nextId = raw.next_id === undefined ? 0 : safeInteger(raw.next_id, 'next_id', 0);
   const extension = decodeExtension(raw[EXTENSION], agents);
   const { settings, settingsExtra } = decodeSettings(isObject(raw[EXTENSION]) ? raw[EXTENSION].settings : undefined);
   return { nextId, agents, extra: extraFields(raw, TOP_FIELDS), extension, settings, settingsExtra };
@@ -360,6 +476,7 @@ function encodeMeta(agent: ReadonlyAgent): string {
 function encodeExtension(snapshot: ReadonlyRegistrySnapshot): string {
   let reasons = '';
   for (const agent of snapshot.agents) {
+    if (agent.lockReasons.size === 0) continue;
     let paths = '';
     for (const [path, reason] of agent.lockReasons) {
       if (!agent.lockedPaths.has(path)) continue;
@@ -409,6 +526,15 @@ function integer(value: number, min: number, where: () => string): number {
 }
 
 function encodeAgent(agent: ReadonlyAgent, i: number): string {
+  // An agent read from the file that nothing changed: its parsed record (validated when it was read, its
+  // members in the order written below) stringifies to the same bytes, natively.
+  const decoded = agent.lockedPaths;
+  if (decoded instanceof DecodedLockMap && decoded.unchanged && agent.extra === decoded.extra) {
+    const record = decoded.record;
+    if (agent.id === record.id && agent.name === record.name && agent.state === record.state && agent.lastSeenMs === record.last_seen_ms && agent.editCount === record.edit_count) {
+      return JSON.stringify(record);
+    }
+  }
   const where = `agents[${i}]`;
   let locks = '';
   for (const [path, expiry] of agent.lockedPaths) {

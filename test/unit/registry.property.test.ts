@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentRegistry, type RegistryConfig } from '../../src/core/registry.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/store/codec.js';
+import { forEachLock, SourcedLockMap } from '../../src/core/lock-map.js';
 
 const TTL_MS = 3_000;
 const TIMEOUT_MS = 5_000;
@@ -19,7 +20,9 @@ type Op =
   | { kind: 'noteEdit'; id: number }
   | { kind: 'lock'; id: number; paths: string[]; ttl: number | undefined }
   | { kind: 'release'; id: number; path: string }
-  | { kind: 'reap' };
+  | { kind: 'reap' }
+  // Save and read back: the agents' lock maps are then the codec's lazy ones (read from the parsed file).
+  | { kind: 'reload' };
 
 const agentId = fc.integer({ min: 0, max: 12 });
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -38,6 +41,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('release' as const), id: agentId, path: fc.constantFrom(...PATHS) }),
   fc.record({ kind: fc.constant('reap' as const) }),
+  fc.record({ kind: fc.constant('reload' as const) }),
 );
 
 /** A deliberately naive model: a list of agents, scanned in full for every question. */
@@ -93,9 +97,16 @@ function overlaps(a: string, b: string): boolean {
   return covers(a, b) || covers(b, a) || PATHS.some((p) => !p.endsWith('/') && covers(a, p) && covers(b, p));
 }
 
+/** A lock map's entries, without building a lazy one (so what follows still reads the parsed file). */
+function lockList(locks: ReadonlyMap<string, number>): Array<[string, number]> {
+  const list: Array<[string, number]> = [];
+  forEachLock(locks, (path, expiry) => list.push([path, expiry]));
+  return list;
+}
+
 function view(reg: AgentRegistry): ModelAgent[] {
   return [...reg.agents()]
-    .map((a) => ({ id: a.id, state: a.state, lastSeen: a.lastSeenMs, edits: a.editCount, locks: [...a.lockedPaths].sort() }))
+    .map((a) => ({ id: a.id, state: a.state, lastSeen: a.lastSeenMs, edits: a.editCount, locks: lockList(a.lockedPaths).sort() }))
     .sort((x, y) => x.id - y.id);
 }
 
@@ -107,7 +118,7 @@ describe('the registry against a naive model (fast-check)', () => {
   it('agrees with the model, keeps at most one live holder per path, and never reuses an id', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
-        const reg = new AgentRegistry(CONFIG);
+        let reg = new AgentRegistry(CONFIG);
         const model = new Model();
         const issued: number[] = [];
         let now = 0;
@@ -164,6 +175,13 @@ describe('the registry against a naive model (fast-check)', () => {
               reg.reap(now);
               model.reap(now);
               break;
+            case 'reload': {
+              const text = encodeSnapshot(reg.snapshot());
+              reg = AgentRegistry.fromSnapshot(CONFIG, decodeSnapshot(text));
+              for (const agent of reg.agents()) expect(agent.lockedPaths).toBeInstanceOf(SourcedLockMap);
+              expect(encodeSnapshot(reg.snapshot())).toBe(text);
+              break;
+            }
           }
           expect(view(reg)).toEqual(modelView(model));
           // No two agents hold overlapping live locks (one live holder per path, directories included).
