@@ -72,8 +72,11 @@ export class SourcedMap<V> implements Map<string, V> {
   }
 
   clear(): void {
+    // The built map itself is cleared, not replaced: an iterator taken before goes on with what is set after,
+    // as a Map's does.
+    if (this.built === null) this.built = new Map();
+    else this.built.clear();
     this.source = null;
-    this.built = new Map();
     this.mutated = true;
   }
 
