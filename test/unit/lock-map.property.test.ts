@@ -244,4 +244,13 @@ describe('SourcedLockMap iterators and keys as a Map has them (review of the laz
     );
   });
 
+  it('a key that is not a string is in no lazy map, built or not, as in a Map of strings', () => {
+    const lazy = new SourcedLockMap(JSON.parse('{"5":1,"undefined":2}') as Record<string, number>) as Map<unknown, number>;
+    const eager = new Map<unknown, number>(Object.entries(JSON.parse('{"5":1,"undefined":2}') as Record<string, number>));
+    for (const map of [lazy, eager]) {
+      expect([map.get(5), map.has(5), map.get(undefined), map.has(undefined), map.delete(5)]).toEqual([undefined, false, undefined, false, false]);
+    }
+    // Asking with a wrong key changed nothing: the agent is still encoded from its parsed record.
+    expect((lazy as SourcedLockMap).unchanged).toBe(true);
+  });
 });
