@@ -48,15 +48,23 @@ export class SourcedMap<V> implements Map<string, V> {
     return built;
   }
 
+  /**
+   * Whether the unbuilt source has `key`. Only a string can be: Object.hasOwn would turn 5 into "5" and
+   * undefined into "undefined", which a Map of strings does not have.
+   */
+  private sourceHas(source: Readonly<Record<string, V>>, key: string): boolean {
+    return typeof key === 'string' && Object.hasOwn(source, key);
+  }
+
   get(key: string): V | undefined {
     const source = this.source;
     if (source === null) return this.entriesMap().get(key);
-    return Object.hasOwn(source, key) ? source[key] : undefined;
+    return this.sourceHas(source, key) ? source[key] : undefined;
   }
 
   has(key: string): boolean {
     const source = this.source;
-    return source === null ? this.entriesMap().has(key) : Object.hasOwn(source, key);
+    return source === null ? this.entriesMap().has(key) : this.sourceHas(source, key);
   }
 
   set(key: string, value: V): this {
@@ -66,14 +74,17 @@ export class SourcedMap<V> implements Map<string, V> {
   }
 
   delete(key: string): boolean {
-    if (this.source !== null && !Object.hasOwn(this.source, key)) return false;
+    if (this.source !== null && !this.sourceHas(this.source, key)) return false;
     this.mutated = true;
     return this.entriesMap().delete(key);
   }
 
   clear(): void {
+    // The built map itself is cleared, not replaced: an iterator taken before goes on with what is set after,
+    // as a Map's does.
+    if (this.built === null) this.built = new Map();
+    else this.built.clear();
     this.source = null;
-    this.built = new Map();
     this.mutated = true;
   }
 

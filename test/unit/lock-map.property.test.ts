@@ -206,3 +206,51 @@ describe('the codec: the fast path against the checked decoding (fast-check)', (
     expect(encodeSnapshot(lazy.snapshot())).toBe(encodeSnapshot(eager.snapshot()));
   });
 });
+
+describe('SourcedLockMap iterators and keys as a Map has them (review of the lazy maps)', () => {
+  it('an iterator taken before a clear() sees what a Map iterator sees: the entries set after it, not the old ones', () => {
+    const text = '{"a":1,"b":2}';
+    const lazy = new SourcedLockMap(JSON.parse(text) as Record<string, number>);
+    const eager = new Map(Object.entries(JSON.parse(text) as Record<string, number>));
+    const seen = [lazy, eager].map((map) => {
+      const keys = map.keys();
+      const first = keys.next().value;
+      map.clear();
+      map.set('c', 3);
+      return [first, ...keys];
+    });
+    expect(seen[0]).toEqual(seen[1]);
+    expect(seen[1]).toEqual(['a', 'c']);
+  });
+
+  it('live iterators interleaved with changes give a Map iterator\'s answers (fast-check)', () => {
+    type Step = MapOp | { kind: 'open' } | { kind: 'step'; which: number };
+    const step: fc.Arbitrary<Step> = fc.oneof(mapOp, fc.constant({ kind: 'open' as const }), fc.record({ kind: fc.constant('step' as const), which: fc.nat(3) }));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...KEYS), fc.integer()), fc.array(step, { maxLength: 30 }), (entries, steps) => {
+        const text = JSON.stringify(entries);
+        const maps = [new SourcedLockMap(JSON.parse(text) as Record<string, number>), new Map(Object.entries(JSON.parse(text) as Record<string, number>))];
+        const iterators: Array<Array<Iterator<[string, number]>>> = [[], []];
+        for (const s of steps) {
+          const answers = maps.map((map, m) => {
+            if (s.kind === 'open') return iterators[m]?.push(map.entries());
+            if (s.kind === 'step') return iterators[m]?.[s.which]?.next() ?? null;
+            return answer(map, s);
+          });
+          expect(answers[0], s.kind).toEqual(answers[1]);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a key that is not a string is in no lazy map, built or not, as in a Map of strings', () => {
+    const lazy = new SourcedLockMap(JSON.parse('{"5":1,"undefined":2}') as Record<string, number>) as Map<unknown, number>;
+    const eager = new Map<unknown, number>(Object.entries(JSON.parse('{"5":1,"undefined":2}') as Record<string, number>));
+    for (const map of [lazy, eager]) {
+      expect([map.get(5), map.has(5), map.get(undefined), map.has(undefined), map.delete(5)]).toEqual([undefined, false, undefined, false, false]);
+    }
+    // Asking with a wrong key changed nothing: the agent is still encoded from its parsed record.
+    expect((lazy as SourcedLockMap).unchanged).toBe(true);
+  });
+});
