@@ -15,6 +15,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+// --help prints the usage above; anything unknown is refused before minutes of measuring start.
+const KNOWN = new Set(['--quick', '--targets', '--help', '-h']);
+const unknown = process.argv.slice(2).filter((a) => !KNOWN.has(a));
+if (unknown.length > 0 || process.argv.includes('--help') || process.argv.includes('-h')) {
+  const usage = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+  if (unknown.length > 0) console.error(`bench: unknown option ${unknown[0]}`);
+  (unknown.length > 0 ? console.error : console.log)(usage);
+  process.exit(unknown.length > 0 ? 2 : 0);
+}
 const QUICK = process.argv.includes('--quick');
 const TARGETS_ONLY = process.argv.includes('--targets');
 const ROUNDS = QUICK ? 5 : 21;
@@ -283,7 +292,10 @@ for (const [agents, locks] of QUICK ? [[0, 0]] : [[0, 0], [1_000, 10_000]]) {
 
 // 5. The PostgreSQL store (when a server answers): one call beside the file store, and contention.
 const PG_URL = process.env.HARN_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const pgUp = spawnSync(NODE, [BIN, '--store', PG_URL, '--namespace', 'bench-probe', 'status'], { env: ENV, stdio: 'ignore' }).status === 0;
+// The probe uses a namespace of its own: a shared server may hold anything under a fixed name.
+const probe = spawnSync(NODE, [BIN, '--store', PG_URL, '--namespace', `bench-probe-${process.pid}`, 'status'], { env: ENV, encoding: 'utf8' });
+const pgUp = probe.status === 0;
+if (!pgUp) console.error(`PostgreSQL store not measured: ${probe.stderr.trim() || `exit ${probe.status}`}`);
 results.postgres = { url: PG_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'), available: pgUp, calls: [], contention: [] };
 if (pgUp) {
   const fx = fixture(0, 0);
