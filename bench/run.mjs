@@ -19,7 +19,7 @@ import path from 'node:path';
 const KNOWN = new Set(['--quick', '--targets', '--help', '-h']);
 const unknown = process.argv.slice(2).filter((a) => !KNOWN.has(a));
 if (unknown.length > 0 || process.argv.includes('--help') || process.argv.includes('-h')) {
-  const usage = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+  const usage = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
   if (unknown.length > 0) console.error(`bench: unknown option ${unknown[0]}`);
   (unknown.length > 0 ? console.error : console.log)(usage);
   process.exit(unknown.length > 0 ? 2 : 0);
