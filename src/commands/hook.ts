@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeRepoFile } from '../hooks/repo-file.js';
+import { readRepoFile, writeRepoFile } from '../hooks/repo-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, isHarnError, stateError, usageError } from '../core/errors.js';
@@ -58,9 +58,9 @@ interface Detected {
 
 const readText = (file: string): string | null => {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readRepoFile(file);
   } catch {
-    return null;
+    return null; // not a regular file: treated as unreadable (an install then prints the lines to add)
   }
 };
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beginLine, endLine, hasBlock } from './blocks.js';
 import { childKey, firstMeaningful, indentOf, sectionEnd, topKey, yamlLines } from './yaml-text.js';
 import { CHECK_COMMAND, HOOK_NAMES, type HookName, type HookStatus } from './types.js';
+import { readRepoFile } from './repo-file.js';
 
 /**
  * lefthook: our checks are commands in its own configuration (lefthook.yml), which `lefthook install` and
@@ -68,11 +69,11 @@ export function addToLefthook(text: string): string | null {
 }
 
 export function lefthookStatus(file: string | null, hooksDir: string): HookStatus[] {
-  const text = file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const text = (file ? readRepoFile(file) : null) ?? '';
   return HOOK_NAMES.map((name) => {
     const inConfig = hasBlock(text) && text.includes(CHECK_COMMAND[name]);
     const hook = path.join(hooksDir, name);
-    const wired = fs.existsSync(hook) && isLefthookHook(fs.readFileSync(hook, 'utf8'));
+    const wired = isLefthookHook(readRepoFile(hook) ?? '');
     return { name, state: inConfig && wired ? 'installed' : 'absent', previous: false };
   });
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { writeRepoFile } from './repo-file.js';
+import { readRepoFile, writeRepoFile } from './repo-file.js';
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
 import { HOOK_NAMES, type HookName, type HookStatus, type HookTarget, type ManagerOutcome } from './types.js';
@@ -44,9 +44,9 @@ export function hookScript(name: HookName, cli: readonly string[]): string {
 
 export function isOurs(file: string): boolean {
   try {
-    return fs.readFileSync(file, 'utf8').includes(MARKER);
+    return readRepoFile(file)?.includes(MARKER) ?? false;
   } catch {
-    return false;
+    return false; // not a regular file (or unreadable): not ours, and never written through
   }
 }
 
@@ -66,7 +66,7 @@ export function installPlain(target: HookTarget): ManagerOutcome {
     const file = path.join(dir, name);
     const script = hookScript(name, target.cli);
     if (isOurs(file)) {
-      if (fs.readFileSync(file, 'utf8') !== script) writeRepoFile(file, script);
+      if (readRepoFile(file) !== script) writeRepoFile(file, script);
       changes.push(`${name}: already installed`);
       continue;
     }
@@ -113,9 +113,9 @@ export function cleanPlainLeftovers(dir: string, isManagers: (text: string) => b
   const changes: string[] = [];
   const read = (file: string): string | null => {
     try {
-      return fs.readFileSync(file, 'utf8');
+      return readRepoFile(file);
     } catch {
-      return null;
+      return null; // not a regular file: reported as not the manager's, and left alone
     }
   };
   for (const name of HOOK_NAMES) {

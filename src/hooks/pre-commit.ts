@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { beginLine, endLine, hasBlock } from './blocks.js';
 import { firstMeaningful, indentOf, lastMeaningful, sectionEnd, topKey, yamlLines } from './yaml-text.js';
 import { CHECK_COMMAND, HOOK_NAMES, type HookStatus } from './types.js';
+import { readRepoFile } from './repo-file.js';
 
 /**
  * pre-commit (the framework): our checks are a `repo: local` entry in .pre-commit-config.yaml, which
@@ -62,11 +62,11 @@ export function addToPreCommit(text: string): string | null {
 
 export function preCommitStatus(top: string, hooksDir: string): HookStatus[] {
   const file = path.join(top, PRE_COMMIT_CONFIG);
-  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const text = readRepoFile(file) ?? '';
   return HOOK_NAMES.map((name) => {
     const inConfig = hasBlock(text) && text.includes(CHECK_COMMAND[name]);
     const hook = path.join(hooksDir, name);
-    const wired = fs.existsSync(hook) && isPreCommitHook(fs.readFileSync(hook, 'utf8'));
+    const wired = isPreCommitHook(readRepoFile(hook) ?? '');
     return { name, state: inConfig && wired ? 'installed' : 'absent', previous: false };
   });
 }

@@ -1,6 +1,46 @@
 import fs from 'node:fs';
 import { stateError } from '../core/errors.js';
+import { describeError, errorCode } from '../store/fs-errors.js';
 import { describeKind } from '../store/safe-fs.js';
+
+/** Hook scripts and configuration files are small: anything bigger is not one, and is not read whole. */
+const MAX_REPO_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Read a hook manager's or an agent's file in the repository, or null when there is none. The file may
+ * come with the clone: a committed symlink to /dev/zero or a device must not hang the call or fill memory,
+ * so it is opened without blocking and read only if what it names is a regular file of at most 1 MiB. A
+ * symlink to a regular file is read (people link their hooks into the repository), never written through.
+ */
+export function readRepoFile(file: string): string | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // none (or a dangling link, which a write refuses)
+    throw stateError(`cannot read ${file}: ${describeError(error)}`);
+  }
+  try {
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile()) throw stateError(`${file} is ${describeKind(stats)}, not a regular file; harn-agents did not read it (remove it, or make it a regular file)`);
+    const buffer = Buffer.alloc(MAX_REPO_FILE_BYTES + 1);
+    let filled = 0;
+    for (let n = 1; n > 0 && filled < buffer.length; filled += n) n = fs.readSync(fd, buffer, filled, buffer.length - filled, null);
+    if (filled > MAX_REPO_FILE_BYTES) throw stateError(`${file} is larger than 1 MiB, which no hook script or configuration is; harn-agents did not read it`);
+    return buffer.toString('utf8', 0, filled);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The refusal writeRepoFile gives, checked on its own: a multi-file install checks every file first. */
+export function assertWritableRepoFile(file: string): void {
+  const stats = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (stats && !stats.isFile()) {
+    throw stateError(`${file} is ${describeKind(stats)}, not a regular file; harn-agents did not write through it (remove it, or make it a regular file)`);
+  }
+}
 
 /**
  * Write a hook manager's or an agent's configuration file in the repository (.husky/pre-commit,
@@ -10,12 +50,10 @@ import { describeKind } from '../store/safe-fs.js';
  * between. `mode` applies to a new file only (less the umask).
  */
 export function writeRepoFile(file: string, content: string, mode = 0o666): void {
-  const stats = fs.lstatSync(file, { throwIfNoEntry: false });
-  if (stats && !stats.isFile()) {
-    throw stateError(`${file} is ${describeKind(stats)}, not a regular file; harn-agents did not write through it (remove it, or make it a regular file)`);
-  }
+  assertWritableRepoFile(file);
+  const exists = fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined;
   const { O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW = 0 } = fs.constants;
-  const fd = fs.openSync(file, stats ? O_WRONLY | O_TRUNC | O_NOFOLLOW : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  const fd = fs.openSync(file, exists ? O_WRONLY | O_TRUNC | O_NOFOLLOW : O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   try {
     fs.writeSync(fd, content);
   } finally {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { writeRepoFile } from './repo-file.js';
+import { assertWritableRepoFile, readRepoFile, writeRepoFile } from './repo-file.js';
 import path from 'node:path';
 import { beginLine, createdByUs, endLine, hasBlock, insertLines, removeBlocks } from './blocks.js';
 import { CHECK_COMMAND, HOOK_NAMES, type HookName, type HookStatus } from './types.js';
@@ -60,7 +60,7 @@ export interface ScriptPlan {
 export function planScriptInstall(dir: string, shebang: boolean): ScriptPlan[] {
   return HOOK_NAMES.map((name) => {
     const file = path.join(dir, name);
-    const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+    const existing = readRepoFile(file);
     if (existing !== null && hasBlock(existing)) return { name, file, content: null, change: `${name}: already in ${file}` };
     if (existing === null) {
       const content = [...(shebang ? ['#!/bin/sh'] : []), ...scriptBlock(name, true), ''].join('\n');
@@ -74,6 +74,8 @@ export function planScriptInstall(dir: string, shebang: boolean): ScriptPlan[] {
 }
 
 export function applyScriptPlan(plans: readonly ScriptPlan[]): void {
+  // All or nothing: every file is checked before the first is written, so a refusal changes none.
+  for (const plan of plans) if (plan.content !== null) assertWritableRepoFile(plan.file);
   for (const plan of plans) {
     if (plan.content === null) continue;
     if (fs.existsSync(plan.file)) writeRepoFile(plan.file, plan.content);
@@ -85,7 +87,7 @@ export function uninstallScripts(dir: string): string[] {
   const changes: string[] = [];
   for (const name of HOOK_NAMES) {
     const file = path.join(dir, name);
-    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+    const text = readRepoFile(file);
     if (text === null || !hasBlock(text)) {
       changes.push(`${name}: not installed`);
       continue;
@@ -107,7 +109,7 @@ export function uninstallScripts(dir: string): string[] {
 export function scriptStatus(dir: string): HookStatus[] {
   return HOOK_NAMES.map((name) => {
     const file = path.join(dir, name);
-    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+    const text = readRepoFile(file);
     return { name, state: text !== null && hasBlock(text) ? 'installed' : 'absent', previous: false };
   });
 }

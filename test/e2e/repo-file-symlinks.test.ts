@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { readRegular } from '../../src/store/safe-fs.js';
-import { cli, tempDir } from '../helpers/cli.js';
+import { BIN, cleanEnv, cli, tempDir } from '../helpers/cli.js';
 
 // A cloned repository may commit its hook managers' and agents' configuration as symlinks to files outside
 // it: `hook install` must never write through one.
@@ -33,6 +33,52 @@ describe('hook install never writes through a committed symlink', () => {
     const result = cli(['hook', 'install'], { cwd: repo });
     expect(result.code).toBe(3);
     expect(fs.readFileSync(outside, 'utf8')).toBe('#!/bin/sh\n# harn-agents hook v1\necho old\n');
+  });
+});
+
+// A hooks folder that comes with the clone (core.hooksPath inside the work tree, or husky's .husky/).
+function hooksFolderRepo(): { base: string; repo: string; hooks: string } {
+  const base = tempDir();
+  const repo = path.join(base, 'repo');
+  const hooks = path.join(repo, 'githooks');
+  fs.mkdirSync(hooks, { recursive: true });
+  spawnSync('git', ['init', '-q'], { cwd: repo });
+  spawnSync('git', ['config', 'core.hooksPath', 'githooks'], { cwd: repo });
+  return { base, repo, hooks };
+}
+
+describe('hook install reads hook files without hanging, and changes all of them or none', () => {
+  it('a hook committed as a symlink to /dev/zero: exit 3 at once naming it, the other hook untouched', () => {
+    const { repo, hooks } = hooksFolderRepo();
+    const own = '#!/bin/sh\necho own pre-commit\n';
+    fs.writeFileSync(path.join(hooks, 'pre-commit'), own);
+    fs.symlinkSync('/dev/zero', path.join(hooks, 'pre-push'));
+    // A hard limit: reading /dev/zero to its end would never finish (or fill memory first).
+    const result = spawnSync(process.execPath, [BIN, 'hook', 'install'], { cwd: repo, env: cleanEnv(), encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    expect(result.signal, 'killed after 20 s: the call hung').toBeNull();
+    expect(result.status, result.stderr).toBe(3);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/githooks\/pre-push is a character device, not a regular file; harn-agents did not read it/);
+    expect(fs.readFileSync(path.join(hooks, 'pre-commit'), 'utf8')).toBe(own);
+  });
+
+  it('one hook a symlink to a file outside: exit 3, and the hook before it is not edited either', () => {
+    const { base, repo, hooks } = hooksFolderRepo();
+    const outside = path.join(base, 'outside.sh');
+    fs.writeFileSync(outside, '#!/bin/sh\necho outside\n');
+    const own = '#!/bin/sh\necho own pre-commit\n';
+    fs.writeFileSync(path.join(hooks, 'pre-commit'), own);
+    fs.symlinkSync(outside, path.join(hooks, 'pre-push'));
+    const result = cli(['hook', 'install'], { cwd: repo });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/pre-push is a symbolic link, not a regular file; harn-agents did not write through it/);
+    expect(fs.readFileSync(path.join(hooks, 'pre-commit'), 'utf8')).toBe(own);
+    expect(fs.readFileSync(outside, 'utf8')).toBe('#!/bin/sh\necho outside\n');
+    // Once the link is replaced by a regular file, the same install edits both.
+    fs.rmSync(path.join(hooks, 'pre-push'));
+    fs.writeFileSync(path.join(hooks, 'pre-push'), '#!/bin/sh\necho own pre-push\n');
+    expect(cli(['hook', 'install'], { cwd: repo }).code).toBe(0);
+    for (const name of ['pre-commit', 'pre-push']) expect(fs.readFileSync(path.join(hooks, name), 'utf8')).toMatch(/harn-agents check/);
   });
 });
 

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import { writeRepoFile } from '../repo-file.js';
 import path from 'node:path';
-import { stateError } from '../../core/errors.js';
+import { readRepoFile, writeRepoFile } from '../repo-file.js';
 
 /**
  * `hook install --claude-code`: a PreToolUse hook in the project's `.claude/settings.json` that runs
@@ -31,12 +30,7 @@ const holdsOurs = (group: unknown): boolean => isRecord(group) && Array.isArray(
 
 export function claudeSettings(action: ClaudeSettingsResult['action'], projectDir: string): ClaudeSettingsResult {
   const file = path.join(projectDir, '.claude', 'settings.json');
-  let text: string | null = null;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(`cannot read ${file}: ${(error as Error).message}`);
-  }
+  const text = readRepoFile(file);
   let settings: unknown = {};
   if (text !== null && text.trim() !== '') {
     try {
