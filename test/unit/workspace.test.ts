@@ -73,12 +73,23 @@ describe('workspace discovery', () => {
     for (const [bad, message] of [
       ['../outside.ts', `harn-agents: '../outside.ts' is outside the workspace ${ws}\n`],
       ['/etc/passwd', `harn-agents: '/etc/passwd' is outside the workspace ${ws}\n`],
-      ['', 'harn-agents: paths[0] must not be empty\n'],
+      ['', 'harn-agents: a path must not be empty (an unset shell variable?)\n'],
       ['.', "harn-agents: '.' is the workspace root itself, not a path inside it\n"],
     ] as const) {
       expect({ bad, result: await cli(['lock', bad, '--agent', '1'], { cwd: ws }) }).toEqual({ bad, result: { code: 2, stdout: '', stderr: message } });
     }
     expect(fs.existsSync(statePath(ws))).toBe(false);
+  });
+
+  it("an empty path among others is refused in the CLI's words by every command that takes paths", async () => {
+    fs.mkdirSync(path.join(ws, '.harn'));
+    const message = 'harn-agents: a path must not be empty (an unset shell variable?)\n';
+    for (const argv of [['lock', 'a.ts', '', '--agent', '1'], ['holder', 'a.ts', ''], ['release', '', '--agent', '1'], ['check', 'a.ts', '']]) {
+      expect({ argv, result: await cli(argv, { cwd: ws }) }).toEqual({ argv, result: { code: 2, stdout: '', stderr: message } });
+    }
+    expect(fs.existsSync(statePath(ws))).toBe(false);
+    // with-lock's command may take an empty argument (sh -c ''): only the paths before -- are paths.
+    expect(await cli(['with-lock', 'w.ts', '--', 'sh', '-c', ''], { cwd: ws })).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
