@@ -163,7 +163,7 @@ export function locksOverlap(a: string, b: string): boolean {
 }
 
 /** The directory locks that would cover `path`: "a/", "a/b/", ... (for "a/b/c.ts"). */
-function ancestorDirectories(path: string): string[] {
+export function ancestorDirectories(path: string): string[] {
   const dirs: string[] = [];
   for (let i = path.indexOf('/'); i !== -1 && i < path.length - 1; i = path.indexOf('/', i + 1)) dirs.push(path.slice(0, i + 1));
   if (!path.endsWith('/')) dirs.push(`${path}/`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HarnEvent } from '../core/events.js';
-import { AgentRegistry, type Agent, type AgentMeta, type AgentState, type ExtraFields, type RegistryConfig } from '../core/registry.js';
+import { AgentRegistry, ancestorDirectories, type Agent, type AgentMeta, type AgentState, type ExtraFields, type RegistryConfig } from '../core/registry.js';
 import { DEFAULT_AGENT_TIMEOUT_MS, SETTINGS, validSettingValue, type WorkspaceSettings } from '../core/settings.js';
 
 /**
@@ -72,14 +72,6 @@ export function namespaceKey(namespace: string): readonly [number, number] {
 /** A path's (or an agent id's) bigint advisory key within a namespace. */
 function itemKey(namespace: string, item: string): bigint {
   return digest(`${namespace}\0${item}`).readBigInt64BE(0);
-}
-
-/** The directory locks that would cover `path` (as core/registry.ts's ancestorDirectories). */
-export function ancestorDirectories(path: string): string[] {
-  const dirs: string[] = [];
-  for (let i = path.indexOf('/'); i !== -1 && i < path.length - 1; i = path.indexOf('/', i + 1)) dirs.push(path.slice(0, i + 1));
-  if (!path.endsWith('/')) dirs.push(`${path}/`);
-  return dirs;
 }
 
 /**
