@@ -54,6 +54,7 @@ export const ROWS_DDL: readonly string[] = [
  */
 export const TOMBSTONE = '{"next_id":"moved to rows (schema 2): upgrade harn-agents","agents":[]}';
 
+/** A statement on the transaction's connection (pg-store.ts: a failure without a server answer is a lost connection). */
 export type Sql = <T extends Record<string, unknown>>(text: string, values?: unknown[]) => Promise<{ rows: T[]; rowCount: number | null }>;
 
 /** A transaction that lost a race (an agent it reaped or changed was changed meanwhile): run it again. */
@@ -64,7 +65,7 @@ export class RowsRetry extends Error {}
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /** The namespace's two-int advisory key: shared by every slice writer, exclusive for a whole-registry writer. */
-export function namespaceKey(namespace: string): readonly [number, number] {
+function namespaceKey(namespace: string): readonly [number, number] {
   const d = digest(`harn-agents namespace\0${namespace}`);
   return [d.readInt32BE(0), d.readInt32BE(4)];
 }
@@ -161,13 +162,13 @@ const json = (value: ExtraFields): string => JSON.stringify(value);
 const int = (value: unknown): number => Number(value);
 
 /** The workspace settings as stored: known values and members not known; null when there is nothing. */
-export interface StoredSettings {
+interface StoredSettings {
   readonly settings: WorkspaceSettings;
   readonly settingsExtra: ExtraFields;
 }
 
 /** The `settings` column's value (JSON text) for a registry's settings; null when none is set. */
-export function settingsColumn(stored: { readonly settings?: Readonly<WorkspaceSettings>; readonly settingsExtra?: ExtraFields }): string | null {
+function settingsColumn(stored: { readonly settings?: Readonly<WorkspaceSettings>; readonly settingsExtra?: ExtraFields }): string | null {
   const values: Record<string, number> = {};
   for (const definition of SETTINGS) {
     const value = stored.settings?.[definition.key];
@@ -178,7 +179,7 @@ export function settingsColumn(stored: { readonly settings?: Readonly<WorkspaceS
 }
 
 /** The `settings` column read back (jsonb arrives parsed); a value no writer of this version produces is refused. */
-export function readSettings(raw: unknown): StoredSettings {
+function readSettings(raw: unknown): StoredSettings {
   const settings: WorkspaceSettings = {};
   if (raw === null || raw === undefined) return { settings, settingsExtra: [] };
   const object = raw as { values?: Record<string, unknown>; extra?: unknown };

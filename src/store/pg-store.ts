@@ -5,7 +5,7 @@ import { HarnError, isHarnError, stateError, stateLockError } from '../core/erro
 import type { HarnEvent } from '../core/events.js';
 import { AgentRegistry } from '../core/registry.js';
 import { decodeSnapshot, SnapshotFormatError } from './codec.js';
-import { insertWhole, loadSlice, loadWhole, ROWS_DDL, ROWS_SCHEMA_VERSION, RowsRetry, sliceLocksStatement, TOMBSTONE, wholeLocksStatement, writeBack, type Loaded } from './pg-rows.js';
+import { insertWhole, loadSlice, loadWhole, ROWS_DDL, ROWS_SCHEMA_VERSION, RowsRetry, type Sql, sliceLocksStatement, TOMBSTONE, wholeLocksStatement, writeBack, type Loaded } from './pg-rows.js';
 import { redactUrl, scrubSecrets } from './redact-url.js';
 import {
   applyToRegistry,
@@ -36,8 +36,7 @@ import {
  */
 
 /** The one-row layout (harn_registries.snapshot) that schema 2 migrates from, a namespace at a time. */
-export const LEGACY_SCHEMA_VERSION = 1;
-export const SCHEMA_VERSION = ROWS_SCHEMA_VERSION;
+const LEGACY_SCHEMA_VERSION = 1;
 /** Runs of one transaction that lost a race (RowsRetry, deadlock, serialization failure) before giving up. */
 const MAX_RUNS = 20;
 const DEFAULT_WAIT_MS = 10_000;
@@ -54,9 +53,6 @@ export interface PgStoreOptions extends Omit<StoreOptions, 'clock'> {
 
 /** Where a failure happened: a COMMIT that fails without a server answer may or may not have committed. */
 type Phase = 'work' | 'commit';
-
-/** A statement on the call's connection; a failure without a server answer comes out as ConnectionLost. */
-type Sql = <T extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<T>>;
 
 const errorCode = (error: unknown): string =>
   typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : '';
@@ -277,9 +273,9 @@ export class PgStore implements Store {
     } catch (error) {
       if (errorCode(error) !== '42P01') throw error; // 42P01: no such table, a new database (or one of schema 1)
     }
-    if (version === null || (missingColumn && version <= SCHEMA_VERSION)) await this.createSchema(sql);
-    else if (version > SCHEMA_VERSION) {
-      throw stateError(`the PostgreSQL store's schema is version ${version}, newer than this harn-agents understands (${SCHEMA_VERSION})`);
+    if (version === null || (missingColumn && version <= ROWS_SCHEMA_VERSION)) await this.createSchema(sql);
+    else if (version > ROWS_SCHEMA_VERSION) {
+      throw stateError(`the PostgreSQL store's schema is version ${version}, newer than this harn-agents understands (${ROWS_SCHEMA_VERSION})`);
     }
     return known;
   }
@@ -297,7 +293,7 @@ export class PgStore implements Store {
       const legacy = await sql<{ version: number }>('SELECT version FROM harn_schema');
       if (legacy.rows.length === 0) await sql('INSERT INTO harn_schema (version) VALUES ($1)', [LEGACY_SCHEMA_VERSION]);
       const version = await sql<{ version: number }>('SELECT version FROM harn_layout');
-      if (version.rows.length === 0) await sql('INSERT INTO harn_layout (version) VALUES ($1)', [SCHEMA_VERSION]);
+      if (version.rows.length === 0) await sql('INSERT INTO harn_layout (version) VALUES ($1)', [ROWS_SCHEMA_VERSION]);
       await sql('COMMIT');
     } catch (error) {
       // The first error is the one reported; a failed ROLLBACK leaves the server to roll back at session end.
