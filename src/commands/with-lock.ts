@@ -11,7 +11,7 @@ import type { Context } from './context.js';
 import { lockNormalised, renderLock, type LockResult } from './lock.js';
 import { constants as osConstants } from 'node:os';
 import { ExitCode } from '../core/errors.js';
-import { optionalAgent } from '../cli/options.js';
+import { cliPaths, optionalAgent } from '../cli/options.js';
 import { defineCommand, nothingShown } from './command.js';
 
 export interface WithLockOptions {
@@ -286,7 +286,7 @@ export const command = defineCommand({
       if (dash === -1) throw usageError('put -- before the command: harn-agents with-lock <path...> -- <command> [args...]');
       const operands = args[0] as string[];
       const command = argv.slice(dash + 1);
-      const paths = operands.slice(0, operands.length - command.length);
+      const paths = cliPaths(operands.slice(0, operands.length - command.length));
       if (paths.length === 0) throw usageError('give at least one path to lock before --');
       return {
         paths,
