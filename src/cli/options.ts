@@ -42,9 +42,6 @@ export function cliPath(value: string): string {
 /** Path arguments as commander gives them (`<path...>`), each checked by `cliPath`. */
 export const cliPaths = (values: unknown): string[] => (values as string[]).map(cliPath);
 
-/** A string option as commander gives it (undefined when absent). */
-export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-
 /** Build the context one invocation runs in, from its flags and environment. */
 export function cliContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, processCwd: string, clock?: () => number): Context {
   const lockTtl = (globals.lockTtl ?? env.HARN_LOCK_TTL) || undefined;

@@ -110,7 +110,7 @@ export interface LocksView {
 export function locksView(result: StatusResult): LocksView {
   const locks = result.agents
     .flatMap((agent) => agent.locks.map((lock) => ({ ...lock, holder: { id: agent.id, name: agent.name } })))
-    .sort((a, b) => a.expires_ms - b.expires_ms || (a.path < b.path ? -1 : 1));
+    .sort(byExpiryThenPath);
   return { now_ms: result.now_ms, locks };
 }
 
