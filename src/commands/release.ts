@@ -113,7 +113,8 @@ export const command = defineCommand({
       paths: cliPaths(args[0]),
       agent: opts.force ? optionalAgent(opts.agent, env) : resolveAgent(opts.agent, env, '--agent'),
       force: opts.force as boolean | undefined,
-      reason: opts.reason as string | undefined,
+      // With --force, a blank reason gets the use case's message saying what the reason is for.
+      reason: opts.force ? (opts.reason as string | undefined) : optionalReason(opts.reason, '--reason'),
     }),
   },
   library: {

@@ -293,10 +293,10 @@ export const command = defineCommand({
         command,
         conflictExitCode: opts.conflictExitCode === undefined ? ExitCode.no : parseExitCode(opts.conflictExitCode as string),
         agent: optionalAgent(opts.agent, env),
-        name: opts.name as string | undefined,
+        name: opts.name === undefined ? undefined : agentName(opts.name, '--name'),
         ttlMs: opts.ttl as number | undefined,
         waitMs: opts.wait as number | undefined,
-        reason: opts.reason as string | undefined,
+        reason: optionalReason(opts.reason, '--reason'),
         killAfterMs: opts.killAfter as number | undefined,
         commandStdoutToStderr: globals.json === true,
       };
