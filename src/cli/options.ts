@@ -30,8 +30,17 @@ export function optionalAgent(given: unknown, env: NodeJS.ProcessEnv): number | 
   return resolveAgent(given, env, '--agent');
 }
 
-/** A string option as commander gives it (undefined when absent). */
-export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+/**
+ * A path argument as typed. An empty one (`lock "$FILE"` with FILE unset) is refused in the CLI's own words,
+ * before the use case would refuse it naming the library's `paths[0]`; the use case checks everything else.
+ */
+export function cliPath(value: string): string {
+  if (value === '') throw usageError('a path must not be empty (an unset shell variable?)');
+  return value;
+}
+
+/** Path arguments as commander gives them (`<path...>`), each checked by `cliPath`. */
+export const cliPaths = (values: unknown): string[] => (values as string[]).map(cliPath);
 
 /** Build the context one invocation runs in, from its flags and environment. */
 export function cliContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, processCwd: string, clock?: () => number): Context {

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { parseDuration } from '../core/durations.js';
 import type { Context } from '../commands/context.js';
-import { helpAfter, type ArgumentSpec, type CliCall, type CommandDefinition, type CommandShape, type GlobalOptions } from '../commands/command.js';
-import { usageError } from '../core/errors.js';
+import { helpAfter, type CliCall, type CommandDefinition, type CommandShape, type GlobalOptions } from '../commands/command.js';
 import { COMMANDS } from '../commands/index.js';
 import type { Rendered } from '../render/text.js';
 import { toJson } from '../render/json.js';
@@ -96,7 +95,6 @@ function define(program: Command, definition: Erased, io: Io, settle: (outcome: 
   sub.action(async (...params: unknown[]) => {
     // commander passes the declared arguments, then the options, then the command itself.
     const globals = program.opts<GlobalOptions>();
-    refuseEmptyPaths(cli.arguments ?? [], params);
     const call: CliCall = {
       args: params.slice(0, -2),
       opts: params[params.length - 2] as Record<string, unknown>,
@@ -220,16 +218,4 @@ export function commandsToDefine(argv: readonly string[], all: readonly string[]
     return all.includes(arg) && arg !== 'completion' ? [arg] : all;
   }
   return all;
-}
-
-/**
- * An empty path argument (`lock ''`, often an unset shell variable) is refused in the CLI's own words; the
- * use case would refuse it too, but naming `paths[0]` as the library does.
- */
-function refuseEmptyPaths(declared: readonly ArgumentSpec[], params: readonly unknown[]): void {
-  declared.forEach((argument, i) => {
-    if (!/^[<[]path\.\.\.[>\]]$/.test(argument.name)) return;
-    const given = params[i];
-    if (Array.isArray(given) && given.some((p) => p === '')) throw usageError('a path must not be empty (an unset shell variable?)');
-  });
 }

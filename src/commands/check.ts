@@ -5,7 +5,7 @@ import type { ReadonlyAgent } from '../core/registry.js';
 import { describeValue, optionalAgentId, pathList } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
 import { defineCommand, type Environment } from './command.js';
-import { optionalAgent } from '../cli/options.js';
+import { cliPaths, optionalAgent } from '../cli/options.js';
 import { changedPaths, pushedPaths, stagedPaths, stdinPaths } from '../cli/path-sources.js';
 import { AGENT_HOOKS, parseAgentHook } from '../hooks/agents/index.js';
 import { HarnError } from '../core/errors.js';
@@ -209,7 +209,7 @@ export const command = defineCommand({
         const base = request.cwd ?? cwd;
         return { paths: [], gatheredPaths: request.paths.map((p) => path.resolve(base, p)), agent, guard, hook: opts.hook, hookCwd: request.cwd ?? undefined };
       }
-      const paths = args[0] as string[];
+      const paths = cliPaths(args[0]);
       const changed = typeof opts.changed === 'string' ? opts.changed : undefined;
       if (!opts.staged && !opts.stdin && !opts.prePush && changed === undefined && paths.length === 0) {
         throw usageError('give paths to check, or --staged, --changed <base>, --pre-push or --stdin');

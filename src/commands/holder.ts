@@ -2,6 +2,7 @@ import { normaliseLockPaths } from '../core/paths.js';
 import { pathList } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
+import { cliPaths } from '../cli/options.js';
 import { ExitCode } from '../core/errors.js';
 import { agentText, expiresText, mcpPaths, NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
 import { agentLabel, because, expiresIn, through, type Rendered } from '../render/text.js';
@@ -74,7 +75,7 @@ export const command = defineCommand({
     description: 'show who holds each path; exit 0 when any is held, 1 when none is',
     arguments: [{ name: '<path...>', help: 'files to ask about' }],
     examples: ['harn-agents holder src/a.ts', 'harn-agents holder src/a.ts --json'],
-    input: ({ args }) => ({ paths: args[0] as string[] }),
+    input: ({ args }) => ({ paths: cliPaths(args[0]) }),
   },
   library: { method: 'holder', input: (paths: readonly string[]): HolderOptions => ({ paths }), run: holder },
   mcp: {

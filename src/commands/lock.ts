@@ -1,7 +1,7 @@
 import { normaliseLockPaths } from '../core/paths.js';
 import { agentId, optionalDuration, optionalReason, optionsObject, pathList } from '../core/validate.js';
 import { defineCommand, type CancelSignal } from './command.js';
-import { resolveAgent } from '../cli/options.js';
+import { cliPaths, resolveAgent } from '../cli/options.js';
 import { ExitCode } from '../core/errors.js';
 import type { Duration } from '../core/durations.js';
 import { AGENT_REF, agentText, expiresText, lockLifetime, mcpPaths, NOW_MS, NULLABLE_STRING, pathsText } from './mcp-schema.js';
@@ -205,7 +205,7 @@ export const command = defineCommand({
       'harn-agents lock src/api/ --agent 3 --reason "renaming the API"   # a trailing / locks the directory',
     ],
     input: ({ args, opts, env }) => ({
-      paths: args[0] as string[],
+      paths: cliPaths(args[0]),
       agent: resolveAgent(opts.agent, env, '--agent'),
       ttlMs: opts.ttl as number | undefined,
       waitMs: opts.wait as number | undefined,

@@ -3,7 +3,7 @@ import { normaliseLockPaths } from '../core/paths.js';
 import { optionalAgentId, optionalFlag, optionalReason, pathList } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
 import { defineCommand } from './command.js';
-import { optionalAgent, resolveAgent } from '../cli/options.js';
+import { cliPaths, optionalAgent, resolveAgent } from '../cli/options.js';
 import { mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
 import { agentLabel, because } from '../render/text.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
@@ -110,10 +110,11 @@ export const command = defineCommand({
     ],
     examples: ['harn-agents release src/a.ts --agent 3', 'harn-agents release --force src/a.ts --reason "agent 3 is stuck; ok by Ana"'],
     input: ({ args, opts, env }) => ({
-      paths: args[0] as string[],
+      paths: cliPaths(args[0]),
       agent: opts.force ? optionalAgent(opts.agent, env) : resolveAgent(opts.agent, env, '--agent'),
       force: opts.force as boolean | undefined,
-      reason: opts.reason as string | undefined,
+      // With --force, a blank reason gets the use case's message saying what the reason is for.
+      reason: opts.force ? (opts.reason as string | undefined) : optionalReason(opts.reason, '--reason'),
     }),
   },
   library: {

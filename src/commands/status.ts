@@ -5,7 +5,7 @@ import { normaliseLockPath } from '../core/paths.js';
 import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
 import { defineCommand } from './command.js';
-import { parseAgentId } from '../cli/options.js';
+import { cliPath, parseAgentId } from '../cli/options.js';
 import { clockWarning } from '../render/text.js';
 import { NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
 import { settingsView, type SettingView } from './config.js';
@@ -110,7 +110,7 @@ export interface LocksView {
 export function locksView(result: StatusResult): LocksView {
   const locks = result.agents
     .flatMap((agent) => agent.locks.map((lock) => ({ ...lock, holder: { id: agent.id, name: agent.name } })))
-    .sort((a, b) => a.expires_ms - b.expires_ms || (a.path < b.path ? -1 : 1));
+    .sort(byExpiryThenPath);
   return { now_ms: result.now_ms, locks };
 }
 
@@ -157,7 +157,7 @@ export const command = defineCommand({
     examples: ['harn-agents status', 'harn-agents status --locks --path src/api/', 'harn-agents status --watch', 'harn-agents status --json'],
     input: ({ opts }) => ({
       agent: opts.agent === undefined ? undefined : parseAgentId(opts.agent as string, '--agent'),
-      pathPrefix: opts.path as string | undefined,
+      pathPrefix: opts.path === undefined ? undefined : cliPath(opts.path as string),
       all: opts.all as boolean | undefined,
       locks: opts.locks === true,
       table: opts.table === true,

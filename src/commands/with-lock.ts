@@ -11,7 +11,7 @@ import type { Context } from './context.js';
 import { lockNormalised, renderLock, type LockResult } from './lock.js';
 import { constants as osConstants } from 'node:os';
 import { ExitCode } from '../core/errors.js';
-import { optionalAgent } from '../cli/options.js';
+import { cliPaths, optionalAgent } from '../cli/options.js';
 import { defineCommand, nothingShown } from './command.js';
 
 export interface WithLockOptions {
@@ -286,17 +286,17 @@ export const command = defineCommand({
       if (dash === -1) throw usageError('put -- before the command: harn-agents with-lock <path...> -- <command> [args...]');
       const operands = args[0] as string[];
       const command = argv.slice(dash + 1);
-      const paths = operands.slice(0, operands.length - command.length);
+      const paths = cliPaths(operands.slice(0, operands.length - command.length));
       if (paths.length === 0) throw usageError('give at least one path to lock before --');
       return {
         paths,
         command,
         conflictExitCode: opts.conflictExitCode === undefined ? ExitCode.no : parseExitCode(opts.conflictExitCode as string),
         agent: optionalAgent(opts.agent, env),
-        name: opts.name as string | undefined,
+        name: opts.name === undefined ? undefined : agentName(opts.name, '--name'),
         ttlMs: opts.ttl as number | undefined,
         waitMs: opts.wait as number | undefined,
-        reason: opts.reason as string | undefined,
+        reason: optionalReason(opts.reason, '--reason'),
         killAfterMs: opts.killAfter as number | undefined,
         commandStdoutToStderr: globals.json === true,
       };

@@ -1,5 +1,6 @@
 import { formatSpan, MAX_DURATION_MS, parseDuration } from './durations.js';
 import { usageError } from './errors.js';
+import { describeValue } from './validate.js';
 
 /**
  * Workspace settings: defaults every caller of one registry shares, stored with the registry itself (the
@@ -60,7 +61,7 @@ export const SETTING_KEYS: readonly SettingKey[] = SETTINGS.map((s) => s.key);
 /** The definition of a setting named by a user; an unknown name is bad input naming the known ones. */
 export function settingDefinition(key: unknown): SettingDefinition & { readonly key: SettingKey } {
   const found = SETTINGS.find((s) => s.key === key);
-  if (!found) throw usageError(`unknown setting ${typeof key === 'string' ? `'${key}'` : String(key)} (settings: ${SETTING_KEYS.join(', ')})`);
+  if (!found) throw usageError(`unknown setting ${describeValue(key)} (settings: ${SETTING_KEYS.join(', ')})`);
   return found;
 }
 

@@ -60,6 +60,18 @@ describe('register', () => {
   });
 });
 
+describe('options named as typed', () => {
+  it.each([
+    [['lock', 'a.ts', '--agent', '1', '--reason', ''], 'harn-agents: --reason must not be empty\n'],
+    [['release', 'a.ts', '--agent', '1', '--reason', ''], 'harn-agents: --reason must not be empty\n'],
+    [['with-lock', 'a.ts', '--reason', '', '--', 'true'], 'harn-agents: --reason must not be empty\n'],
+    [['with-lock', 'a.ts', '--name', '', '--', 'true'], 'harn-agents: --name must not be empty\n'],
+  ])('%j names the option in its refusal (exit 2)', async (args, message) => {
+    expect(await run(args)).toEqual({ code: 2, stdout: '', stderr: message });
+    expect(fs.existsSync(statePath(ws))).toBe(false);
+  });
+});
+
 describe('lock, holder, release', () => {
   it('grants, refuses naming the holder, and hands over after release', async () => {
     await run(['register', 'editor']);

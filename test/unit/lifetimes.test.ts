@@ -152,6 +152,12 @@ describe('the same, in-process with an injected clock', () => {
     expect((await reg.config()).settings.find((s) => s.key === 'agent-timeout')).toMatchObject({ value_ms: 600_000, source: 'workspace' });
     expect((await reg.setConfig('agent-timeout', null)).settings.find((s) => s.key === 'agent-timeout')).toMatchObject({ source: 'default' });
   });
+
+  it('a key that is not a string is named by its type, not by what its toString says', async () => {
+    const reg = openRegistry({ cwd: tempDir() });
+    const key = { toString: () => 'lock-ttl' } as unknown as string;
+    await expect(reg.setConfig(key, '5m')).rejects.toThrow('unknown setting a value of type object (settings: agent-timeout, lock-ttl, retention)');
+  });
 });
 
 describe('one clock per output', () => {

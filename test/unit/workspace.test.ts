@@ -84,7 +84,7 @@ describe('workspace discovery', () => {
   it("an empty path among others is refused in the CLI's words by every command that takes paths", async () => {
     fs.mkdirSync(path.join(ws, '.harn'));
     const message = 'harn-agents: a path must not be empty (an unset shell variable?)\n';
-    for (const argv of [['lock', 'a.ts', '', '--agent', '1'], ['holder', 'a.ts', ''], ['release', '', '--agent', '1'], ['check', 'a.ts', '']]) {
+    for (const argv of [['lock', 'a.ts', '', '--agent', '1'], ['holder', 'a.ts', ''], ['release', '', '--agent', '1'], ['check', 'a.ts', ''], ['with-lock', 'a.ts', '', '--', 'true'], ['status', '--path', '']]) {
       expect({ argv, result: await cli(argv, { cwd: ws }) }).toEqual({ argv, result: { code: 2, stdout: '', stderr: message } });
     }
     expect(fs.existsSync(statePath(ws))).toBe(false);
