@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readRepoFile, writeRepoFile } from '../hooks/repo-file.js';
+import { readRepoFileIfRegular, writeRepoFile } from '../hooks/repo-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, isHarnError, stateError, usageError } from '../core/errors.js';
@@ -11,7 +11,7 @@ import { hasBlock, removeBlocks } from '../hooks/blocks.js';
 import { gitLayout, insideWorkTree, type GitLayout } from '../hooks/git.js';
 import { huskyScripts, isHuskyHook } from '../hooks/husky.js';
 import { addToLefthook, isLefthookHook, lefthookConfig, lefthookManual, lefthookStatus } from '../hooks/lefthook.js';
-import { cleanPlainLeftovers, installPlain, plainStatus, uninstallPlain } from '../hooks/plain.js';
+import { cleanPlainLeftovers, installPlain, plainStatus, PREVIOUS, uninstallPlain } from '../hooks/plain.js';
 import { addToPreCommit, isPreCommitHook, PRE_COMMIT_CONFIG, preCommitManual, preCommitStatus } from '../hooks/pre-commit.js';
 import { applyScriptPlan, planScriptInstall, scriptStatus, uninstallScripts } from '../hooks/script.js';
 import { HOOK_NAMES, type HookStatus, type Manager, type ManagerOutcome } from '../hooks/types.js';
@@ -56,14 +56,6 @@ interface Detected {
   readonly config?: string | null;
 }
 
-const readText = (file: string): string | null => {
-  try {
-    return readRepoFile(file);
-  } catch {
-    return null; // not a regular file: treated as unreadable (an install then prints the lines to add)
-  }
-};
-
 /** Which manager runs this repository's hooks: core.hooksPath first, then installed hooks, then configs. */
 export function detectManager(layout: GitLayout): Detected {
   const husky = huskyScripts(layout);
@@ -71,7 +63,7 @@ export function detectManager(layout: GitLayout): Detected {
   if (layout.hooksPath !== null) {
     return insideWorkTree(layout.hooksDir, layout.top) ? { manager: 'hooks-path', scripts: layout.hooksDir } : { manager: 'plain' };
   }
-  const installed = HOOK_NAMES.flatMap((name) => [readText(path.join(layout.hooksDir, name)) ?? '', readText(path.join(layout.hooksDir, `${name}.harn-previous`)) ?? '']);
+  const installed = HOOK_NAMES.flatMap((name) => [name, `${name}${PREVIOUS}`]).map((file) => readRepoFileIfRegular(path.join(layout.hooksDir, file)) ?? '');
   const lefthook = lefthookConfig(layout.top);
   if (installed.some(isLefthookHook)) return { manager: 'lefthook', config: lefthook };
   if (installed.some(isPreCommitHook)) return { manager: 'pre-commit' };
@@ -92,7 +84,7 @@ function editConfig(
   add: (text: string) => string | null,
   manual: (file: string) => string,
 ): { changes: string[]; manual?: string } {
-  const text = readText(file);
+  const text = readRepoFileIfRegular(file); // not a regular file: an install prints the lines to add
   if (text === null) {
     return action === 'install' ? { changes: [`${file} cannot be read`], manual: manual(file) } : { changes: [`${file}: not installed`] };
   }

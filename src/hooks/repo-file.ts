@@ -34,6 +34,15 @@ export function readRepoFile(file: string): string | null {
   }
 }
 
+/** readRepoFile, with a file that is not a regular one (or cannot be read) taken as none: for detection and status. */
+export function readRepoFileIfRegular(file: string): string | null {
+  try {
+    return readRepoFile(file);
+  } catch {
+    return null;
+  }
+}
+
 /** The refusal writeRepoFile gives, checked on its own: a multi-file install checks every file first. */
 export function assertWritableRepoFile(file: string): void {
   const stats = fs.lstatSync(file, { throwIfNoEntry: false });
