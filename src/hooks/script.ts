@@ -76,11 +76,8 @@ export function planScriptInstall(dir: string, shebang: boolean): ScriptPlan[] {
 export function applyScriptPlan(plans: readonly ScriptPlan[]): void {
   // All or nothing: every file is checked before the first is written, so a refusal changes none.
   for (const plan of plans) if (plan.content !== null) assertWritableRepoFile(plan.file);
-  for (const plan of plans) {
-    if (plan.content === null) continue;
-    if (fs.existsSync(plan.file)) writeRepoFile(plan.file, plan.content);
-    else writeRepoFile(plan.file, plan.content, 0o777); // executable, less the umask
-  }
+  // A created file is executable, less the umask; an existing one keeps its mode.
+  for (const plan of plans) if (plan.content !== null) writeRepoFile(plan.file, plan.content, 0o777);
 }
 
 export function uninstallScripts(dir: string): string[] {
