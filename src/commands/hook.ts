@@ -83,6 +83,7 @@ function editConfig(
   file: string,
   add: (text: string) => string | null,
   manual: (file: string) => string,
+  top: string,
 ): { changes: string[]; manual?: string } {
   const text = readRepoFileIfRegular(file); // not a regular file: an install prints the lines to add
   if (text === null) {
@@ -92,14 +93,14 @@ function editConfig(
     if (!hasBlock(text)) return { changes: [`${file}: not installed`] };
     const rest = removeBlocks(text);
     if (rest === null) return { changes: [`${file} has a harn-agents block without its end marker; left alone (remove it by hand)`] };
-    writeRepoFile(file, rest);
+    writeRepoFile(file, rest, { top });
     return { changes: [`removed from ${file}`] };
   }
   if (hasBlock(text)) return { changes: [`already in ${file}`] };
   if (!/\.ya?ml$/.test(file)) return { changes: [`${path.basename(file)} is not YAML: nothing was changed`], manual: manual(file) };
   const edited = add(text);
   if (edited === null) return { changes: [`${file} is laid out in a way harn-agents does not edit: nothing was changed`], manual: manual(file) };
-  writeRepoFile(file, edited);
+  writeRepoFile(file, edited, { top });
   return { changes: [`added to ${file}`] };
 }
 
@@ -120,12 +121,12 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
         scriptStatus(scripts).map((h) => (husky && !fs.existsSync(path.join(dir, h.name)) ? { ...h, state: 'absent' } : h));
       if (action === 'status') return { hooks: hooks(), changes: [], files };
       const leftovers = husky ? cleanPlainLeftovers(dir, isHuskyHook) : [];
-      if (action === 'uninstall') return { hooks: hooks(), changes: [...leftovers, ...uninstallScripts(scripts)], files };
+      if (action === 'uninstall') return { hooks: hooks(), changes: [...leftovers, ...uninstallScripts(scripts, layout.top)], files };
       const plans = planScriptInstall(scripts, !husky);
       const manual = plans.filter((p) => p.manual).map((p) => p.manual);
       if (manual.length > 0) return { hooks: hooks(), changes: plans.map((p) => p.change), files, manual: manual.join('\n') };
       fs.mkdirSync(scripts, { recursive: true });
-      applyScriptPlan(plans);
+      applyScriptPlan(plans, layout.top);
       const notes = husky && HOOK_NAMES.some((n) => !fs.existsSync(path.join(dir, n))) ? ["husky's hooks are not all in place: run 'npx husky'"] : [];
       return { hooks: hooks(), changes: [...leftovers, ...plans.map((p) => p.change)], files, notes };
     }
@@ -134,8 +135,8 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
       const hooks = () => lefthookStatus(file, dir);
       if (action === 'status') return { hooks: hooks(), changes: [], files: [file] };
       const leftovers = cleanPlainLeftovers(dir, isLefthookHook);
-      if (action === 'install' && !fs.existsSync(file)) writeRepoFile(file, '');
-      const edit = editConfig(action, file, addToLefthook, lefthookManual);
+      if (action === 'install' && !fs.existsSync(file)) writeRepoFile(file, '', { top: layout.top });
+      const edit = editConfig(action, file, addToLefthook, lefthookManual, layout.top);
       const notes = action === 'install' && !edit.manual && hooks().some((h) => h.state !== 'installed') ? ["run 'lefthook install' so git runs lefthook for both hooks"] : [];
       return { hooks: hooks(), changes: [...leftovers, ...edit.changes], files: [file], manual: edit.manual, notes };
     }
@@ -144,7 +145,7 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
       const hooks = () => preCommitStatus(layout.top, dir);
       if (action === 'status') return { hooks: hooks(), changes: [], files: [file] };
       const leftovers = cleanPlainLeftovers(dir, isPreCommitHook);
-      const edit = editConfig(action, file, addToPreCommit, preCommitManual);
+      const edit = editConfig(action, file, addToPreCommit, preCommitManual, layout.top);
       const notes =
         action === 'install' && !edit.manual
           ? [

@@ -63,7 +63,7 @@ export function installPlain(target: HookTarget): ManagerOutcome {
     const file = path.join(dir, name);
     const script = hookScript(name, target.cli);
     if (isOurs(file)) {
-      if (readRepoFile(file) !== script) writeRepoFile(file, script);
+      if (readRepoFile(file) !== script) writeRepoFile(file, script, { top: target.layout.top });
       changes.push(`${name}: already installed`);
       continue;
     }
@@ -75,7 +75,7 @@ export function installPlain(target: HookTarget): ManagerOutcome {
       changes.push(`${name}: installed`);
     }
     // 0777 less the umask: executable, and group- or world-writable only if the umask says so.
-    writeRepoFile(file, script, 0o777);
+    writeRepoFile(file, script, { top: target.layout.top, mode: 0o777 });
   }
   return { hooks: plainStatus(dir), changes, files: HOOK_NAMES.map((n) => path.join(dir, n)) };
 }

@@ -48,7 +48,7 @@ export function claudeSettings(action: ClaudeSettingsResult['action'], projectDi
   const installed = pre.some(holdsOurs);
   const write = (next: Json) => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeRepoFile(file, `${JSON.stringify(next, null, 2)}\n`);
+    writeRepoFile(file, `${JSON.stringify(next, null, 2)}\n`, { top: projectDir });
   };
   if (action === 'status') return { action, file, installed, change: `claude-code: ${installed ? 'installed' : 'not installed'} (${file})`, manual: null };
   if (action === 'install') {
