@@ -125,7 +125,6 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
       const plans = planScriptInstall(scripts, !husky);
       const manual = plans.filter((p) => p.manual).map((p) => p.manual);
       if (manual.length > 0) return { hooks: hooks(), changes: plans.map((p) => p.change), files, manual: manual.join('\n') };
-      fs.mkdirSync(scripts, { recursive: true });
       applyScriptPlan(plans, layout.top);
       const notes = husky && HOOK_NAMES.some((n) => !fs.existsSync(path.join(dir, n))) ? ["husky's hooks are not all in place: run 'npx husky'"] : [];
       return { hooks: hooks(), changes: [...leftovers, ...plans.map((p) => p.change)], files, notes };

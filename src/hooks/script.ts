@@ -76,6 +76,7 @@ export function planScriptInstall(dir: string, shebang: boolean): ScriptPlan[] {
 export function applyScriptPlan(plans: readonly ScriptPlan[], top: string): void {
   // All or nothing: every file is checked before the first is written, so a refusal changes none.
   for (const plan of plans) if (plan.content !== null) assertWritableRepoFile(plan.file, top);
+  for (const plan of plans) if (plan.content !== null) fs.mkdirSync(path.dirname(plan.file), { recursive: true });
   // A created file is executable, less the umask; an existing one keeps its mode.
   for (const plan of plans) if (plan.content !== null) writeRepoFile(plan.file, plan.content, { top, mode: 0o777 });
 }

@@ -54,6 +54,15 @@ describe('hook install never writes through a committed symlink', () => {
     expect(hooks.stderr).toMatch(/githooks is a symbolic link; harn-agents did not write .*pre-commit through it/);
     expect(fs.readdirSync(outside)).toEqual(['settings.json']);
     expect(fs.readFileSync(path.join(outside, 'settings.json'), 'utf8')).toBe('{"mine": true}\n');
+    // Linked to a folder that does not exist yet: named the same way, and nothing is made there.
+    const other = path.join(base, 'other');
+    fs.mkdirSync(other);
+    spawnSync('git', ['init', '-q'], { cwd: other });
+    fs.symlinkSync(path.join(outside, 'new'), path.join(other, '.claude'));
+    const dangling = cli(['hook', 'install', '--claude-code'], { cwd: other });
+    expect(dangling.code, dangling.stderr).toBe(3);
+    expect(dangling.stderr).toMatch(/\.claude is a symbolic link; harn-agents did not write/);
+    expect(fs.readdirSync(outside)).toEqual(['settings.json']);
   });
 });
 
