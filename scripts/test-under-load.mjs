@@ -25,7 +25,9 @@ function option(name, fallback) {
 const runs = option('--runs', 10);
 const burnerCount = option('--burners', os.availableParallelism());
 const root = path.resolve(import.meta.dirname, '..');
-const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'harn-load-')), 'vitest.json');
+const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'harn-load-'));
+const report = path.join(reportDir, 'vitest.json');
+process.on('exit', () => fs.rmSync(reportDir, { recursive: true, force: true }));
 
 const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 if (built.status !== 0) process.exit(built.status ?? 1);

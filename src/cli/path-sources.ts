@@ -16,7 +16,7 @@ function git(cwd: string, args: readonly string[]): string {
  */
 export function stagedPaths(cwd: string): string[] {
   const top = git(cwd, ['rev-parse', '--show-toplevel']).trim();
-  const fields = git(cwd, ['diff', '--cached', '--name-status', '-z', '-M', '--no-color']).split('\0');
+  const fields = git(cwd, ['diff', '--cached', '--name-status', '-z', '-M', '--no-relative', '--no-color']).split('\0');
   const paths: string[] = [];
   for (let i = 0; i < fields.length - 1; ) {
     const status = fields[i++] ?? '';

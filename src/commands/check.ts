@@ -188,7 +188,7 @@ export const command = defineCommand({
       { flags: '--stdin', help: 'read paths from stdin, one per line' },
       { flags: '-z', help: 'with --stdin: paths are NUL-separated (git diff --name-only -z)' },
       { flags: '--hook <agent>', help: `read an AI agent's hook payload from stdin (${AGENT_HOOKS.join(', ')}); exit 2 to block its edit` },
-      { flags: '--agent <id>', help: 'the caller, whose own locks are no conflict (default: HARN_AGENT_ID; none: every holder counts)' },
+      { flags: '--agent <id>', help: 'the caller, whose own locks are no conflict (default: HARN_AGENT_ID, else an agent whose recorded process is an ancestor of this one, as with-lock records)' },
     ],
     examples: ['harn-agents check src/a.ts src/b.ts', 'harn-agents check --staged', 'harn-agents check --changed origin/main', 'harn-agents check --hook claude-code < payload.json'],
     contextCwd: (options) => options.hookCwd,

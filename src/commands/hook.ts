@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readRepoFile, writeRepoFile } from '../hooks/repo-file.js';
+import { readRepoFileIfRegular, writeRepoFile } from '../hooks/repo-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, isHarnError, stateError, usageError } from '../core/errors.js';
@@ -11,7 +11,7 @@ import { hasBlock, removeBlocks } from '../hooks/blocks.js';
 import { gitLayout, insideWorkTree, type GitLayout } from '../hooks/git.js';
 import { huskyScripts, isHuskyHook } from '../hooks/husky.js';
 import { addToLefthook, isLefthookHook, lefthookConfig, lefthookManual, lefthookStatus } from '../hooks/lefthook.js';
-import { cleanPlainLeftovers, installPlain, plainStatus, uninstallPlain } from '../hooks/plain.js';
+import { cleanPlainLeftovers, installPlain, plainStatus, PREVIOUS, uninstallPlain } from '../hooks/plain.js';
 import { addToPreCommit, isPreCommitHook, PRE_COMMIT_CONFIG, preCommitManual, preCommitStatus } from '../hooks/pre-commit.js';
 import { applyScriptPlan, planScriptInstall, scriptStatus, uninstallScripts } from '../hooks/script.js';
 import { HOOK_NAMES, type HookStatus, type Manager, type ManagerOutcome } from '../hooks/types.js';
@@ -56,14 +56,6 @@ interface Detected {
   readonly config?: string | null;
 }
 
-const readText = (file: string): string | null => {
-  try {
-    return readRepoFile(file);
-  } catch {
-    return null; // not a regular file: treated as unreadable (an install then prints the lines to add)
-  }
-};
-
 /** Which manager runs this repository's hooks: core.hooksPath first, then installed hooks, then configs. */
 export function detectManager(layout: GitLayout): Detected {
   const husky = huskyScripts(layout);
@@ -71,7 +63,7 @@ export function detectManager(layout: GitLayout): Detected {
   if (layout.hooksPath !== null) {
     return insideWorkTree(layout.hooksDir, layout.top) ? { manager: 'hooks-path', scripts: layout.hooksDir } : { manager: 'plain' };
   }
-  const installed = HOOK_NAMES.flatMap((name) => [readText(path.join(layout.hooksDir, name)) ?? '', readText(path.join(layout.hooksDir, `${name}.harn-previous`)) ?? '']);
+  const installed = HOOK_NAMES.flatMap((name) => [name, `${name}${PREVIOUS}`]).map((file) => readRepoFileIfRegular(path.join(layout.hooksDir, file)) ?? '');
   const lefthook = lefthookConfig(layout.top);
   if (installed.some(isLefthookHook)) return { manager: 'lefthook', config: lefthook };
   if (installed.some(isPreCommitHook)) return { manager: 'pre-commit' };
@@ -91,8 +83,9 @@ function editConfig(
   file: string,
   add: (text: string) => string | null,
   manual: (file: string) => string,
+  top: string,
 ): { changes: string[]; manual?: string } {
-  const text = readText(file);
+  const text = readRepoFileIfRegular(file); // not a regular file: an install prints the lines to add
   if (text === null) {
     return action === 'install' ? { changes: [`${file} cannot be read`], manual: manual(file) } : { changes: [`${file}: not installed`] };
   }
@@ -100,14 +93,14 @@ function editConfig(
     if (!hasBlock(text)) return { changes: [`${file}: not installed`] };
     const rest = removeBlocks(text);
     if (rest === null) return { changes: [`${file} has a harn-agents block without its end marker; left alone (remove it by hand)`] };
-    writeRepoFile(file, rest);
+    writeRepoFile(file, rest, { top });
     return { changes: [`removed from ${file}`] };
   }
   if (hasBlock(text)) return { changes: [`already in ${file}`] };
   if (!/\.ya?ml$/.test(file)) return { changes: [`${path.basename(file)} is not YAML: nothing was changed`], manual: manual(file) };
   const edited = add(text);
   if (edited === null) return { changes: [`${file} is laid out in a way harn-agents does not edit: nothing was changed`], manual: manual(file) };
-  writeRepoFile(file, edited);
+  writeRepoFile(file, edited, { top });
   return { changes: [`added to ${file}`] };
 }
 
@@ -128,12 +121,11 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
         scriptStatus(scripts).map((h) => (husky && !fs.existsSync(path.join(dir, h.name)) ? { ...h, state: 'absent' } : h));
       if (action === 'status') return { hooks: hooks(), changes: [], files };
       const leftovers = husky ? cleanPlainLeftovers(dir, isHuskyHook) : [];
-      if (action === 'uninstall') return { hooks: hooks(), changes: [...leftovers, ...uninstallScripts(scripts)], files };
+      if (action === 'uninstall') return { hooks: hooks(), changes: [...leftovers, ...uninstallScripts(scripts, layout.top)], files };
       const plans = planScriptInstall(scripts, !husky);
       const manual = plans.filter((p) => p.manual).map((p) => p.manual);
       if (manual.length > 0) return { hooks: hooks(), changes: plans.map((p) => p.change), files, manual: manual.join('\n') };
-      fs.mkdirSync(scripts, { recursive: true });
-      applyScriptPlan(plans);
+      applyScriptPlan(plans, layout.top);
       const notes = husky && HOOK_NAMES.some((n) => !fs.existsSync(path.join(dir, n))) ? ["husky's hooks are not all in place: run 'npx husky'"] : [];
       return { hooks: hooks(), changes: [...leftovers, ...plans.map((p) => p.change)], files, notes };
     }
@@ -142,8 +134,8 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
       const hooks = () => lefthookStatus(file, dir);
       if (action === 'status') return { hooks: hooks(), changes: [], files: [file] };
       const leftovers = cleanPlainLeftovers(dir, isLefthookHook);
-      if (action === 'install' && !fs.existsSync(file)) writeRepoFile(file, '');
-      const edit = editConfig(action, file, addToLefthook, lefthookManual);
+      if (action === 'install' && !fs.existsSync(file)) writeRepoFile(file, '', { top: layout.top });
+      const edit = editConfig(action, file, addToLefthook, lefthookManual, layout.top);
       const notes = action === 'install' && !edit.manual && hooks().some((h) => h.state !== 'installed') ? ["run 'lefthook install' so git runs lefthook for both hooks"] : [];
       return { hooks: hooks(), changes: [...leftovers, ...edit.changes], files: [file], manual: edit.manual, notes };
     }
@@ -152,7 +144,7 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
       const hooks = () => preCommitStatus(layout.top, dir);
       if (action === 'status') return { hooks: hooks(), changes: [], files: [file] };
       const leftovers = cleanPlainLeftovers(dir, isPreCommitHook);
-      const edit = editConfig(action, file, addToPreCommit, preCommitManual);
+      const edit = editConfig(action, file, addToPreCommit, preCommitManual, layout.top);
       const notes =
         action === 'install' && !edit.manual
           ? [

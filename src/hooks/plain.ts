@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { readRepoFile, writeRepoFile } from './repo-file.js';
+import { readRepoFile, readRepoFileIfRegular, writeRepoFile } from './repo-file.js';
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
 import { HOOK_NAMES, type HookName, type HookStatus, type HookTarget, type ManagerOutcome } from './types.js';
@@ -43,11 +43,8 @@ export function hookScript(name: HookName, cli: readonly string[]): string {
 }
 
 export function isOurs(file: string): boolean {
-  try {
-    return readRepoFile(file)?.includes(MARKER) ?? false;
-  } catch {
-    return false; // not a regular file (or unreadable): not ours, and never written through
-  }
+  // Not a regular file (or unreadable): not ours, and never written through.
+  return readRepoFileIfRegular(file)?.includes(MARKER) ?? false;
 }
 
 export function plainStatus(dir: string): HookStatus[] {
@@ -66,7 +63,7 @@ export function installPlain(target: HookTarget): ManagerOutcome {
     const file = path.join(dir, name);
     const script = hookScript(name, target.cli);
     if (isOurs(file)) {
-      if (readRepoFile(file) !== script) writeRepoFile(file, script);
+      if (readRepoFile(file) !== script) writeRepoFile(file, script, { top: target.layout.top });
       changes.push(`${name}: already installed`);
       continue;
     }
@@ -78,7 +75,7 @@ export function installPlain(target: HookTarget): ManagerOutcome {
       changes.push(`${name}: installed`);
     }
     // 0777 less the umask: executable, and group- or world-writable only if the umask says so.
-    writeRepoFile(file, script, 0o777);
+    writeRepoFile(file, script, { top: target.layout.top, mode: 0o777 });
   }
   return { hooks: plainStatus(dir), changes, files: HOOK_NAMES.map((n) => path.join(dir, n)) };
 }
@@ -111,13 +108,6 @@ export function uninstallPlain(target: HookTarget): ManagerOutcome {
  */
 export function cleanPlainLeftovers(dir: string, isManagers: (text: string) => boolean): string[] {
   const changes: string[] = [];
-  const read = (file: string): string | null => {
-    try {
-      return readRepoFile(file);
-    } catch {
-      return null; // not a regular file: reported as not the manager's, and left alone
-    }
-  };
   for (const name of HOOK_NAMES) {
     const file = path.join(dir, name);
     const previous = file + PREVIOUS;
@@ -136,7 +126,7 @@ export function cleanPlainLeftovers(dir: string, isManagers: (text: string) => b
         changes.push(`${name}: removed an earlier harn-agents hook left as ${path.basename(renamed)}`);
       }
     }
-    const kept = read(previous);
+    const kept = readRepoFileIfRegular(previous); // not a regular file: reported as not the manager's, left alone
     if (kept !== null) {
       if (isManagers(kept)) {
         fs.rmSync(previous);

@@ -73,17 +73,15 @@ export function planScriptInstall(dir: string, shebang: boolean): ScriptPlan[] {
   });
 }
 
-export function applyScriptPlan(plans: readonly ScriptPlan[]): void {
+export function applyScriptPlan(plans: readonly ScriptPlan[], top: string): void {
   // All or nothing: every file is checked before the first is written, so a refusal changes none.
-  for (const plan of plans) if (plan.content !== null) assertWritableRepoFile(plan.file);
-  for (const plan of plans) {
-    if (plan.content === null) continue;
-    if (fs.existsSync(plan.file)) writeRepoFile(plan.file, plan.content);
-    else writeRepoFile(plan.file, plan.content, 0o777); // executable, less the umask
-  }
+  for (const plan of plans) if (plan.content !== null) assertWritableRepoFile(plan.file, top);
+  for (const plan of plans) if (plan.content !== null) fs.mkdirSync(path.dirname(plan.file), { recursive: true });
+  // A created file is executable, less the umask; an existing one keeps its mode.
+  for (const plan of plans) if (plan.content !== null) writeRepoFile(plan.file, plan.content, { top, mode: 0o777 });
 }
 
-export function uninstallScripts(dir: string): string[] {
+export function uninstallScripts(dir: string, top: string): string[] {
   const changes: string[] = [];
   for (const name of HOOK_NAMES) {
     const file = path.join(dir, name);
@@ -99,7 +97,7 @@ export function uninstallScripts(dir: string): string[] {
       fs.rmSync(file);
       changes.push(`${name}: removed ${file} (harn-agents had created it)`);
     } else {
-      writeRepoFile(file, rest);
+      writeRepoFile(file, rest, { top });
       changes.push(`${name}: removed from ${file}`);
     }
   }

@@ -34,6 +34,36 @@ describe('hook install never writes through a committed symlink', () => {
     expect(result.code).toBe(3);
     expect(fs.readFileSync(outside, 'utf8')).toBe('#!/bin/sh\n# harn-agents hook v1\necho old\n');
   });
+
+  it('a committed folder linked to one outside (.claude, a core.hooksPath folder): exit 3, nothing written there', () => {
+    const base = tempDir();
+    const outside = path.join(base, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'settings.json'), '{"mine": true}\n');
+    const repo = path.join(base, 'repo');
+    fs.mkdirSync(repo);
+    spawnSync('git', ['init', '-q'], { cwd: repo });
+    fs.symlinkSync(outside, path.join(repo, '.claude'));
+    const claude = cli(['hook', 'install', '--claude-code'], { cwd: repo });
+    expect(claude.code, claude.stderr).toBe(3);
+    expect(claude.stderr).toMatch(/\.claude is a symbolic link; harn-agents did not write .*settings\.json through it/);
+    fs.symlinkSync(outside, path.join(repo, 'githooks'));
+    spawnSync('git', ['config', 'core.hooksPath', 'githooks'], { cwd: repo });
+    const hooks = cli(['hook', 'install'], { cwd: repo });
+    expect(hooks.code, hooks.stderr).toBe(3);
+    expect(hooks.stderr).toMatch(/githooks is a symbolic link; harn-agents did not write .*pre-commit through it/);
+    expect(fs.readdirSync(outside)).toEqual(['settings.json']);
+    expect(fs.readFileSync(path.join(outside, 'settings.json'), 'utf8')).toBe('{"mine": true}\n');
+    // Linked to a folder that does not exist yet: named the same way, and nothing is made there.
+    const other = path.join(base, 'other');
+    fs.mkdirSync(other);
+    spawnSync('git', ['init', '-q'], { cwd: other });
+    fs.symlinkSync(path.join(outside, 'new'), path.join(other, '.claude'));
+    const dangling = cli(['hook', 'install', '--claude-code'], { cwd: other });
+    expect(dangling.code, dangling.stderr).toBe(3);
+    expect(dangling.stderr).toMatch(/\.claude is a symbolic link; harn-agents did not write/);
+    expect(fs.readdirSync(outside)).toEqual(['settings.json']);
+  });
 });
 
 // A hooks folder that comes with the clone (core.hooksPath inside the work tree, or husky's .husky/).

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
 import { ExitCode, isHarnError, openRegistry, type Registry } from '../../src/api/index.js';
 
 // The library fed every wrong type, in-process: each call must reject with a HarnError meaning "bad input"
@@ -13,14 +13,12 @@ let before: Buffer;
 const statePath = () => path.join(ws, '.harn', 'agents.json');
 
 beforeAll(async () => {
-  ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'harn-api-input-')));
+  ws = tempDir('harn-api-input-');
   registry = openRegistry({ cwd: ws, clock: () => 1_000_000 });
   const { id } = await registry.register('seed');
   await registry.lock(['held.ts'], { agent: id, ttl: '1h', reason: 'seed' });
   before = fs.readFileSync(statePath());
 });
-
-afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
 
 // Calls made with types TypeScript would refuse, as plain JavaScript callers make them.
 type Loose = Record<keyof Registry, (...args: unknown[]) => Promise<unknown>>;

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
 import { normaliseLockPath } from '../../src/core/paths.js';
 
 // Issue 14: an absolute $PWD reached through a symlinked directory (macOS's /var -> /private/var, a symlinked
 // checkout) names a path inside the workspace by another spelling.
 describe('absolute paths through a symlinked directory', () => {
-  const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'harn-paths-')));
+  const base = tempDir('harn-paths-');
   const root = path.join(base, 'repo');
   fs.mkdirSync(path.join(root, 'src'), { recursive: true });
   const link = path.join(base, 'link');
@@ -27,5 +27,4 @@ describe('absolute paths through a symlinked directory', () => {
     expect(() => normaliseLockPath(path.join(base, 'link-out', 'a.ts'), root, root)).toThrow(/outside the workspace/);
     expect(() => normaliseLockPath(link, root, root)).toThrow(/the workspace root itself/);
   });
-  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 });

@@ -162,6 +162,20 @@ describe('check', () => {
     expect((await inRepo.run(['check', '--staged'])).code).toBe(1);
     expect((await inRepo.run(['check', '--staged'], { HARN_AGENT_ID: '1' })).code).toBe(0);
   });
+
+  it('--staged from a subdirectory names paths from the top-level, whatever diff.relative says', async () => {
+    const repo = tempDir('harn-repo-');
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'config', 'diff.relative', 'true');
+    fs.mkdirSync(path.join(repo, '.harn'));
+    fs.mkdirSync(path.join(repo, 'sub'));
+    fs.writeFileSync(path.join(repo, 'sub', 'a.ts'), 'x');
+    git(repo, 'add', 'sub/a.ts');
+    expect((await inProcessCli({ ws: repo, clock }).run(['lock', 'sub/a.ts', '--agent', '1'])).code).toBe(0);
+    const checked = await inProcessCli({ ws: path.join(repo, 'sub'), clock }).json(['check', '--staged']);
+    expect(checked.data).toMatchObject({ checked: 1, conflicts: [{ path: 'sub/a.ts' }] });
+    expect(checked.code).toBe(1);
+  });
 });
 
 describe('with-lock', () => {

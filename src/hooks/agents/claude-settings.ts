@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readRepoFile, writeRepoFile } from '../repo-file.js';
+import { assertWritableRepoFile, readRepoFile, writeRepoFile } from '../repo-file.js';
 
 /**
  * `hook install --claude-code`: a PreToolUse hook in the project's `.claude/settings.json` that runs
@@ -47,8 +47,9 @@ export function claudeSettings(action: ClaudeSettingsResult['action'], projectDi
   if (!Array.isArray(pre)) return unsafe(`"hooks.PreToolUse" in ${file} is not a list`);
   const installed = pre.some(holdsOurs);
   const write = (next: Json) => {
+    assertWritableRepoFile(file, projectDir); // before mkdir: a .claude linked elsewhere is named, and nothing made there
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeRepoFile(file, `${JSON.stringify(next, null, 2)}\n`);
+    writeRepoFile(file, `${JSON.stringify(next, null, 2)}\n`, { top: projectDir });
   };
   if (action === 'status') return { action, file, installed, change: `claude-code: ${installed ? 'installed' : 'not installed'} (${file})`, manual: null };
   if (action === 'install') {
