@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { readState, statePath, tempDir } from '../helpers/cli.js';
 import { inProcessCli, testClock } from '../helpers/in-process.js';
 
@@ -152,5 +152,24 @@ describe('when the registry is ahead of the wall clock', () => {
     // The file was just written (its mtime is now) with stamps an hour ahead: a writer ahead, not our clock.
     expect(text.stderr).toMatch(/^harn-agents: warning: the registry's time is 1h ahead of this machine's clock: a call with a clock ahead wrote it/);
     expect(text.stderr.split('\n')).toHaveLength(2);
+  });
+});
+
+describe('reading the state file', () => {
+  it('a quiet query takes the file and its write time from one open: no second stat of it', async () => {
+    const { run } = inProcessCli({ ws });
+    expect((await run(['register', 'a'])).code).toBe(0);
+    const file = statePath(ws);
+    const stat = vi.spyOn(fs, 'statSync');
+    const lstat = vi.spyOn(fs, 'lstatSync');
+    const open = vi.spyOn(fs, 'openSync');
+    try {
+      expect((await run(['status'])).code).toBe(0);
+      expect(stat.mock.calls.filter(([p]) => p === file)).toEqual([]);
+      expect(lstat.mock.calls.filter(([p]) => p === file)).toEqual([]);
+      expect(open.mock.calls.filter(([p]) => p === file)).toHaveLength(1);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
