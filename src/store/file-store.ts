@@ -65,7 +65,8 @@ export class FileStore implements Store {
     const lock = await acquireStateLock(statePath, this.options.stateLockWaitMs);
     const lockedAt = monotonicMs();
     try {
-      const applied = this.apply(this.read(), fn);
+      // `.harn` was checked (or made) just above: read the file itself.
+      const applied = this.apply(readRegularWithStats(statePath, this.options.workspace), fn);
       if (applied.registry.changed) {
         if (applied.events.length > 0) checkEventLog(stateDir, this.options.workspace);
         // A checkpoint after the synchronous parse and apply, another (the fence) right before the rename.

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { readState, statePath, tempDir } from '../helpers/cli.js';
 import { inProcessCli, testClock } from '../helpers/in-process.js';
+import { DEFAULT_CONFIG } from '../../src/core/registry.js';
+import { FileStore } from '../../src/store/file-store.js';
+import { findWorkspace } from '../../src/store/workspace.js';
 
 // Which workspace a call works in, the seed layout, and a registry ahead of the clock: in-process through the
 // CLI's own wiring (runCli), with the directory the call is given as its cwd. The clock is the wall clock at
@@ -168,6 +171,19 @@ describe('reading the state file', () => {
       expect(stat.mock.calls.filter(([p]) => p === file)).toEqual([]);
       expect(lstat.mock.calls.filter(([p]) => p === file)).toEqual([]);
       expect(open.mock.calls.filter(([p]) => p === file)).toHaveLength(1);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('an update checks .harn/ once, then reads the file under the lock', async () => {
+    const workspace = findWorkspace(ws, {});
+    const store = new FileStore({ workspace, config: DEFAULT_CONFIG, clock: testClock(T) });
+    expect(await store.transact('update', ({ registry, nowMs }) => registry.register('a', nowMs))).toBe(1);
+    const lstat = vi.spyOn(fs, 'lstatSync');
+    try {
+      expect(await store.transact('update', ({ registry, nowMs }) => registry.register('b', nowMs))).toBe(2);
+      expect(lstat.mock.calls.filter(([p]) => p === workspace.stateDir)).toHaveLength(1);
     } finally {
       vi.restoreAllMocks();
     }
