@@ -203,7 +203,7 @@ function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
 }
 
 /**
- * The decoding every file gets when the fast path below turns it down: the structure check, then each
+ * The decoding every file gets when the fast path above turns it down: the structure check, then each
  * member validated in turn, stopping at the first problem with a message naming it.
  */
 export function decodeChecked(text: string, raw: unknown): RegistrySnapshot {
@@ -370,17 +370,18 @@ function position(text: string, index: number): string {
 function decodeExtension(raw: unknown, agents: readonly Agent[]): ExtraFields {
   if (raw === undefined) return [];
   if (!isObject(raw)) fail(`${EXTENSION} must be an object`);
+  let agentsById: Map<string, Agent> | undefined;
+  const byId = (): Map<string, Agent> => (agentsById ??= new Map(agents.map((a) => [String(a.id), a])));
   const reasons = raw.reasons;
   if (reasons !== undefined) {
     if (!isObject(reasons)) fail(`${EXTENSION}.reasons must be an object`);
-    const byId = new Map(agents.map((a) => [String(a.id), a]));
     for (const id of Object.keys(reasons)) {
       const perPath = reasons[id];
       if (!isObject(perPath)) fail(`${EXTENSION}.reasons[${JSON.stringify(id)}] must be an object`);
       for (const path of Object.keys(perPath)) {
         const reason = perPath[path];
         if (typeof reason !== 'string') fail(`${EXTENSION}.reasons[${JSON.stringify(id)}][${JSON.stringify(path)}] must be a string`);
-        const agent = byId.get(id);
+        const agent = byId().get(id);
         // A reason for a lock that is no longer there (e.g. after a Rust rewrite) is dropped.
         if (agent?.lockedPaths.has(path)) agent.lockReasons.set(path, reason);
       }
@@ -389,11 +390,10 @@ function decodeExtension(raw: unknown, agents: readonly Agent[]): ExtraFields {
   const metas = raw.agents;
   if (metas !== undefined) {
     if (!isObject(metas)) fail(`${EXTENSION}.agents must be an object`);
-    const byId = new Map(agents.map((a) => [String(a.id), a]));
     for (const id of Object.keys(metas)) {
       const meta = decodeMeta(metas[id], `${EXTENSION}.agents[${JSON.stringify(id)}]`);
       // What is kept about an agent that is no longer there (e.g. after a Rust rewrite) is dropped.
-      const agent = byId.get(id);
+      const agent = byId().get(id);
       if (agent) agent.meta = meta;
     }
   }

@@ -7,7 +7,7 @@ import { encodeSnapshot } from './codec.js';
 import { appendEvents, checkEventLog, readEvents } from './event-log.js';
 import { applyTransaction, transactOptimistically, type Applied, type Store, type StoreOptions, type Transaction, type TransactionMode } from './transaction.js';
 import { describeError, errorCode } from './fs-errors.js';
-import { checkOwner, createExclusive, describeKind, notRegularError, readRegular } from './safe-fs.js';
+import { checkOwner, createExclusive, describeKind, notRegularError, readRegularWithStats, type FileStats } from './safe-fs.js';
 import type { Workspace } from './workspace.js';
 
 /**
@@ -65,7 +65,8 @@ export class FileStore implements Store {
     const lock = await acquireStateLock(statePath, this.options.stateLockWaitMs);
     const lockedAt = monotonicMs();
     try {
-      const applied = this.apply(this.read(), fn);
+      // `.harn` was checked (or made) just above: read the file itself.
+      const applied = this.apply(readRegularWithStats(statePath, this.options.workspace), fn);
       if (applied.registry.changed) {
         if (applied.events.length > 0) checkEventLog(stateDir, this.options.workspace);
         // A checkpoint after the synchronous parse and apply, another (the fence) right before the rename.
@@ -87,18 +88,10 @@ export class FileStore implements Store {
     }
   }
 
-  private apply<R>(text: string | null, fn: (tx: Transaction) => R): Applied<R> {
+  /** `file.stats.mtimeMs`: when the state file was last written, by the kernel's clock (for clock diagnosis only). */
+  private apply<R>(file: { text: string; stats: FileStats } | null, fn: (tx: Transaction) => R): Applied<R> {
     const location = `file ${this.options.workspace.statePath}`;
-    return applyTransaction(text, this.options.config, this.options.clock(), location, fn, text === null ? undefined : this.writtenMs());
-  }
-
-  /** The state file's mtime: when it was last written, by the kernel's clock (for clock diagnosis only). */
-  private writtenMs(): number | undefined {
-    try {
-      return fs.statSync(this.options.workspace.statePath).mtimeMs;
-    } catch {
-      return undefined;
-    }
+    return applyTransaction(file?.text ?? null, this.options.config, this.options.clock(), location, fn, file?.stats.mtimeMs);
   }
 
   async readEvents(): Promise<{ events: HarnEvent[]; skipped: number }> {
@@ -151,10 +144,10 @@ export class FileStore implements Store {
     }
   }
 
-  /** The state file's text, or null when there is none yet. */
-  private read(): string | null {
+  /** The state file's text and stats (from the one open that read it), or null when there is none yet. */
+  private read(): { text: string; stats: FileStats } | null {
     if (!this.checkStateDir()) return null;
-    return readRegular(this.options.workspace.statePath, this.options.workspace);
+    return readRegularWithStats(this.options.workspace.statePath, this.options.workspace);
   }
 }
 

@@ -11,12 +11,12 @@ import { describeError, errorCode } from './fs-errors.js';
 
 const { O_NOFOLLOW = 0, O_NONBLOCK = 0 } = fs.constants;
 
-/** What a filesystem entry is, in words, for messages ("a symbolic link", "a FIFO", ...). */
 /** The parts of fs.Stats used here, declared locally so the library's types need no @types/node. */
 export interface FileStats {
   readonly uid: number;
   readonly nlink: number;
   readonly size: number;
+  readonly mtimeMs: number;
   isFile(): boolean;
   isDirectory(): boolean;
   isSymbolicLink(): boolean;
@@ -26,6 +26,7 @@ export interface FileStats {
   isBlockDevice(): boolean;
 }
 
+/** What a filesystem entry is, in words, for messages ("a symbolic link", "a FIFO", ...). */
 export function describeKind(stats: FileStats): string {
   if (stats.isFile()) return 'a regular file';
   if (stats.isDirectory()) return 'a directory';
@@ -76,10 +77,6 @@ export function userName(uid: number): string {
 }
 
 /**
- * Open an existing regular file without following a symlink and without blocking. `flags` adds the access
- * mode (O_RDONLY, O_WRONLY|O_APPEND, ...). Returns null when the file does not exist.
- */
-/**
  * The largest file harn-agents reads under `.harn/`: far above any real registry (10,000 agents with 100,000
  * locks take about 6 MB), far below what would exhaust a CI container's memory. A larger file costs
  * little in a git pack when it is sparse, so it is refused before it is read.
@@ -99,6 +96,10 @@ export function checkSingleLink(path: string, stats: FileStats): void {
   }
 }
 
+/**
+ * Open an existing regular file without following a symlink and without blocking. `flags` adds the access
+ * mode (O_RDONLY, O_WRONLY|O_APPEND, ...). Returns null when the file does not exist.
+ */
 export function openRegular(path: string, flags: number, rule: OwnerRule, mode = 0o666): { fd: number; stats: FileStats } | null {
   let fd: number;
   try {
@@ -126,6 +127,11 @@ export function openRegular(path: string, flags: number, rule: OwnerRule, mode =
 
 /** The whole text of a regular file, or null when there is none. */
 export function readRegular(path: string, rule: OwnerRule): string | null {
+  return readRegularWithStats(path, rule)?.text ?? null;
+}
+
+/** readRegular, with the file's stats as its open found them (the very file read: no second stat). */
+export function readRegularWithStats(path: string, rule: OwnerRule): { text: string; stats: FileStats } | null {
   const opened = openRegular(path, fs.constants.O_RDONLY, rule);
   if (!opened) return null;
   const { fd, stats } = opened;
@@ -147,9 +153,9 @@ export function readRegular(path: string, rule: OwnerRule): string | null {
       if (chunks.length * buffer.length + filled > MAX_FILE_BYTES) throw tooLarge(path);
     }
     // The common case, one read of the whole file: decode it in place rather than copy it first.
-    if (chunks.length === 0) return buffer.toString('utf8', 0, filled);
+    if (chunks.length === 0) return { text: buffer.toString('utf8', 0, filled), stats };
     chunks.push(buffer.subarray(0, filled));
-    return Buffer.concat(chunks).toString('utf8');
+    return { text: Buffer.concat(chunks).toString('utf8'), stats };
   } catch (error) {
     if (isHarnError(error)) throw error;
     throw stateError(`cannot read ${path}: ${describeError(error)}`);

@@ -47,12 +47,7 @@ export async function acquireStateLock(statePath: string, waitMs = DEFAULT_STATE
   // The other holder's directory as last seen, and since when (monotonic) it has looked the same.
   let seen: { ino: number; mtimeMs: number; since: number } | undefined;
   for (let attempt = 0; ; attempt++) {
-    try {
-      fs.mkdirSync(lockPath);
-      return holdLock(lockPath);
-    } catch (error) {
-      if (errorCode(error) !== 'EEXIST') throw stateError(`cannot lock state file ${statePath}: ${describeError(error)}`);
-    }
+    if (makeLock(lockPath, statePath)) return holdLock(lockPath);
     const stats = lstatOrNull(lockPath);
     const now = monotonicMs();
     if (stats) {
@@ -75,6 +70,17 @@ export async function acquireStateLock(statePath: string, waitMs = DEFAULT_STATE
     }
     const backoff = Math.min(50, 1 + attempt * 2);
     await sleep(Math.min(remaining, backoff / 2 + Math.random() * backoff));
+  }
+}
+
+/** The atomic `mkdir` of the lock: true when this call made it, false when a lock is there already. */
+function makeLock(lockPath: string, statePath: string): boolean {
+  try {
+    fs.mkdirSync(lockPath);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw stateError(`cannot lock state file ${statePath}: ${describeError(error)}`);
   }
 }
 
@@ -132,7 +138,11 @@ function holdLock(lockPath: string): StateLock {
     ino = made.ino;
     mtimeMs = made.mtimeMs;
   } catch (error) {
-    fs.rmSync(lockPath, { recursive: false, force: true });
+    try {
+      fs.rmdirSync(lockPath);
+    } catch {
+      // Gone already, or not removable: a lock left behind is taken over after the stale period.
+    }
     throw stateError(`cannot lock state file ${lockPath.slice(0, -'.lock'.length)}: ${describeError(error)}`);
   }
   let refreshedAt = monotonicMs();

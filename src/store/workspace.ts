@@ -91,12 +91,18 @@ interface Found {
   readonly git: GitWorktree | null | undefined;
 }
 
+/** `dir`'s `.git` when it marks a repository's top, or null. */
+function dotGitAt(dir: string): fs.Stats | null {
+  const dotGit = lstatOrNull(path.join(dir, '.git'));
+  // A .git in a world-writable directory (/tmp) may have been planted by anyone: it marks no repository.
+  return dotGit !== null && !worldWritable(dir) ? dotGit : null;
+}
+
 /** The top of the repository holding `dir` (its `.git` and what it is), or null. */
 function gitTop(dir: string): { top: string; dotGit: fs.Stats } | null {
   for (let d = dir; ; d = path.dirname(d)) {
-    const dotGit = lstatOrNull(path.join(d, '.git'));
-    // A .git in a world-writable directory (/tmp) may have been planted by anyone: it marks no repository.
-    if (dotGit !== null && !worldWritable(d)) return { top: d, dotGit };
+    const dotGit = dotGitAt(d);
+    if (dotGit !== null) return { top: d, dotGit };
     if (path.dirname(d) === d) return null;
   }
 }
@@ -109,10 +115,8 @@ function findGitWorktree(cwd: string): GitWorktree | null {
 function discoverRoot(cwd: string): Found {
   const uid = currentUid();
   for (let dir = cwd; ; dir = path.dirname(dir)) {
-    const dotGit = lstatOrNull(path.join(dir, '.git'));
-    // A .git in a world-writable directory (/tmp) may have been planted by anyone: it marks no repository.
-    const isTop = dotGit !== null && !worldWritable(dir);
-    if (isTop) {
+    const dotGit = dotGitAt(dir);
+    if (dotGit !== null) {
       const git = gitWorktree(dir, dotGit);
       // A linked worktree shares its repository's registry (a .harn/ at its own top is not used).
       if (git.main !== null && git.main !== dir) return { root: git.main, pathRoot: dir, git };

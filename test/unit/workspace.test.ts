@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { readState, statePath, tempDir } from '../helpers/cli.js';
 import { inProcessCli, testClock } from '../helpers/in-process.js';
+import { DEFAULT_CONFIG } from '../../src/core/registry.js';
+import { FileStore } from '../../src/store/file-store.js';
+import { findWorkspace } from '../../src/store/workspace.js';
 
 // Which workspace a call works in, the seed layout, and a registry ahead of the clock: in-process through the
 // CLI's own wiring (runCli), with the directory the call is given as its cwd. The clock is the wall clock at
@@ -152,5 +155,37 @@ describe('when the registry is ahead of the wall clock', () => {
     // The file was just written (its mtime is now) with stamps an hour ahead: a writer ahead, not our clock.
     expect(text.stderr).toMatch(/^harn-agents: warning: the registry's time is 1h ahead of this machine's clock: a call with a clock ahead wrote it/);
     expect(text.stderr.split('\n')).toHaveLength(2);
+  });
+});
+
+describe('reading the state file', () => {
+  it('a quiet query takes the file and its write time from one open: no second stat of it', async () => {
+    const { run } = inProcessCli({ ws });
+    expect((await run(['register', 'a'])).code).toBe(0);
+    const file = statePath(ws);
+    const stat = vi.spyOn(fs, 'statSync');
+    const lstat = vi.spyOn(fs, 'lstatSync');
+    const open = vi.spyOn(fs, 'openSync');
+    try {
+      expect((await run(['status'])).code).toBe(0);
+      expect(stat.mock.calls.filter(([p]) => p === file)).toEqual([]);
+      expect(lstat.mock.calls.filter(([p]) => p === file)).toEqual([]);
+      expect(open.mock.calls.filter(([p]) => p === file)).toHaveLength(1);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('an update checks .harn/ once, then reads the file under the lock', async () => {
+    const workspace = findWorkspace(ws, {});
+    const store = new FileStore({ workspace, config: DEFAULT_CONFIG, clock: testClock(T) });
+    expect(await store.transact('update', ({ registry, nowMs }) => registry.register('a', nowMs))).toBe(1);
+    const lstat = vi.spyOn(fs, 'lstatSync');
+    try {
+      expect(await store.transact('update', ({ registry, nowMs }) => registry.register('b', nowMs))).toBe(2);
+      expect(lstat.mock.calls.filter(([p]) => p === workspace.stateDir)).toHaveLength(1);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
