@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isHarnError, stateError, usageError } from '../core/errors.js';
+import { stateError, usageError } from '../core/errors.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 import { decodeSnapshot, SnapshotFormatError } from '../store/codec.js';
+import { MAX_FILE_BYTES, readNamedRegular } from '../store/safe-fs.js';
 import { defineCommand } from './command.js';
 import type { Context } from './context.js';
 
@@ -12,15 +13,19 @@ export interface ImportResult {
   readonly store: string;
 }
 
-/** `import FILE`: replace the registry with a snapshot in the seed's layout (validated first; `-` is stdin). */
-export async function importRegistry(ctx: Context, file: string): Promise<ImportResult> {
-  let text: string;
+/**
+ * `import FILE`: replace the registry with a snapshot in the seed's layout (validated first; `-` is stdin,
+ * read through `stdin`, which the CLI passes from its own input). The file is held to the limits of a state
+ * file: a regular file (a symlink to one is fine), at most 64 MiB, never a FIFO or a device.
+ */
+export async function importRegistry(ctx: Context, file: string, stdin: () => string = () => fs.readFileSync(0, 'utf8')): Promise<ImportResult> {
+  let text: string | null;
   try {
-    text = fs.readFileSync(file === '-' ? 0 : path.resolve(ctx.workspace.cwd, file), 'utf8');
+    text = file === '-' ? stdin() : readNamedRegular(path.resolve(ctx.workspace.cwd, file), MAX_FILE_BYTES, () => usageError(`${file} is larger than the ${MAX_FILE_BYTES / 1024 / 1024} MiB a registry may be; nothing was imported`));
   } catch (error) {
-    if (isHarnError(error)) throw error;
     throw usageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  if (text === null) throw usageError(`cannot read ${file}: no such file; nothing was imported`);
   let snapshot;
   try {
     snapshot = decodeSnapshot(text);
@@ -36,12 +41,12 @@ export async function importRegistry(ctx: Context, file: string): Promise<Import
 
 export const command = defineCommand({
   name: 'import',
-  run: (ctx, options: { file: string }) => importRegistry(ctx, options.file),
+  run: (ctx, options: { file: string; stdin?: () => string }) => importRegistry(ctx, options.file, options.stdin),
   render: (r) => ({ stdout: `imported ${r.agents} agents into ${esc(r.store)}\n`, stderr: '' }),
   cli: {
     description: 'replace the registry with a snapshot in the seed layout (validated first; - reads stdin)',
     arguments: [{ name: '<file>', help: 'a snapshot written by export, or a .harn/agents.json' }],
     examples: ['harn-agents --store postgres://db.example/harn import .harn/agents.json'],
-    input: ({ args }) => ({ file: args[0] as string }),
+    input: ({ args, stdin }) => ({ file: args[0] as string, stdin }),
   },
 });

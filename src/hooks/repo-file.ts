@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stateError } from '../core/errors.js';
-import { describeError, errorCode } from '../store/fs-errors.js';
-import { describeKind } from '../store/safe-fs.js';
+import { describeKind, readNamedRegular } from '../store/safe-fs.js';
 
 /** Hook scripts and configuration files are small: anything bigger is not one, and is not read whole. */
 const MAX_REPO_FILE_BYTES = 1024 * 1024;
@@ -14,25 +13,9 @@ const MAX_REPO_FILE_BYTES = 1024 * 1024;
  * symlink to a regular file is read (people link their hooks into the repository), never written through.
  */
 export function readRepoFile(file: string): string | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // none (or a dangling link, which a write refuses)
-    throw stateError(`cannot read ${file}: ${describeError(error)}`);
-  }
-  try {
-    const stats = fs.fstatSync(fd);
-    if (!stats.isFile()) throw stateError(`${file} is ${describeKind(stats)}, not a regular file; harn-agents did not read it (remove it, or make it a regular file)`);
-    const buffer = Buffer.alloc(MAX_REPO_FILE_BYTES + 1);
-    let filled = 0;
-    for (let n = 1; n > 0 && filled < buffer.length; filled += n) n = fs.readSync(fd, buffer, filled, buffer.length - filled, null);
-    if (filled > MAX_REPO_FILE_BYTES) throw stateError(`${file} is larger than 1 MiB, which no hook script or configuration is; harn-agents did not read it`);
-    return buffer.toString('utf8', 0, filled);
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readNamedRegular(file, MAX_REPO_FILE_BYTES, () =>
+    stateError(`${file} is larger than 1 MiB, which no hook script or configuration is; harn-agents did not read it`),
+  );
 }
 
 /** readRepoFile, with a file that is not a regular one (or cannot be read) taken as none: for detection and status. */

@@ -136,32 +136,64 @@ export function readRegularWithStats(path: string, rule: OwnerRule): { text: str
   if (!opened) return null;
   const { fd, stats } = opened;
   try {
-    // Read to the end rather than trusting st_size alone: the size is a hint, a regular file cannot block.
-    const chunks: Buffer[] = [];
-    let buffer = Buffer.allocUnsafe(Math.max(stats.size + 1, 4096));
-    let filled = 0;
-    for (;;) {
-      if (filled === buffer.length) {
-        chunks.push(buffer);
-        buffer = Buffer.allocUnsafe(buffer.length);
-        filled = 0;
-      }
-      const n = fs.readSync(fd, buffer, filled, buffer.length - filled, null);
-      if (n === 0) break;
-      filled += n;
-      // The size was checked at open; a file that grows while it is read is held to the same cap.
-      if (chunks.length * buffer.length + filled > MAX_FILE_BYTES) throw tooLarge(path);
-    }
-    // The common case, one read of the whole file: decode it in place rather than copy it first.
-    if (chunks.length === 0) return { text: buffer.toString('utf8', 0, filled), stats };
-    chunks.push(buffer.subarray(0, filled));
-    return { text: Buffer.concat(chunks).toString('utf8'), stats };
+    return { text: readToEnd(fd, stats.size, MAX_FILE_BYTES, () => tooLarge(path)), stats };
   } catch (error) {
     if (isHarnError(error)) throw error;
     throw stateError(`cannot read ${path}: ${describeError(error)}`);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * A regular file a user named, or null when there is none. Unlike the files under `.harn/`, a symlink is
+ * followed (hooks linked into a repository, a snapshot kept elsewhere), but what it names must be a regular
+ * file of at most `maxBytes`, opened without blocking: a link to /dev/zero, a device or a FIFO is refused
+ * at once, not read for ever.
+ */
+export function readNamedRegular(path: string, maxBytes: number, tooLargeError: () => Error): string | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | O_NONBLOCK);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // none, or a dangling link
+    throw stateError(`cannot read ${path}: ${describeError(error)}`);
+  }
+  try {
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile()) throw stateError(`${path} is ${describeKind(stats)}, not a regular file; harn-agents did not read it (remove it, or make it a regular file)`);
+    if (stats.size > maxBytes) throw tooLargeError();
+    return readToEnd(fd, stats.size, maxBytes, tooLargeError);
+  } catch (error) {
+    if (isHarnError(error)) throw error;
+    throw stateError(`cannot read ${path}: ${describeError(error)}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The rest of an open regular file as text, held to `maxBytes` while it is read (it may grow meanwhile). */
+function readToEnd(fd: number, sizeHint: number, maxBytes: number, tooLargeError: () => Error): string {
+  // Read to the end rather than trusting st_size alone: the size is a hint, a regular file cannot block.
+  const chunks: Buffer[] = [];
+  let buffer = Buffer.allocUnsafe(Math.max(sizeHint + 1, 4096));
+  let filled = 0;
+  for (;;) {
+    if (filled === buffer.length) {
+      chunks.push(buffer);
+      buffer = Buffer.allocUnsafe(buffer.length);
+      filled = 0;
+    }
+    const n = fs.readSync(fd, buffer, filled, buffer.length - filled, null);
+    if (n === 0) break;
+    filled += n;
+    if (chunks.length * buffer.length + filled > maxBytes) throw tooLargeError();
+  }
+  // The common case, one read of the whole file: decode it in place rather than copy it first.
+  if (chunks.length === 0) return buffer.toString('utf8', 0, filled);
+  chunks.push(buffer.subarray(0, filled));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** What is at `path` (without following a symlink), or null when nothing is. */

@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readState, statePath, tempDir, writeState } from '../helpers/cli.js';
+import { BIN, cleanEnv, readState, statePath, tempDir, writeState } from '../helpers/cli.js';
 import { inProcessCli, testClock } from '../helpers/in-process.js';
 
 // Inputs that used to brick a workspace: each is refused with one line and a documented exit code, and a
@@ -102,4 +103,38 @@ describe('a state file with duplicate keys or absurd nesting: exit 3, one line, 
       expect(fs.readFileSync(statePath(ws), 'utf8')).toBe(text);
     });
   }
+});
+
+describe('import reads what it is given as a user-named file, bounded, and stdin through the call', () => {
+  const snapshot = '{"next_id":3,"agents":[{"id":2,"name":"imported","state":"active","last_seen_ms":' + T + ',"edit_count":0,"locked_paths":{}}]}';
+
+  it('a FIFO or /dev/zero is refused at once (exit 2), the registry untouched', async () => {
+    const ws = workspace();
+    const before = await cli(['register', 'kept'], { cwd: ws });
+    expect(before.code).toBe(0);
+    const state = fs.readFileSync(statePath(ws), 'utf8');
+    const fifo = `${ws}/pipe`;
+    spawnSync('mkfifo', [fifo]);
+    for (const [file, kind] of [['/dev/zero', 'a character device'], [fifo, 'a FIFO \\(named pipe\\)']] as const) {
+      // The built CLI with a hard limit, not in-process: reading either to its end would block this worker.
+      const result = spawnSync(process.execPath, [BIN, 'import', file], { cwd: ws, env: cleanEnv(), encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+      expect(result.signal, 'killed after 20 s: the import hung').toBeNull();
+      expect(result.status, result.stderr).toBe(2);
+      expect(oneLine(result.stderr)).toMatch(new RegExp(`^harn-agents: cannot read ${file}: .* is ${kind}, not a regular file`));
+    }
+    expect(fs.readFileSync(statePath(ws), 'utf8')).toBe(state);
+  });
+
+  it('a symlink to a snapshot elsewhere is followed; a missing file is exit 2; - reads the call\'s stdin', async () => {
+    const ws = workspace();
+    const elsewhere = workspace();
+    fs.writeFileSync(`${elsewhere}/snap.json`, snapshot);
+    fs.symlinkSync(`${elsewhere}/snap.json`, `${ws}/link.json`);
+    expect(await cli(['import', 'link.json'], { cwd: ws })).toMatchObject({ code: 0, stderr: '' });
+    expect(readState(ws).agents.map((a) => a.name)).toEqual(['imported']);
+    expect(await cli(['import', 'missing.json'], { cwd: ws })).toEqual({ code: 2, stdout: '', stderr: 'harn-agents: cannot read missing.json: no such file; nothing was imported\n' });
+    const fromStdin = await inProcessCli({ ws, clock: testClock(T) }).run(['import', '-'], {}, snapshot.replace('imported', 'piped'));
+    expect(fromStdin).toMatchObject({ code: 0, stderr: '' });
+    expect(readState(ws).agents.map((a) => a.name)).toEqual(['piped']);
+  });
 });
