@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { readRegular } from '../store/safe-fs.js';
-import { ExitCode, HarnError, stateError } from '../core/errors.js';
+import { checkOwner, MAX_FILE_BYTES, readRegular, type OwnerRule } from '../store/safe-fs.js';
+import { ExitCode, HarnError, isHarnError, stateError } from '../core/errors.js';
 import { decodeSnapshot } from '../store/codec.js';
 import { describeError, errorCode } from '../store/fs-errors.js';
 import type { Context } from './context.js';
@@ -23,6 +23,31 @@ export function nextIdAfter(text: string): number {
     if (Number.isSafeInteger(after) && after < Number.MAX_SAFE_INTEGER) next = Math.max(next, after);
   }
   return next;
+}
+
+/**
+ * nextIdAfter over a state file too large to read whole: 1 MiB at a time, each window starting with the
+ * last 64 characters of the one before, so an id cut in two by a read is still seen. Memory stays bounded
+ * however large the file (a sparse one can be far larger than the disk).
+ */
+function nextIdAfterLargeFile(statePath: string, rule: OwnerRule): number {
+  const fd = fs.openSync(statePath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile()) return 1; // swapped for something else since the lstat: moved aside unread
+    checkOwner(statePath, stats, rule);
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    let next = 1;
+    let carry = '';
+    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+      const window = carry + buffer.toString('latin1', 0, n);
+      next = Math.max(next, nextIdAfter(window));
+      carry = window.slice(-64);
+    }
+    return next;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Whether the codec accepts `text` (anything it throws, a stack overflow on absurd nesting included, is a no). */
@@ -51,18 +76,26 @@ function asideName(statePath: string, nowMs: number): string {
  */
 export async function resetState(ctx: Context): Promise<StateResetResult> {
   const { statePath } = ctx.workspace;
-  let text: string;
+  let nextId: number;
   try {
-    // Anything but a regular file (a directory, symlink, FIFO) is moved aside unread: it is not a state.
-    text = fs.lstatSync(statePath).isFile() ? (readRegular(statePath, ctx.workspace) ?? '') : '';
+    const stats = fs.lstatSync(statePath);
+    if (!stats.isFile()) {
+      nextId = 1; // a directory, symlink or FIFO is moved aside unread: it is not a state
+    } else if (stats.size > MAX_FILE_BYTES) {
+      // Too large to read whole (and so never a valid state, the refusal doctor reported): scanned for ids.
+      nextId = nextIdAfterLargeFile(statePath, ctx.workspace);
+    } else {
+      const text = readRegular(statePath, ctx.workspace) ?? '';
+      if (text !== '' && decodes(text)) {
+        throw new HarnError(ExitCode.no, `the state file ${statePath} is valid: nothing to reset (to replace it, use import)`);
+      }
+      nextId = nextIdAfter(text);
+    }
   } catch (error) {
+    if (isHarnError(error)) throw error;
     if (errorCode(error) === 'ENOENT') throw new HarnError(ExitCode.no, `there is no state file at ${statePath}: nothing to reset`);
     throw stateError(`cannot read ${statePath}: ${describeError(error)}; nothing was moved`);
   }
-  if (text !== '' && decodes(text)) {
-    throw new HarnError(ExitCode.no, `the state file ${statePath} is valid: nothing to reset (to replace it, use import)`);
-  }
-  const nextId = nextIdAfter(text);
   const movedTo = asideName(statePath, ctx.clock());
   try {
     fs.renameSync(statePath, movedTo);

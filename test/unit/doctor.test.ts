@@ -107,6 +107,22 @@ describe('harn-agents doctor', () => {
     expect(again.stderr.split('\n')).toHaveLength(2);
   });
 
+  it('a state file over the 64 MiB cap: the printed fix works, and ids anywhere in it are not handed out again', async () => {
+    const ws = tempDir();
+    const cli = cliIn(ws);
+    // Sparse: a real prefix, 65 MiB of zeros, and an id past the first megabyte's boundary at the end.
+    writeState(ws, '{"next_id":8,"agents":[');
+    const file = statePath(ws);
+    fs.truncateSync(file, 65 * 1024 * 1024);
+    fs.appendFileSync(file, '{"id": 41,');
+    expect((await cli.run(['status'])).code).toBe(3);
+    const { fix } = await theProblem(cli, 'state');
+    expect(fix).toBe('harn-agents doctor --reset');
+    await runFix(cli, fix);
+    expect(fs.readdirSync(path.join(ws, '.harn')).filter((f) => f.startsWith('agents.json.broken-'))).toHaveLength(1);
+    expect(await cli.run(['register', 'y'])).toEqual({ code: 0, stdout: '42\n', stderr: '' });
+  });
+
   it('a stale state lock directory: doctor prints the command that removes it', async () => {
     const ws = tempDir();
     const cli = cliIn(ws);
