@@ -58,6 +58,11 @@ export interface CheckResult {
   readonly agent: number | null;
   /** Agents taken for the caller because their recorded process is an ancestor of this one (agent null only). */
   readonly recognised: readonly number[];
+  /**
+   * Live agents whose recorded process is an ancestor of this one but is recorded by another live agent too
+   * (one client hosting several sessions): none of them is taken for the caller; HARN_AGENT_ID says which.
+   */
+  readonly shared_process: readonly number[];
   readonly checked: number;
   readonly conflicts: readonly CheckConflict[];
   readonly now_ms: number;
@@ -85,7 +90,7 @@ export async function check(ctx: Context, given: CheckOptions): Promise<CheckRes
     agent: optionalAgentId(given.agent, 'agent'),
     guard: given.guard,
   };
-  if (options.guard === 'off') return { guard: 'off', agent: options.agent, recognised: [], checked: 0, conflicts: [], now_ms: ctx.clock() };
+  if (options.guard === 'off') return { guard: 'off', agent: options.agent, recognised: [], shared_process: [], checked: 0, conflicts: [], now_ms: ctx.clock() };
   const paths = new Set(options.paths.map((p) => normaliseLockPath(p, cwd, root)));
   for (const p of options.gatheredPaths ?? []) {
     try {
@@ -99,7 +104,7 @@ export async function check(ctx: Context, given: CheckOptions): Promise<CheckRes
   // Recognising the caller by its process reads every agent; otherwise only the paths' slice is needed.
   const recognising = tree.length > 0;
   return ctx.store.transact('query', ({ registry, nowMs }) => {
-    const recognised = recognising ? agentsOfProcesses(registry.agents(), tree) : [];
+    const { recognised, shared } = recognising ? agentsOfProcesses(registry.agents(), tree) : { recognised: [], shared: [] };
     const except = options.agent ?? new Set(recognised);
     const conflicts: CheckConflict[] = [];
     for (const path of paths) {
@@ -108,20 +113,28 @@ export async function check(ctx: Context, given: CheckOptions): Promise<CheckRes
         conflicts.push({ path, holder: { id: hold.agent.id, name: hold.agent.name }, held_path: hold.path, reason: hold.reason ?? null, expires_ms: hold.expiresMs });
       }
     }
-    return { guard: options.guard, agent: options.agent, recognised, checked: paths.size, conflicts, now_ms: nowMs };
+    return { guard: options.guard, agent: options.agent, recognised, shared_process: shared, checked: paths.size, conflicts, now_ms: nowMs };
   }, recognising ? undefined : { paths: [...paths] });
 }
 
-/** The active agents whose recorded process is one of `tree` (same pid and start time: not a reused pid). */
-function agentsOfProcesses(agents: Iterable<ReadonlyAgent>, tree: readonly ProcessIdentity[]): number[] {
-  if (tree.length === 0) return [];
+/**
+ * The active agents whose recorded process is one of `tree` (same pid and start time: not a reused pid).
+ * A process recorded by several of them (one client, several MCP sessions) names none of them: each
+ * session's locks would otherwise count as the others' own.
+ */
+function agentsOfProcesses(agents: Iterable<ReadonlyAgent>, tree: readonly ProcessIdentity[]): { recognised: number[]; shared: number[] } {
   const starts = new Map(tree.map((p) => [p.pid, p.start]));
-  const found: number[] = [];
+  const byProcess = new Map<number, number[]>();
   for (const agent of agents) {
     const recorded = agent.meta?.process;
-    if (recorded && agent.state === 'active' && starts.get(recorded.pid) === recorded.start) found.push(agent.id);
+    if (recorded && agent.state === 'active' && starts.get(recorded.pid) === recorded.start) {
+      byProcess.set(recorded.pid, [...(byProcess.get(recorded.pid) ?? []), agent.id]);
+    }
   }
-  return found;
+  const recognised: number[] = [];
+  const shared: number[] = [];
+  for (const ids of byProcess.values()) (ids.length === 1 ? recognised : shared).push(...ids);
+  return { recognised, shared };
 }
 
 function guardMode(value: string | undefined): GuardMode {
@@ -149,7 +162,11 @@ function renderAgentHookRefusal(r: CheckResult): Rendered {
   if (r.conflicts.length === 0) return { stdout: '', stderr: '' };
   const held = r.conflicts.map((c) => `${esc(c.path)} is locked by ${agentLabel(c.holder)}${through(c.path, c.held_path)}${because(c.reason)}, ${expiresIn(c.expires_ms, r.now_ms)}`);
   const verdict = r.guard === 'warn' ? 'HARN_GUARD=warn: not refusing.' : 'Do not edit it now: work on something else, or ask its holder to release it.';
-  return { stdout: '', stderr: `harn-agents: ${held.join('; ')}. ${verdict}\n` };
+  const shared =
+    r.shared_process.length > 0
+      ? ` (Agents ${r.shared_process.join(' and ')} share one client process, so none is recognised by it: if one of them is you, run with HARN_AGENT_ID set to its id.)`
+      : '';
+  return { stdout: '', stderr: `harn-agents: ${held.join('; ')}. ${verdict}${shared}\n` };
 }
 
 /**
@@ -165,6 +182,12 @@ export function renderCheck(r: CheckResult): Rendered {
     lines.push(`harn-agents: ${r.conflicts.length} of ${r.checked} paths are held by other agents`);
     const holders = [...new Set(r.conflicts.map((c) => c.holder.id))];
     const as = holders.length === 1 ? `HARN_AGENT_ID=${holders[0]}` : `HARN_AGENT_ID=<id>`;
+    if (r.shared_process.length > 0) {
+      lines.push(
+        `harn-agents: agents ${r.shared_process.join(' and ')} were started by one process, so neither is recognised by its process: ` +
+          `set HARN_AGENT_ID to your own agent's id (HARN_AGENT_ID=<id> git commit ...)`,
+      );
+    }
     lines.push(
       `harn-agents: if you are agent ${holders.join(' or ')}, run as it: ${as} git commit ...; ` +
         `to go ahead anyway on purpose: HARN_GUARD=warn git commit ..., or git commit --no-verify`,
@@ -246,6 +269,7 @@ export const command = defineCommand({
         guard: { type: 'string', enum: ['on', 'warn', 'off'] },
         agent: { type: ['integer', 'null'] },
         recognised: { type: 'array', items: { type: 'integer' } },
+        shared_process: { type: 'array', items: { type: 'integer' } },
         checked: { type: 'integer' },
         conflicts: {
           type: 'array',
@@ -257,7 +281,7 @@ export const command = defineCommand({
         },
         now_ms: NOW_MS,
       },
-      required: ['guard', 'agent', 'recognised', 'checked', 'conflicts', 'now_ms'],
+      required: ['guard', 'agent', 'recognised', 'shared_process', 'checked', 'conflicts', 'now_ms'],
     },
     says: (r) =>
       r.conflicts.length === 0

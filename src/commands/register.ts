@@ -1,6 +1,6 @@
 import type { Duration } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
-import { processIdentity } from '../core/process-tree.js';
+import { clientOf } from '../core/process-tree.js';
 import { agentName, chosenAgentId, describeValue, optionalChosenAgentId, optionalDuration, optionsObject } from '../core/validate.js';
 import { parseAgentId } from '../cli/options.js';
 import { defineCommand } from './command.js';
@@ -18,7 +18,8 @@ export interface RegisterOptions {
   /**
    * A long-lived process the agent belongs to (an MCP server's client, an editor): `check` run from any of
    * its descendants (a `git commit` hook) treats the agent as the caller. Recorded with its start time
-   * (/proc), so a reused pid is not mistaken for it; ignored where /proc is not available.
+   * (/proc), so a reused pid is not mistaken for it; ignored where /proc is not available. A wrapper
+   * (`sh -c`, `npm exec`) stands for the client above it; pid 1 is refused.
    */
   readonly clientPid?: number;
 }
@@ -33,7 +34,9 @@ export async function register(ctx: Context, options: RegisterOptions): Promise<
   if (pid !== undefined && pid !== null && !(typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 0)) {
     throw usageError(`clientPid: ${describeValue(pid)} is not a process id`);
   }
-  const client = typeof pid === 'number' ? processIdentity(pid) : null;
+  // pid 1 is every process's ancestor: recorded, every commit on the machine would count as this agent's.
+  if (pid === 1) throw usageError('clientPid: 1 is init, the ancestor of every process; pass the pid of the client itself');
+  const client = typeof pid === 'number' ? clientOf(pid) : null;
   const agentOptions = { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(client ? { process: client } : {}) };
   return ctx.store.transact('update', ({ registry, nowMs }) => {
     const id = chosen === undefined ? registry.register(name, nowMs, agentOptions) : registry.registerWithId(chosen, name, nowMs, agentOptions);

@@ -15,6 +15,7 @@ import type { Context } from '../commands/context.js';
 import { config } from '../commands/config.js';
 import { settingValue, type WorkspaceSettings } from '../core/settings.js';
 import { MAX_NAME_LENGTH } from '../core/validate.js';
+import { clientProcess } from '../core/process-tree.js';
 import { mcpInstructions } from './instructions.js';
 import { faceOf, TOOL_COMMANDS, ToolSession } from './session.js';
 
@@ -118,8 +119,11 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
       const name = options.name ?? server.getClientVersion()?.name ?? 'mcp-client';
       // The agent's own timeout is the one the renewal below is paced by, whatever the workspace's setting
       // becomes later. The client (this server's parent) is recorded with it: `check` run by that client's
-      // hooks then knows the session's locks as its own.
-      const registered = await registry.register(`mcp: ${name}`.slice(0, MAX_NAME_LENGTH), { timeout: settings.agentTimeoutMs, clientPid: process.ppid });
+      // hooks then knows the session's locks as its own. The client is the nearest ancestor that is not a
+      // wrapper (`npx` runs this server through `npm exec` and `sh -c`), and only if it really started us.
+      const client = clientProcess();
+      if (!client) log('the client process is not known (its parent has exited, or /proc cannot tell): its hooks and commits know this session only through HARN_AGENT_ID');
+      const registered = await registry.register(`mcp: ${name}`.slice(0, MAX_NAME_LENGTH), { timeout: settings.agentTimeoutMs, ...(client ? { clientPid: client.pid } : {}) });
       session.agent = registered;
       schedule();
       return registered;

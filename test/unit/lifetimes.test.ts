@@ -175,7 +175,7 @@ describe('one clock per output', () => {
     expect(renderHolder({ now_ms: now, result: [{ path: 'a.ts', holder: { ...holder, expires_ms: now + 60_000, held_path: 'a.ts', reason: null } }] }).stdout).toBe(
       'a.ts: agent 3 (ana), expires in 1m\n',
     );
-    const check = renderCheck({ guard: 'on', agent: null, recognised: [], checked: 1, conflicts: [{ path: 'a.ts', holder, held_path: 'a.ts', reason: null, expires_ms: now + 2_000 }], now_ms: now });
+    const check = renderCheck({ guard: 'on', agent: null, recognised: [], shared_process: [], checked: 1, conflicts: [{ path: 'a.ts', holder, held_path: 'a.ts', reason: null, expires_ms: now + 2_000 }], now_ms: now });
     expect(check.stderr).toMatch(/a\.ts: held by agent 3 \(ana\), expires in 2s/);
     expect(check.stderr).toMatch(/HARN_AGENT_ID=3 git commit .*HARN_GUARD=warn.*--no-verify/);
   });
