@@ -3,6 +3,7 @@ import { ExitCode, isHarnError, type ExitCodeValue } from '../core/errors.js';
 import { escapeForTerminal } from '../render/escape.js';
 import { toJson } from '../render/json.js';
 import { buildProgram, type Io, type Outcome } from './program.js';
+import { VERSION } from './version.js';
 
 /** Ends every exit-3 and exit-4 line: the command that says what is wrong and how to fix it. */
 export const DOCTOR_HINT = " (run 'harn-agents doctor')";
@@ -24,9 +25,11 @@ function reportError(io: Io, error: unknown): ExitCodeValue {
     io.writeErr(`harn-agents: ${withHint(escapeForTerminal(error.message), error.exitCode)}\n`);
     return error.exitCode;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  io.writeErr(`harn-agents: unexpected error: ${withHint(escapeForTerminal(message), ExitCode.state)}\n`);
-  return ExitCode.state;
+  // Not one of ours: a bug, which no repair of the state would fix, so doctor is not suggested.
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  io.writeErr(`harn-agents: internal error: ${escapeForTerminal(message)}\n`);
+  io.writeErr(`harn-agents: this is a bug in harn-agents ${VERSION}, not a problem with your state; please report it with the command you ran and this message\n`);
+  return ExitCode.internal;
 }
 
 /** Run one invocation; returns the exit code instead of exiting so it can be tested in-process. */

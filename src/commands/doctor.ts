@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { describeKind, readRegular } from '../store/safe-fs.js';
 import type { ClockFacts } from '../core/clock.js';
 import { formatSpan } from '../core/durations.js';
@@ -112,9 +113,28 @@ function readFile(ctx: Context, options: DoctorOptions): StateRead {
     return { checks, clock: null };
   }
   const unwritable = [stateDir, statePath].find((p) => fs.existsSync(p) && !writable(p));
+  const full = unwritable ? null : spaceProblem(fs.existsSync(stateDir) ? stateDir : path.dirname(stateDir), text === null ? 0 : Buffer.byteLength(text));
   if (unwritable) checks.push(problem('state', `${unwritable} is not writable`, `chmod u+w ${shellQuote(unwritable)}`));
+  else if (full) checks.push(full);
   else checks.push(ok('state', text === null ? 'no state file yet (a fresh workspace)' : `valid: ${facts.agents} agent${facts.agents === 1 ? '' : 's'}`));
   return { checks, clock: facts.clock };
+}
+
+/** Room a write needs beside the state file: its new copy (written before the rename) and the lock directory. */
+const WRITE_SLACK_BYTES = 8192;
+
+/** A full disk, where every write fails with ENOSPC: a write needs room for a second copy of the state file. */
+function spaceProblem(dir: string, stateBytes: number): DoctorCheck | null {
+  let free: number;
+  try {
+    const stats = fs.statfsSync(dir);
+    free = stats.bavail * stats.bsize;
+  } catch {
+    return null; // no statfs here: the write itself will say "no space left" if it comes to that
+  }
+  const needed = stateBytes + WRITE_SLACK_BYTES;
+  if (free >= needed) return null;
+  return problem('state', `no space left on the device holding ${dir}: ${free} bytes free, a write needs about ${needed}`, `df -h ${shellQuote(dir)}`);
 }
 
 function writable(p: string): boolean {

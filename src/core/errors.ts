@@ -1,7 +1,8 @@
 /**
  * Exit codes, the same for every command (docs/cli.md):
  * 0 done; 1 the answer is no; 2 usage error or bad input; 3 state file unreadable, invalid or unwritable;
- * 4 the state file's OS lock could not be taken in time; 5 with-lock lost its locks and stopped its command.
+ * 4 the state file's OS lock could not be taken in time; 5 with-lock lost its locks and stopped its command;
+ * 6 an internal error: a bug in harn-agents, not a problem with the state.
  */
 export const ExitCode = {
   ok: 0,
@@ -11,6 +12,8 @@ export const ExitCode = {
   stateLock: 4,
   /** with-lock: the locks were lost while the command ran, and the command was stopped. */
   lockLost: 5,
+  /** Anything thrown that is not a HarnError: a bug in harn-agents, reported as such. */
+  internal: 6,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { isHarnError, stateError } from '../core/errors.js';
-import { describeError, errorCode } from './fs-errors.js';
+import { describeError, errorCode, noSpaceError } from './fs-errors.js';
 import { createExclusive } from './safe-fs.js';
 
 /**
@@ -45,7 +45,7 @@ export function writeStateFile(statePath: string, stateDir: string, text: string
     renamed = true;
   } catch (error) {
     if (isHarnError(error)) throw error;
-    throw stateError(`cannot write state file ${statePath}: ${describeError(error)}; it was left as it was`);
+    throw noSpaceError(error, stateDir) ?? stateError(`cannot write state file ${statePath}: ${describeError(error)}; it was left as it was`);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
     if (!renamed) fs.rmSync(tempPath, { force: true });

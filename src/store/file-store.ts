@@ -6,7 +6,7 @@ import type { HarnEvent } from '../core/events.js';
 import { encodeSnapshot } from './codec.js';
 import { appendEvents, checkEventLog, readEvents } from './event-log.js';
 import { applyTransaction, transactOptimistically, type Applied, type Store, type StoreOptions, type Transaction, type TransactionMode } from './transaction.js';
-import { describeError, errorCode } from './fs-errors.js';
+import { describeError, errorCode, noSpaceError } from './fs-errors.js';
 import { checkOwner, createExclusive, describeKind, notRegularError, readRegularWithStats, type FileStats } from './safe-fs.js';
 import type { Workspace } from './workspace.js';
 
@@ -121,7 +121,7 @@ export class FileStore implements Store {
       try {
         fs.mkdirSync(stateDir);
       } catch (error) {
-        if (errorCode(error) !== 'EEXIST') throw stateError(`cannot create ${stateDir}: ${describeError(error)}`);
+        if (errorCode(error) !== 'EEXIST') throw noSpaceError(error, path.dirname(stateDir)) ?? stateError(`cannot create ${stateDir}: ${describeError(error)}`);
         this.checkStateDir(); // created by another process meanwhile: check it as any existing one
       }
     }
@@ -140,7 +140,7 @@ export class FileStore implements Store {
         fs.closeSync(fd);
       }
     } catch (error) {
-      if (errorCode(error) !== 'EEXIST') throw stateError(`cannot write ${file}: ${describeError(error)}`);
+      if (errorCode(error) !== 'EEXIST') throw noSpaceError(error, stateDir) ?? stateError(`cannot write ${file}: ${describeError(error)}`);
     }
   }
 

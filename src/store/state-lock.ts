@@ -1,8 +1,9 @@
+import path from 'node:path';
 import { monotonicMs } from '../core/monotonic.js';
 import fs from 'node:fs';
 import { formatSpan } from '../core/durations.js';
 import { stateError, stateLockError } from '../core/errors.js';
-import { describeError, errorCode } from './fs-errors.js';
+import { describeError, errorCode, noSpaceError } from './fs-errors.js';
 import { describeKind, notRegularError } from './safe-fs.js';
 
 /**
@@ -80,7 +81,7 @@ function makeLock(lockPath: string, statePath: string): boolean {
     return true;
   } catch (error) {
     if (errorCode(error) === 'EEXIST') return false;
-    throw stateError(`cannot lock state file ${statePath}: ${describeError(error)}`);
+    throw noSpaceError(error, path.dirname(statePath)) ?? stateError(`cannot lock state file ${statePath}: ${describeError(error)}`);
   }
 }
 
@@ -143,7 +144,7 @@ function holdLock(lockPath: string): StateLock {
     } catch {
       // Gone already, or not removable: a lock left behind is taken over after the stale period.
     }
-    throw stateError(`cannot lock state file ${lockPath.slice(0, -'.lock'.length)}: ${describeError(error)}`);
+    throw noSpaceError(error, path.dirname(lockPath)) ?? stateError(`cannot lock state file ${lockPath.slice(0, -'.lock'.length)}: ${describeError(error)}`);
   }
   let refreshedAt = monotonicMs();
   let lost = false;

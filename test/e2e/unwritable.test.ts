@@ -107,11 +107,17 @@ describe('an unwritable state', () => {
       const result = await run(['register', 'x'.repeat(256)]); // the longest name; any new page is beyond a full disk
       expect(result.code, result.stderr).toBe(3);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(new RegExp(`^harn-agents: cannot write state file ${statePath(mount)}: .*ENOSPC.*\\(run 'harn-agents doctor'\\)\\n$`));
-      expect(result.stderr.split('\n')).toHaveLength(2);
+      // Said as such (issue 21: it was "cannot write ... ENOSPC", and doctor said healthy).
+      expect(result.stderr).toBe(`harn-agents: no space left on the device holding ${path.join(mount, '.harn')}; nothing was changed (run 'harn-agents doctor')\n`);
       expect(fs.readFileSync(statePath(mount)).equals(before)).toBe(true);
       expect(fs.readdirSync(path.join(mount, '.harn')).sort()).toEqual(['.gitignore', 'agents.json']);
+      const doctor = await run(['--json', 'doctor']);
+      expect(doctor.code).toBe(1);
+      const state = JSON.parse(doctor.stdout).checks.find((c: { check: string }) => c.check === 'state');
+      expect(state).toMatchObject({ ok: false, fix: `df -h ${path.join(mount, '.harn')}` });
+      expect(state.detail).toMatch(new RegExp(`^no space left on the device holding ${path.join(mount, '.harn')}: \\d+ bytes free, a write needs about \\d+$`));
       fs.rmSync(path.join(mount, 'filler'));
+      expect((await run(['doctor'])).code).toBe(0);
       expect(await run(['register', 'fits-now'])).toEqual({ code: 0, stdout: '2\n', stderr: '' });
     });
   });
