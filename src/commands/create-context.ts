@@ -3,6 +3,7 @@ import { optionalDuration } from '../core/validate.js';
 import { openStore } from '../store/store-factory.js';
 import { findWorkspace, workspaceOrigin } from '../store/workspace.js';
 import type { Context } from './context.js';
+import { escapeForTerminal } from '../render/escape.js';
 
 /** The parsed settings a context is built from: the CLI gets them from flags, the library from options. */
 export interface ContextSettings {
@@ -42,6 +43,10 @@ export function registryConfig(
 export function openContext(settings: ContextSettings): Context {
   const workspace = findWorkspace(settings.cwd, { HARN_WORKSPACE: settings.workspace, HARN_SAFE_DIRECTORIES: settings.safeDirectories });
   const clock = settings.clock ?? Date.now;
+  const warn = settings.warn ?? ((line: string) => process.stderr.write(`harn-agents: warning: ${line}\n`));
+  for (const dir of workspace.ignoredStateDirs ?? []) {
+    warn(`ignoring ${escapeForTerminal(dir)}: a .harn below the repository's top-level is never a registry of its own; this call uses ${escapeForTerminal(workspace.stateDir)}`);
+  }
   // Agents this call creates record the worktree and branch they come from (read only then).
   const config = { ...settings.config, origin: settings.config.origin ?? (() => workspaceOrigin(workspace)) };
   return {

@@ -9,8 +9,8 @@ import { currentUid } from './safe-fs.js';
  * and `gitdir` (the path of the worktree's `.git` file: git's link back). The main worktree is the
  * directory holding the common `.git`.
  *
- * Everything read may be hostile, so the link is followed only when it checks out both ways (the back link
- * names this very `.git` file), the common git directory is a real `.git` directory of a non-bare repository
+ * Everything read may be hostile, so the link is followed only when it checks out both ways (the worktree's
+ * git directory is `<common>/worktrees/<name>` and its back link names this very `.git` file), the common git directory is a real `.git` directory of a non-bare repository
  * owned by the caller, and its worktree is not in a world-writable directory. Otherwise the worktree stands
  * alone, as before worktrees were shared.
  */
@@ -77,6 +77,10 @@ function mainWorktree(dotGitFile: string, gitDir: string): string | null {
   const common = realpathOrNull(path.resolve(gitDir, firstLine(commondir).trim()));
   // A bare repository has no main worktree: each linked worktree keeps a registry of its own.
   if (common === null || path.basename(common) !== '.git') return null;
+  // As git makes it: the worktree's git directory is <common>/worktrees/<name>. One anywhere else (a
+  // gitmeta/ of the tree's own naming another repository) links nothing.
+  const realGitDir = realpathOrNull(gitDir);
+  if (realGitDir === null || path.dirname(realGitDir) !== path.join(common, 'worktrees')) return null;
   const main = path.dirname(common);
   let stats: fs.Stats;
   try {

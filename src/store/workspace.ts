@@ -28,6 +28,8 @@ export interface Workspace {
   readonly trusted: boolean;
   /** The git worktree `cwd` is in, if any (found on first use). */
   readonly git: () => GitWorktree | null;
+  /** `.harn` entries between `cwd` and its repository's top-level: never a workspace of their own. */
+  readonly ignoredStateDirs?: readonly string[];
 }
 
 function realDirectory(dir: string, what: string): string {
@@ -50,16 +52,16 @@ function lstatOrNull(p: string): fs.Stats | null {
 }
 
 /**
- * Find the workspace root: `HARN_WORKSPACE` if set; else the nearest ancestor of `cwd` holding `.harn`, but no
- * higher than the git top-level (the nearest ancestor holding `.git`, a directory or a worktree's file), and
- * outside a repository never in a directory other users can write to; else the git top-level; else `cwd`.
+ * Find the workspace root: `HARN_WORKSPACE` if set; else, inside a repository, its top-level (the nearest
+ * ancestor holding `.git`, a directory or a worktree's file), whatever `.harn` lies below it; else the
+ * nearest ancestor of `cwd` holding `.harn`, never in a directory other users can write to; else `cwd`.
  * At the top of a linked worktree, the root is its repository's main worktree, so every worktree of a
  * repository shares one registry (git-worktree.ts says when the link is trusted).
  */
 export function findWorkspace(startDir: string, env: Readonly<Record<string, string | undefined>>): Workspace {
   const cwd = realDirectory(startDir, 'directory');
   const found: Found = env.HARN_WORKSPACE
-    ? { root: realDirectory(path.resolve(cwd, env.HARN_WORKSPACE), 'HARN_WORKSPACE'), pathRoot: null, git: undefined }
+    ? { root: realDirectory(path.resolve(cwd, env.HARN_WORKSPACE), 'HARN_WORKSPACE'), pathRoot: null, git: undefined, ignored: [] }
     : discoverRoot(cwd);
   const { root } = found;
   const stateDir = path.join(root, STATE_DIR);
@@ -72,6 +74,7 @@ export function findWorkspace(startDir: string, env: Readonly<Record<string, str
     statePath: path.join(stateDir, STATE_FILE),
     trusted: isTrusted(root, env.HARN_SAFE_DIRECTORIES),
     git: () => (git === undefined ? (git = findGitWorktree(cwd)) : git),
+    ignoredStateDirs: found.ignored,
   };
 }
 
@@ -89,6 +92,8 @@ interface Found {
   readonly pathRoot: string | null;
   /** The git worktree, when discovery met it (undefined: not looked for yet). */
   readonly git: GitWorktree | null | undefined;
+  /** `.harn` entries below the repository's top-level, which discovery passed by. */
+  readonly ignored: readonly string[];
 }
 
 /** `dir`'s `.git` when it marks a repository's top, or null. */
@@ -113,19 +118,23 @@ function findGitWorktree(cwd: string): GitWorktree | null {
 }
 
 function discoverRoot(cwd: string): Found {
+  // Inside a repository the registry is at its top-level (a linked worktree's: its main worktree's), one
+  // per repository: a .harn/ below the top (committed in src/, say) is never a second one.
+  const repo = gitTop(cwd);
+  if (repo !== null) {
+    const git = gitWorktree(repo.top, repo.dotGit);
+    const ignored: string[] = [];
+    for (let dir = cwd; dir !== repo.top; dir = path.dirname(dir)) if (lstatOrNull(path.join(dir, STATE_DIR))) ignored.push(path.join(dir, STATE_DIR));
+    // A linked worktree shares its repository's registry (a .harn/ at its own top is not used).
+    if (git.main !== null && git.main !== repo.top) return { root: git.main, pathRoot: repo.top, git, ignored };
+    return { root: repo.top, pathRoot: null, git, ignored };
+  }
   const uid = currentUid();
   for (let dir = cwd; ; dir = path.dirname(dir)) {
-    const dotGit = dotGitAt(dir);
-    if (dotGit !== null) {
-      const git = gitWorktree(dir, dotGit);
-      // A linked worktree shares its repository's registry (a .harn/ at its own top is not used).
-      if (git.main !== null && git.main !== dir) return { root: git.main, pathRoot: dir, git };
-      return { root: dir, pathRoot: null, git };
-    }
     // Any entry named .harn counts (a symlink or a file too): using it then fails with a clear refusal,
     // where skipping it would quietly adopt a .harn/ further up.
-    if (lstatOrNull(path.join(dir, STATE_DIR)) && (!writableByOthers(dir, uid) || dir === cwd)) return { root: dir, pathRoot: null, git: undefined };
-    if (path.dirname(dir) === dir) return { root: cwd, pathRoot: null, git: null };
+    if (lstatOrNull(path.join(dir, STATE_DIR)) && (!writableByOthers(dir, uid) || dir === cwd)) return { root: dir, pathRoot: null, git: null, ignored: [] };
+    if (path.dirname(dir) === dir) return { root: cwd, pathRoot: null, git: null, ignored: [] };
   }
 }
 
