@@ -12,6 +12,7 @@ import { defineCommand } from './command.js';
 import { ExitCode, usageError } from '../core/errors.js';
 import { rebaseClock, type ClockRebaseResult } from './clock-rebase.js';
 import { resetState, type StateResetResult } from './state-reset.js';
+import { eventLogProblems } from '../store/event-log.js';
 import { renderClockRebase, renderDoctor, renderStateReset } from '../render/doctor.js';
 import { settingsProblems, withoutBadSettings } from '../cli/doctor-settings.js';
 import { redactUrl } from '../store/redact-url.js';
@@ -22,7 +23,7 @@ import { defaultNamespace } from '../store/store-factory.js';
  * that fixes it. Reads only: it takes no lock and writes nothing (the fixes are separate commands).
  */
 
-export type DoctorCheckName = 'settings' | 'store' | 'state' | 'state lock' | 'clock' | 'hooks';
+export type DoctorCheckName = 'settings' | 'store' | 'state' | 'state lock' | 'event log' | 'clock' | 'hooks';
 
 export interface DoctorCheck {
   readonly check: DoctorCheckName;
@@ -63,7 +64,7 @@ export async function doctor(ctx: Context, options: DoctorOptions): Promise<Doct
   const checks: DoctorCheck[] = [...(options.settings.length ? options.settings : [ok('settings', 'every HARN_* variable set parses')])];
   const read = options.postgres ? await readPostgres(ctx, options) : readFile(ctx, options);
   checks.push(...read.checks);
-  if (!options.postgres) checks.push(stateLockCheck(ctx.workspace.statePath));
+  if (!options.postgres) checks.push(stateLockCheck(ctx.workspace.statePath), eventLogCheck(ctx));
   if (read.clock) checks.push(clockCheck(read.clock, options.cli));
   checks.push(hooksCheck(ctx.workspace.cwd, options.cli));
   return { healthy: checks.every((c) => c.ok), checks, clock: read.clock };
@@ -188,6 +189,15 @@ function stateLockCheck(statePath: string): DoctorCheck {
     `${lockPath} is stale: not refreshed for ${formatSpan(age)}, so its holder is gone (the next write takes it over after ${STALE_LOCK_MS / 1000}s)`,
     `rm -r ${shellQuote(lockPath)}`,
   );
+}
+
+/** The event log and its rotation: what is planted there is skipped by every write, and fixed here. */
+function eventLogCheck(ctx: Context): DoctorCheck {
+  const found = fs.existsSync(ctx.workspace.stateDir) ? eventLogProblems(ctx.workspace.stateDir, ctx.workspace) : [];
+  if (found.length === 0) return ok('event log', 'absent or regular files of yours');
+  // Moved aside, never deleted: whatever is there may be someone's.
+  const fix = found.map(({ file }) => `mv ${shellQuote(file)} ${shellQuote(`${file}.planted`)}`).join(' && ');
+  return problem('event log', `${found.map((f) => f.problem).join('; ')}; events are not logged until it is moved away`, fix);
 }
 
 function clockCheck(clock: ClockFacts, cli: string): DoctorCheck {

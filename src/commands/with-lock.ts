@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { formatSpan } from '../core/durations.js';
-import { usageError } from '../core/errors.js';
+import { isHarnError, usageError } from '../core/errors.js';
 import { keepAliveIntervalMs } from '../core/keepalive.js';
 import type { AgentRegistry } from '../core/registry.js';
 import { ownProcess } from '../core/process-tree.js';
@@ -215,6 +215,8 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   for (const [signal, handler] of handlers) process.off(signal, handler);
   await renewing;
   await lostReport;
+  // The command ran: whatever happens to the clean-up, its exit code is the answer (a failed clean-up is
+  // one warning line; the locks then lapse by their TTL and a transient agent by its timeout).
   await ctx.store.transact('update', ({ registry, nowMs, record }) => {
     for (const path of paths) registry.releaseLock(agent, path);
     const holder = registry.get(agent);
@@ -230,7 +232,10 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
       ...(lost ? { lost: (lost as LostLocks).paths } : {}),
     });
     if (transient) registry.unregister(agent);
-  }, { agents: [agent], paths });
+  }, { agents: [agent], paths }).catch((error: unknown) => {
+    if (!isHarnError(error)) throw error;
+    process.stderr.write(`harn-agents: warning: ${esc(program)} exited, but its locks could not be released: ${esc(error.message)}; they lapse after their TTL\n`);
+  });
   return { ran: true, agent, exit_code: outcome.code, signal: outcome.signal, lost };
 }
 

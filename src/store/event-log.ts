@@ -10,7 +10,8 @@ import { checkOwner, checkSingleLink, describeKind, notRegularError, openRegular
  * the state it describes is durable). Bounded by
  * rotation: once the file passes MAX_BYTES it is renamed to `events.jsonl.1` (replacing the older one), so
  * the trail keeps between one and two files' worth of the newest events. Opened like every file under
- * `.harn/`: never through a symlink, never a FIFO or device, never another user's (safe-fs.ts).
+ * `.harn/`: never through a symlink, never a FIFO or device, never another user's (safe-fs.ts). Whatever
+ * is planted in the log's place only costs the log: the change it describes is already committed.
  */
 export const EVENTS_FILE = 'events.jsonl';
 export const MAX_EVENT_LOG_BYTES = 1024 * 1024;
@@ -41,18 +42,25 @@ export function appendEvents(stateDir: string, events: readonly HarnEvent[], rul
 }
 
 /**
- * Before a change is committed: the log files must be absent or regular files of the caller's, so a hostile
- * `.harn/` (a committed symlink to ~/.bashrc) is refused with exit 3 before anything is written anywhere.
+ * What is wrong with the log files, one line each (for doctor): each must be absent or a regular file of the
+ * caller's with one link. Nothing here blocks a write: a change is committed first and its events are then
+ * skipped with a warning (appendEvents opens nothing that fails these checks).
  */
-export function checkEventLog(stateDir: string, rule: OwnerRule): void {
+export function eventLogProblems(stateDir: string, rule: OwnerRule): { file: string; problem: string }[] {
+  const problems: { file: string; problem: string }[] = [];
   for (const name of [EVENTS_FILE, `${EVENTS_FILE}.1`]) {
     const file = path.join(stateDir, name);
-    const stats = fs.lstatSync(file, { throwIfNoEntry: false });
-    if (!stats) continue;
-    if (!stats.isFile()) throw notRegularError(file, describeKind(stats));
-    checkOwner(file, stats, rule);
-    checkSingleLink(file, stats);
+    try {
+      const stats = fs.lstatSync(file, { throwIfNoEntry: false });
+      if (!stats) continue;
+      if (!stats.isFile()) throw notRegularError(file, describeKind(stats));
+      checkOwner(file, stats, rule);
+      checkSingleLink(file, stats);
+    } catch (error) {
+      problems.push({ file, problem: isHarnError(error) ? error.message : describeError(error) });
+    }
   }
+  return problems;
 }
 
 function rotateIfFull(file: string, maxBytes: number): void {

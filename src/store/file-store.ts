@@ -4,7 +4,7 @@ import path from 'node:path';
 import { stateError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
 import { encodeSnapshot } from './codec.js';
-import { appendEvents, checkEventLog, readEvents } from './event-log.js';
+import { appendEvents, readEvents } from './event-log.js';
 import { applyTransaction, transactOptimistically, type Applied, type Store, type StoreOptions, type Transaction, type TransactionMode } from './transaction.js';
 import { describeError, errorCode, noSpaceError } from './fs-errors.js';
 import { checkOwner, createExclusive, describeKind, notRegularError, readRegularWithStats, type FileStats } from './safe-fs.js';
@@ -68,12 +68,12 @@ export class FileStore implements Store {
       // `.harn` was checked (or made) just above: read the file itself.
       const applied = this.apply(readRegularWithStats(statePath, this.options.workspace), fn);
       if (applied.registry.changed) {
-        if (applied.events.length > 0) checkEventLog(stateDir, this.options.workspace);
         // A checkpoint after the synchronous parse and apply, another (the fence) right before the rename.
         lock.confirmForWrite();
         writeStateFile(statePath, stateDir, encodeSnapshot(applied.registry.snapshot()), lock.confirmForWrite);
-        // The change is durable: from here on nothing may turn it into a failure. Still under the lock, so
-        // the log keeps commit order and two processes never rotate it at once.
+        // The change is durable: from here on nothing may turn it into a failure, whatever is planted in
+        // the log's place (it is skipped with a warning). Still under the lock, so the log keeps commit
+        // order and two processes never rotate it at once.
         try {
           appendEvents(stateDir, applied.events, this.options.workspace);
         } catch (error) {

@@ -87,15 +87,17 @@ describe('a cloned repository with a hostile .harn/', () => {
       fs.writeFileSync(path.join(harn, 'agents.json'), PAYLOAD_STATE);
       fs.symlinkSync(target, path.join(harn, 'events.jsonl'));
     });
+    // The write that logs the reap commits it and skips the log with a warning naming the path and what it
+    // is (issue 21: a planted log never blocks a write); nothing is written through it.
+    const status = run(['status'], clone);
+    expect(status.code).toBe(0);
+    expect(status.stderr).toMatch(/warning: the change was saved, but the event log .*events\.jsonl is a symbolic link, not a regular file/);
+    expect(fs.readFileSync(outside).equals(before)).toBe(true);
     for (const args of EVERY_COMMAND) {
       const result = run(args, clone);
       expectRefusedOrAnswered(result, args.join(' '));
       expect(fs.readFileSync(outside).equals(before), `${args.join(' ')} wrote through the symlink`).toBe(true);
     }
-    // The write that would log the reap is refused before anything is written, naming the path and what it is.
-    const status = run(['status'], clone);
-    expect(status.code).toBe(3);
-    expect(status.stderr).toMatch(/events\.jsonl is a symbolic link, not a regular file/);
     expect(fs.existsSync('/tmp/harn-pwned')).toBe(false);
   });
 

@@ -64,6 +64,7 @@ describe('harn-agents doctor', () => {
       ['store', true, null],
       ['state', true, null],
       ['state lock', true, null],
+      ['event log', true, null],
       ['clock', true, null],
       ['hooks', true, null],
     ]);
