@@ -22,7 +22,8 @@ function reportError(io: Io, error: unknown): ExitCodeValue {
     return ExitCode.usage;
   }
   if (isHarnError(error)) {
-    io.writeErr(`harn-agents: ${withHint(escapeForTerminal(error.message), error.exitCode)}\n`);
+    const line = escapeForTerminal(error.message);
+    io.writeErr(`harn-agents: ${error.doctorCanSee === false ? line : withHint(line, error.exitCode)}\n`);
     return error.exitCode;
   }
   // Not one of ours: a bug, which no repair of the state would fix, so doctor is not suggested.

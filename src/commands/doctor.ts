@@ -11,9 +11,10 @@ import { hook } from './hook.js';
 import { defineCommand } from './command.js';
 import { ExitCode, usageError } from '../core/errors.js';
 import { rebaseClock, type ClockRebaseResult } from './clock-rebase.js';
+import { repairIds, type IdsRepairResult } from './ids-repair.js';
 import { resetState, type StateResetResult } from './state-reset.js';
 import { eventLogProblems } from '../store/event-log.js';
-import { renderClockRebase, renderDoctor, renderStateReset } from '../render/doctor.js';
+import { renderClockRebase, renderDoctor, renderIdsRepair, renderStateReset } from '../render/doctor.js';
 import { settingsProblems, withoutBadSettings } from '../cli/doctor-settings.js';
 import { redactUrl } from '../store/redact-url.js';
 import { defaultNamespace } from '../store/store-factory.js';
@@ -105,9 +106,9 @@ function readFile(ctx: Context, options: DoctorOptions): StateRead {
       return { checks, clock: null };
     }
   }
-  let facts: { clock: ClockFacts; agents: number };
+  let facts: { clock: ClockFacts; agents: number; exhausted: number | null };
   try {
-    facts = applyTransaction(text, ctx.config, ctx.clock(), `file ${statePath}`, (tx) => ({ clock: tx.clock, agents: [...tx.registry.agents()].length }), mtimeMs).result;
+    facts = applyTransaction(text, ctx.config, ctx.clock(), `file ${statePath}`, (tx) => ({ clock: tx.clock, agents: [...tx.registry.agents()].length, exhausted: exhaustedIds(tx.registry) }), mtimeMs).result;
   } catch (error) {
     const message = isHarnError(error) ? error.message : `the state file ${statePath} is invalid: ${describeError(error)}`;
     checks.push(problem('state', message, `${options.cli} doctor --reset`));
@@ -117,9 +118,16 @@ function readFile(ctx: Context, options: DoctorOptions): StateRead {
   const full = unwritable ? null : spaceProblem(fs.existsSync(stateDir) ? stateDir : path.dirname(stateDir), text === null ? 0 : Buffer.byteLength(text));
   if (unwritable) checks.push(problem('state', `${unwritable} is not writable`, `chmod u+w ${shellQuote(unwritable)}`));
   else if (full) checks.push(full);
+  else if (facts.exhausted !== null) checks.push(idsProblem(facts.exhausted, options.cli));
   else checks.push(ok('state', text === null ? 'no state file yet (a fresh workspace)' : `valid: ${facts.agents} agent${facts.agents === 1 ? '' : 's'}`));
   return { checks, clock: facts.clock };
 }
+
+/** next_id when it leaves no id to hand out, else null. */
+const exhaustedIds = (registry: { readonly idsExhausted: boolean; readonly nextId: number }): number | null => (registry.idsExhausted ? registry.nextId : null);
+
+const idsProblem = (nextId: number, cli: string): DoctorCheck =>
+  problem('state', `agent ids are exhausted: next_id is ${nextId}, so no agent can be registered`, `${cli} doctor --fix-ids`);
 
 /** Room a write needs beside the state file: its new copy (written before the rename) and the lock directory. */
 const WRITE_SLACK_BYTES = 8192;
@@ -151,8 +159,9 @@ function writable(p: string): boolean {
 async function readPostgres(ctx: Context, options: DoctorOptions): Promise<StateRead> {
   const pg = options.postgres as NonNullable<DoctorOptions['postgres']>;
   try {
-    const facts = await ctx.store.transact('query', (tx) => ({ clock: tx.clock, agents: [...tx.registry.agents()].length }));
-    return { checks: [ok('store', `connected to ${ctx.store.location}`), ok('state', `valid: ${facts.agents} agent${facts.agents === 1 ? '' : 's'}`)], clock: facts.clock };
+    const facts = await ctx.store.transact('query', (tx) => ({ clock: tx.clock, agents: [...tx.registry.agents()].length, exhausted: exhaustedIds(tx.registry) }));
+    const state = facts.exhausted !== null ? idsProblem(facts.exhausted, options.cli) : ok('state', `valid: ${facts.agents} agent${facts.agents === 1 ? '' : 's'}`);
+    return { checks: [ok('store', `connected to ${ctx.store.location}`), state], clock: facts.clock };
   } catch (error) {
     const message = isHarnError(error) ? error.message : describeError(error);
     if (isHarnError(error) && error.exitCode === 4) {
@@ -239,7 +248,7 @@ function hooksCheck(cwd: string, cli: string): DoctorCheck {
 
 /** The CLI's doctor: which of its three jobs, and what the checks need to know about this call. */
 export interface DoctorCall {
-  readonly mode: 'check' | 'fix-clock' | 'reset';
+  readonly mode: 'check' | 'fix-clock' | 'fix-ids' | 'reset';
   readonly settings: readonly DoctorCheck[];
   readonly cli: string;
   /** The store URL and namespace given (flag or environment); the namespace's default needs the workspace. */
@@ -247,12 +256,13 @@ export interface DoctorCall {
   readonly namespace: string | undefined;
 }
 
-type DoctorOutcome = DoctorResult | ClockRebaseResult | StateResetResult;
+type DoctorOutcome = DoctorResult | ClockRebaseResult | IdsRepairResult | StateResetResult;
 
 export const command = defineCommand({
   name: 'doctor',
   run: async (ctx, call: DoctorCall): Promise<DoctorOutcome> => {
     if (call.mode === 'fix-clock') return rebaseClock(ctx);
+    if (call.mode === 'fix-ids') return repairIds(ctx);
     const postgres =
       call.storeUrl && call.storeUrl !== 'file' ? { url: redactUrl(call.storeUrl), namespace: call.namespace || defaultNamespace(ctx.workspace.root).namespace } : undefined;
     if (call.mode === 'reset') {
@@ -264,7 +274,9 @@ export const command = defineCommand({
   render: (r, { options }) =>
     options.mode === 'fix-clock'
       ? renderClockRebase(r as ClockRebaseResult)
-      : options.mode === 'reset'
+      : options.mode === 'fix-ids'
+        ? renderIdsRepair(r as IdsRepairResult)
+        : options.mode === 'reset'
         ? renderStateReset(r as StateResetResult)
         : renderDoctor(r as DoctorResult),
   exitCode: (r, options) => (options.mode === 'check' && !(r as DoctorResult).healthy ? ExitCode.no : ExitCode.ok),
@@ -272,6 +284,7 @@ export const command = defineCommand({
     description: 'check the state, its lock, the clock, settings, hooks and the store; print the command that fixes each problem',
     options: [
       { flags: '--fix-clock', help: 'rebase a registry whose time is ahead of this clock (every lock keeps its time left)' },
+      { flags: '--fix-ids', help: 'bring an exhausted next_id back to just past the highest agent id (agents and locks are kept)' },
       { flags: '--reset', help: 'move an invalid state file aside (kept as agents.json.broken-<time>) and start a fresh registry' },
     ],
     examples: ['harn-agents doctor', 'harn-agents doctor --json', 'harn-agents doctor --fix-clock', 'harn-agents doctor --reset && harn-agents import snapshot.json'],
@@ -279,9 +292,9 @@ export const command = defineCommand({
       'Exit 0 when healthy, 1 when a problem was found; each problem is printed with the command that fixes it.\n' +
       '--fix-clock and --reset change the registry and record an event; --reset never deletes the broken file.\n',
     input: ({ opts, globals, env, cwd }): DoctorCall => {
-      if (opts.fixClock && opts.reset) throw usageError('doctor: give --fix-clock or --reset, not both');
-      const mode: DoctorCall['mode'] = opts.fixClock ? 'fix-clock' : opts.reset ? 'reset' : 'check';
-      const settings = mode === 'fix-clock' ? [] : settingsProblems(env, cwd);
+      if ([opts.fixClock, opts.fixIds, opts.reset].filter(Boolean).length > 1) throw usageError('doctor: give one of --fix-clock, --fix-ids and --reset');
+      const mode: DoctorCall['mode'] = opts.fixClock ? 'fix-clock' : opts.fixIds ? 'fix-ids' : opts.reset ? 'reset' : 'check';
+      const settings = mode === 'fix-clock' || mode === 'fix-ids' ? [] : settingsProblems(env, cwd);
       const clean = withoutBadSettings(env, settings);
       const cli = [
         'harn-agents',
@@ -292,6 +305,6 @@ export const command = defineCommand({
       return { mode, settings, cli, storeUrl: globals.store ?? clean.HARN_STORE, namespace: globals.namespace || clean.HARN_NAMESPACE };
     },
     // Doctor goes on checking the rest when a HARN_* variable does not parse (it reports it instead).
-    contextEnv: (env, _cwd, options) => (options.mode === 'fix-clock' ? env : withoutBadSettings(env, options.settings)),
+    contextEnv: (env, _cwd, options) => (options.mode === 'fix-clock' || options.mode === 'fix-ids' ? env : withoutBadSettings(env, options.settings)),
   },
 });

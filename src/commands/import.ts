@@ -5,6 +5,8 @@ import { escapeForTerminal as esc } from '../render/escape.js';
 import { decodeSnapshot, SnapshotFormatError } from '../store/codec.js';
 import { MAX_FILE_BYTES, readNamedRegular } from '../store/safe-fs.js';
 import { defineCommand } from './command.js';
+import { MAX_CHOSEN_ID, MAX_PATH_BYTES } from '../core/validate.js';
+import type { RegistrySnapshot } from '../core/registry.js';
 import type { Context } from './context.js';
 
 export interface ImportResult {
@@ -33,10 +35,26 @@ export async function importRegistry(ctx: Context, file: string, stdin: () => st
     if (error instanceof SnapshotFormatError) throw stateError(`${file} is not a registry snapshot: ${error.message}; nothing was imported`);
     throw error;
   }
+  checkImportLimits(snapshot, file);
   return ctx.store.transact('update', ({ registry }) => {
     registry.replaceAll(snapshot);
     return { agents: snapshot.agents.length, next_id: registry.nextId, store: ctx.store.location };
   });
+}
+
+/**
+ * What no call could have made is not imported either: ids past the ones a call may choose (a next_id near
+ * 2^53 would leave registration exhausted, and import never lowers next_id), paths past the path limit.
+ */
+function checkImportLimits(snapshot: RegistrySnapshot, file: string): void {
+  const refuse = (why: string) => usageError(`${file}: ${why}; nothing was imported`);
+  if (snapshot.nextId > MAX_CHOSEN_ID + 1) throw refuse(`next_id ${snapshot.nextId} is past the ids agents can be registered under (at most ${MAX_CHOSEN_ID + 1})`);
+  for (const agent of snapshot.agents) {
+    if (agent.id > MAX_CHOSEN_ID) throw refuse(`agent id ${agent.id} is past the ids agents can be registered under (0 to ${MAX_CHOSEN_ID})`);
+    for (const locked of agent.lockedPaths.keys()) {
+      if (Buffer.byteLength(locked) > MAX_PATH_BYTES) throw refuse(`agent ${agent.id} locks a path of ${Buffer.byteLength(locked)} bytes; a lock path may be at most ${MAX_PATH_BYTES}`);
+    }
+  }
 }
 
 export const command = defineCommand({

@@ -37,6 +37,8 @@ function describeEvent(e: HarnEvent): string {
       return `with-lock: ${agentLabel(e.agent)} ran ${esc(e.program)} holding ${e.paths.map(esc).join(', ')} for ${formatSpan(e.duration_ms)}, ${e.signal ? `killed by ${e.signal}` : `exit ${e.exit_code}`}${e.lost ? `; lost its lock on ${e.lost.map(esc).join(', ')} and was stopped` : ''}`;
     case 'clock-rebase':
       return `clock-rebase: the registry's times were moved back ${formatSpan(e.offset_ms)} to this clock (${e.agents} agents, ${e.locks} locks)`;
+    case 'ids-repair':
+      return `ids-repair: next_id ${e.from} left no agent id to hand out; it is now ${e.next_id}`;
     case 'state-reset':
       return `state-reset: an invalid state file was moved to ${esc(e.moved_to)}; a fresh registry starts at id ${e.next_id}`;
     default:

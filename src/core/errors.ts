@@ -23,6 +23,8 @@ export class HarnError extends Error {
   constructor(
     readonly exitCode: ExitCodeValue,
     message: string,
+    /** False when doctor can see nothing wrong (a state that would grow past its cap): no "run doctor" hint. */
+    readonly doctorCanSee = true,
   ) {
     super(message);
     this.name = 'HarnError';

@@ -44,6 +44,13 @@ export type HarnEvent =
       readonly locks: number;
     }
   | {
+      /** `doctor --fix-ids`: an exhausted next_id was brought back to just past the highest agent id. */
+      readonly type: 'ids-repair';
+      readonly ts: number;
+      readonly from: number;
+      readonly next_id: number;
+    }
+  | {
       /** `doctor --reset`: an invalid state file was moved aside and a fresh registry started. */
       readonly type: 'state-reset';
       readonly ts: number;

@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from './errors.js';
+import { MAX_PATH_BYTES } from './validate.js';
+
+/** The refusal of a path over MAX_PATH_BYTES, naming its start (not all of it: it may be megabytes). */
+export const pathTooLong = (stored: string) =>
+  usageError(`the path '${stored.slice(0, 60)}...' is ${Buffer.byteLength(stored)} bytes; a lock path may be at most ${MAX_PATH_BYTES} bytes (UTF-8, relative to the workspace)`);
 
 /**
  * Normalise a lock path given by a user to its stored form: workspace-relative, `/`-separated, with `.` and
@@ -23,7 +28,9 @@ export function normaliseLockPath(input: string, cwd: string, root: string): str
   if (outside(relative)) relative = path.posix.relative(toPosix(root), realExistingPrefix(absolute));
   if (relative === '') throw usageError(`'${input}' is the workspace root itself, not a path inside it`);
   if (outside(relative)) throw usageError(`'${input}' is outside the workspace ${root}`);
-  return slashed.endsWith('/') ? `${relative}/` : relative;
+  const stored = slashed.endsWith('/') ? `${relative}/` : relative;
+  if (Buffer.byteLength(stored) > MAX_PATH_BYTES) throw pathTooLong(stored);
+  return stored;
 }
 
 const outside = (relative: string): boolean => relative === '..' || relative.startsWith('../') || path.posix.isAbsolute(relative);

@@ -261,7 +261,7 @@ export class AgentRegistry {
     if (id >= MAX_ID) {
       // Only another tool can have written such a next_id (chosen ids stop at 2^32-1).
       throw new IdSpaceExhaustedError(
-        `agent ids are exhausted: next_id is ${id} (2^53-1), so no agent can be registered; run \`harn-agents doctor\``,
+        `agent ids are exhausted: next_id is ${id} (2^53-1), so no agent can be registered; run \`harn-agents doctor --fix-ids\``,
       );
     }
     this.nextIdValue = id + 1;
@@ -520,6 +520,27 @@ export class AgentRegistry {
   raiseNextId(atLeast: number): void {
     this.nextIdValue = Math.max(this.nextIdValue, Math.min(atLeast, MAX_ID));
     this.touched();
+  }
+
+  /** Whether `nextId` leaves no id to hand out (only another tool or an old import can have written that). */
+  get idsExhausted(): boolean {
+    return this.nextIdValue >= MAX_ID;
+  }
+
+  /**
+   * `doctor --fix-ids`: bring an exhausted `nextId` back to just past the highest id held (agents and their
+   * locks are kept). Ids between were never handed out by a call (chosen ids stop at 2^32-1), so none is
+   * reused by anyone who could still use it. Returns the new `nextId`, or null when it cannot help (not
+   * exhausted, or an agent's own id is at the limit).
+   */
+  repairNextId(): number | null {
+    if (!this.idsExhausted) return null;
+    let highest = 0;
+    for (const id of this.byId.keys()) highest = Math.max(highest, id);
+    if (highest + 1 >= MAX_ID) return null;
+    this.nextIdValue = highest + 1;
+    this.touched();
+    return this.nextIdValue;
   }
 
   /**

@@ -20,6 +20,14 @@ export const MAX_AGENT_ID = Number.MAX_SAFE_INTEGER - 1;
 export const MAX_CHOSEN_ID = 2 ** 32 - 1;
 export const MAX_NAME_LENGTH = 256;
 export const MAX_REASON_LENGTH = 1024;
+/**
+ * A lock path's stored form (workspace-relative, UTF-8) is at most this many bytes, on every face and both
+ * stores: well under PostgreSQL's btree entry limit (about 2,700 bytes) with the namespace beside it, and
+ * far above any real repository's paths.
+ */
+export const MAX_PATH_BYTES = 1024;
+/** A PostgreSQL namespace (`--namespace`, or one derived from the git remote) is at most this many bytes. */
+export const MAX_NAMESPACE_BYTES = 512;
 
 /** A value as a message shows it: strings quoted, other types named. */
 export function describeValue(value: unknown): string {

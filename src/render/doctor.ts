@@ -1,6 +1,7 @@
 import type { ClockRebaseResult } from '../commands/clock-rebase.js';
 import type { DoctorResult } from '../commands/doctor.js';
 import type { StateResetResult } from '../commands/state-reset.js';
+import type { IdsRepairResult } from '../commands/ids-repair.js';
 import { formatSpan } from '../core/durations.js';
 import { escapeForTerminal as esc } from './escape.js';
 import type { Rendered } from './text.js';
@@ -24,6 +25,11 @@ export const renderClockRebase = (r: ClockRebaseResult): Rendered => ({
   stdout: r.rebased
     ? `rebased the registry to this clock: every time moved back ${formatSpan(r.offset_ms)} (${plural(r.agents, 'agent')}, ${plural(r.locks, 'lock')}; each lock keeps its time left)\n`
     : "the registry's time is not ahead of this clock: nothing to rebase\n",
+  stderr: '',
+});
+
+export const renderIdsRepair = (r: IdsRepairResult): Rendered => ({
+  stdout: r.repaired ? `next_id moved from ${r.from} to ${r.next_id}: agents can be registered again (every agent and lock kept)\n` : `agent ids are not exhausted (next_id ${r.from}): nothing to repair\n`,
   stderr: '',
 });
 

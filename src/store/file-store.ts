@@ -1,13 +1,13 @@
 import { monotonicMs } from '../core/monotonic.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { stateError } from '../core/errors.js';
+import { ExitCode, HarnError, stateError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
 import { encodeSnapshot } from './codec.js';
 import { appendEvents, readEvents } from './event-log.js';
 import { applyTransaction, transactOptimistically, type Applied, type Store, type StoreOptions, type Transaction, type TransactionMode } from './transaction.js';
 import { describeError, errorCode, noSpaceError } from './fs-errors.js';
-import { checkOwner, createExclusive, describeKind, notRegularError, readRegularWithStats, type FileStats } from './safe-fs.js';
+import { checkOwner, createExclusive, describeKind, MAX_FILE_BYTES, notRegularError, readRegularWithStats, type FileStats } from './safe-fs.js';
 import type { Workspace } from './workspace.js';
 
 /**
@@ -70,7 +70,17 @@ export class FileStore implements Store {
       if (applied.registry.changed) {
         // A checkpoint after the synchronous parse and apply, another (the fence) right before the rename.
         lock.confirmForWrite();
-        writeStateFile(statePath, stateDir, encodeSnapshot(applied.registry.snapshot()), lock.confirmForWrite);
+        const text = encodeSnapshot(applied.registry.snapshot());
+        // Never write a state every later call would refuse to read.
+        const bytes = Buffer.byteLength(text);
+        if (bytes > MAX_FILE_BYTES) {
+          throw new HarnError(
+            ExitCode.state,
+            `this change would make the state file ${(bytes / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1024 / 1024} MiB a state file may be; nothing was written (release locks or prune agents no longer needed first)`,
+            false,
+          );
+        }
+        writeStateFile(statePath, stateDir, text, lock.confirmForWrite);
         // The change is durable: from here on nothing may turn it into a failure, whatever is planted in
         // the log's place (it is skipped with a warning). Still under the lock, so the log keeps commit
         // order and two processes never rotate it at once.

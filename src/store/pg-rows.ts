@@ -423,7 +423,9 @@ export async function writeBack(sql: Sql, namespace: string, loaded: Loaded, eve
     const fresh: Before = { nextId: 0, agents: new Map(), extra: '', extension: '', settings: '', whole: true };
     return writeBack(sql, namespace, { ...loaded, before: fresh }, events);
   }
-  const nextId = registry.nextId > before.nextId ? registry.nextId : null;
+  // next_id only grows, except by `doctor --fix-ids` (the registry lowers it nowhere else).
+  const nextId = registry.nextId !== before.nextId ? registry.nextId : null;
+  const lowered = nextId !== null && nextId < before.nextId;
   const snapshot = registry.snapshot();
   const extra = json(snapshot.extra);
   const extension = json(snapshot.extension ?? []);
@@ -477,7 +479,7 @@ export async function writeBack(sql: Sql, namespace: string, loaded: Loaded, eve
     const whole = p(namespaceChanged, 'boolean');
     ctes.push(`counter AS (INSERT INTO harn_namespaces AS n (namespace, next_id, extra, extension, settings)
       VALUES ($1, ${p(nextId ?? 1, 'bigint')}, ${p(extra, 'text')}, ${p(extension, 'text')}, ${p(settings, 'jsonb')})
-      ON CONFLICT (namespace) DO UPDATE SET next_id = greatest(n.next_id, EXCLUDED.next_id),
+      ON CONFLICT (namespace) DO UPDATE SET next_id = CASE WHEN ${p(lowered, 'boolean')} THEN EXCLUDED.next_id ELSE greatest(n.next_id, EXCLUDED.next_id) END,
         extra = CASE WHEN ${whole} THEN EXCLUDED.extra ELSE n.extra END, extension = CASE WHEN ${whole} THEN EXCLUDED.extension ELSE n.extension END,
         settings = CASE WHEN ${whole} THEN EXCLUDED.settings ELSE n.settings END)`);
   }

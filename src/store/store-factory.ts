@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
+import { MAX_NAMESPACE_BYTES } from '../core/validate.js';
 import type { HarnEvent } from '../core/events.js';
 import { FileStore } from './file-store.js';
 import { namespaceFromRemote } from './namespace.js';
@@ -24,6 +25,10 @@ export function openStore(choice: StoreChoice): Store {
   if (store === 'file' || store === '') return new FileStore(choice);
   if (!isPostgres(store)) throw usageError(`--store: '${redactUrl(store)}' is not a store (use file or a postgres:// URL)`);
   const namespace = choice.namespace ? { namespace: choice.namespace } : defaultNamespace(choice.workspace.root);
+  // Namespaces key every table's index beside the path: bounded so any path under its limit fits.
+  if (Buffer.byteLength(namespace.namespace) > MAX_NAMESPACE_BYTES) {
+    throw usageError(`the namespace '${namespace.namespace.slice(0, 60)}...' is longer than the ${MAX_NAMESPACE_BYTES} bytes a namespace may be; choose a shorter one with --namespace`);
+  }
   return new LazyPgStore(store, namespace, choice);
 }
 

@@ -58,7 +58,7 @@ describe('ids a call may choose stop at 2^32-1, so registration cannot be exhaus
     const text = '{"next_id":9007199254740991,"agents":[{"id":9007199254740990,"name":"rust","state":"active","last_seen_ms":0,"edit_count":0,"locked_paths":{}}]}';
     writeState(ws, text);
     const result = (await cli(['register', 'x'], { cwd: ws }));
-    expect(result).toEqual({ code: 3, stdout: '', stderr: 'harn-agents: agent ids are exhausted: next_id is 9007199254740991 (2^53-1), so no agent can be registered; run `harn-agents doctor`\n' });
+    expect(result).toEqual({ code: 3, stdout: '', stderr: 'harn-agents: agent ids are exhausted: next_id is 9007199254740991 (2^53-1), so no agent can be registered; run `harn-agents doctor --fix-ids`\n' });
     expect(fs.readFileSync(statePath(ws), 'utf8')).toBe(text);
     const status = await cli(['status', '--all', '--json'], { cwd: ws });
     expect(status.code, status.stderr).toBe(0);

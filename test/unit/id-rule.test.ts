@@ -42,7 +42,7 @@ describe('the id rule: a call chooses ids only up to 2^32-1, so no valid call ex
   it('a next_id at 2^53-1 written by another tool says how to recover', () => {
     const reg = new AgentRegistry(DEFAULT_CONFIG, { nextId: MAX, agents: [], extra: [] });
     expect(() => reg.register('a', 0)).toThrow(IdSpaceExhaustedError);
-    expect(() => reg.register('a', 0)).toThrow(/next_id is 9007199254740991 .*run `harn-agents doctor`/);
+    expect(() => reg.register('a', 0)).toThrow(/next_id is 9007199254740991 .*run `harn-agents doctor --fix-ids`/);
   });
 });
 
