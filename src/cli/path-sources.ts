@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
+import { gitLine } from '../core/git-output.js';
 
 /** Run git in `cwd`; its stdout, or a usage error naming what failed. */
 function git(cwd: string, args: readonly string[]): string {
@@ -15,7 +16,7 @@ function git(cwd: string, args: readonly string[]): string {
  * files, and both names of a rename. `-z` keeps spaces, newlines and non-ASCII names intact.
  */
 export function stagedPaths(cwd: string): string[] {
-  const top = git(cwd, ['rev-parse', '--show-toplevel']).trim();
+  const top = gitLine(git(cwd, ['rev-parse', '--show-toplevel']));
   const fields = git(cwd, ['diff', '--cached', '--name-status', '-z', '-M', '--no-relative', '--no-color']).split('\0');
   const paths: string[] = [];
   for (let i = 0; i < fields.length - 1; ) {
@@ -40,8 +41,9 @@ function known(cwd: string, rev: string): boolean {
 
 /** The paths touched by commits (`git log` arguments), both names of a rename, from the top-level. */
 function loggedPaths(cwd: string, top: string, range: readonly string[]): string[] {
+  // -z: every name ends in NUL, and a newline is part of a name (`evil\nname.ts`), never a separator.
   return git(cwd, ['log', '--format=', '--name-only', '--no-renames', '--no-relative', '-z', ...range, '--'])
-    .split(/[\0\n]/)
+    .split('\0')
     .filter((p) => p.length > 0)
     .map((p) => path.join(top, p));
 }
@@ -53,7 +55,7 @@ function loggedPaths(cwd: string, top: string, range: readonly string[]): string
  * hides stdin): the commits of HEAD that no remote branch has.
  */
 export function pushedPaths(cwd: string, input: string, env: NodeJS.ProcessEnv): string[] {
-  const top = git(cwd, ['rev-parse', '--show-toplevel']).trim();
+  const top = gitLine(git(cwd, ['rev-parse', '--show-toplevel']));
   const from = env.PRE_COMMIT_FROM_REF;
   const to = env.PRE_COMMIT_TO_REF;
   if (from && to) return loggedPaths(cwd, top, known(cwd, from) ? [`${from}..${to}`] : [to, '--not', '--remotes']);
@@ -76,7 +78,7 @@ export function pushedPaths(cwd: string, input: string, env: NodeJS.ProcessEnv):
  */
 export function changedPaths(cwd: string, base: string): string[] {
   if (base === '' || base.startsWith('-')) throw usageError(`--changed: '${base}' is not a revision`);
-  const top = git(cwd, ['rev-parse', '--show-toplevel']).trim();
+  const top = gitLine(git(cwd, ['rev-parse', '--show-toplevel']));
   if (!known(cwd, base)) throw usageError(`--changed: '${base}' is not a commit in this repository (fetch it first: git fetch origin ${base})`);
   // From where the branch left BASE (as `git diff BASE...`), so what BASE gained since is not counted.
   const mergeBase = spawnSync('git', ['merge-base', base, 'HEAD'], { cwd, encoding: 'utf8' });

@@ -9,6 +9,7 @@ import type { Rendered } from '../render/text.js';
 import { claudeSettings, type ClaudeSettingsResult } from '../hooks/agents/claude-settings.js';
 import { hasBlock, removeBlocks } from '../hooks/blocks.js';
 import { gitLayout, insideWorkTree, type GitLayout } from '../hooks/git.js';
+import { gitLine } from '../core/git-output.js';
 import { huskyScripts, isHuskyHook } from '../hooks/husky.js';
 import { addToLefthook, isLefthookHook, lefthookConfig, lefthookManual, lefthookStatus } from '../hooks/lefthook.js';
 import { cleanPlainLeftovers, installPlain, plainStatus, PREVIOUS, uninstallPlain } from '../hooks/plain.js';
@@ -218,7 +219,7 @@ type HookOutcome = { readonly kind: 'git'; readonly result: HookResult } | { rea
 /** Claude Code's settings live at the git top-level (the project Claude Code opens), else the workspace root. */
 function claudeProject(cwd: string, root: string): string {
   const top = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8' });
-  return top.status === 0 && top.stdout.trim() ? top.stdout.trim() : root;
+  return top.status === 0 && gitLine(top.stdout) !== '' ? gitLine(top.stdout) : root;
 }
 
 export const command = defineCommand({

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
+import { gitLine } from '../core/git-output.js';
 
 /** Run git in `cwd`: its exit status and output (never throws for a non-zero exit). */
 export function runGit(cwd: string, args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
@@ -23,11 +24,12 @@ export function gitLayout(cwd: string): GitLayout {
   const top = runGit(cwd, ['rev-parse', '--show-toplevel']);
   if (top.status !== 0) throw usageError(`not in a git repository (${cwd})`);
   const hooks = runGit(cwd, ['rev-parse', '--git-path', 'hooks']);
-  const configured = runGit(cwd, ['config', '--get', 'core.hooksPath']);
+  const configured = runGit(cwd, ['config', '-z', '--get', 'core.hooksPath']);
+  const hooksPath = configured.stdout.endsWith('\0') ? configured.stdout.slice(0, -1) : configured.stdout;
   return {
-    top: top.stdout.trim(),
-    hooksDir: path.resolve(cwd, hooks.stdout.trim()),
-    hooksPath: configured.status === 0 && configured.stdout.trim() !== '' ? configured.stdout.trim() : null,
+    top: gitLine(top.stdout),
+    hooksDir: path.resolve(cwd, gitLine(hooks.stdout)),
+    hooksPath: configured.status === 0 && hooksPath !== '' ? hooksPath : null,
   };
 }
 
