@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readRepoFileIfRegular, writeRepoFile } from '../hooks/repo-file.js';
+import { assertWritableRepoFile, readRepoFileIfRegular, writeRepoFile } from '../hooks/repo-file.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, isHarnError, stateError, usageError } from '../core/errors.js';
@@ -78,15 +78,18 @@ const onPath = (): boolean =>
 
 const PATH_NOTE = "harn-agents is not on PATH here: the hooks call it by name (npm install -g harn-agents, or add it to the project's devDependencies)";
 
-/** Edit one YAML configuration: add (or remove) our block, or report what to add by hand. */
-function editConfig(
+/**
+ * The edit of one YAML configuration: add (or remove) our block, or what to add by hand. Planned, not
+ * written, so the caller checks everything before its first change.
+ */
+function planConfig(
   action: 'install' | 'uninstall',
   file: string,
   add: (text: string) => string | null,
   manual: (file: string) => string,
-  top: string,
-): { changes: string[]; manual?: string } {
-  const text = readRepoFileIfRegular(file); // not a regular file: an install prints the lines to add
+  missingIsEmpty: boolean,
+): { changes: string[]; manual?: string; write?: string } {
+  const text = readRepoFileIfRegular(file) ?? (missingIsEmpty && action === 'install' && !fs.existsSync(file) ? '' : null); // not a regular file: an install prints the lines to add
   if (text === null) {
     return action === 'install' ? { changes: [`${file} cannot be read`], manual: manual(file) } : { changes: [`${file}: not installed`] };
   }
@@ -94,15 +97,31 @@ function editConfig(
     if (!hasBlock(text)) return { changes: [`${file}: not installed`] };
     const rest = removeBlocks(text);
     if (rest === null) return { changes: [`${file} has a harn-agents block without its end marker; left alone (remove it by hand)`] };
-    writeRepoFile(file, rest, { top });
-    return { changes: [`removed from ${file}`] };
+    return { changes: [`removed from ${file}`], write: rest };
   }
   if (hasBlock(text)) return { changes: [`already in ${file}`] };
   if (!/\.ya?ml$/.test(file)) return { changes: [`${path.basename(file)} is not YAML: nothing was changed`], manual: manual(file) };
   const edited = add(text);
   if (edited === null) return { changes: [`${file} is laid out in a way harn-agents does not edit: nothing was changed`], manual: manual(file) };
-  writeRepoFile(file, edited, { top });
-  return { changes: [`added to ${file}`] };
+  return { changes: [`added to ${file}`], write: edited };
+}
+
+/**
+ * A manager configured in one YAML file (lefthook, pre-commit): plan the edit, and only when it can be made
+ * clean up an older plain install and write it. A refusal or a manual edit changes nothing.
+ */
+function editConfig(
+  action: 'install' | 'uninstall',
+  file: string,
+  layout: GitLayout,
+  plan: { add: (text: string) => string | null; manual: (file: string) => string; isManagers: (text: string) => boolean; missingIsEmpty: boolean },
+): { changes: string[]; manual?: string } {
+  const edit = planConfig(action, file, plan.add, plan.manual, plan.missingIsEmpty);
+  if (edit.manual !== undefined) return edit;
+  if (edit.write !== undefined) assertWritableRepoFile(file, layout.top);
+  const leftovers = cleanPlainLeftovers(layout.hooksDir, plan.isManagers);
+  if (edit.write !== undefined) writeRepoFile(file, edit.write, { top: layout.top });
+  return { changes: [...leftovers, ...edit.changes] };
 }
 
 function runManager(action: HookResult['action'], detected: Detected, layout: GitLayout, cli: readonly string[]): ManagerOutcome {
@@ -121,11 +140,16 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
       const hooks = (): HookStatus[] =>
         scriptStatus(scripts).map((h) => (husky && !fs.existsSync(path.join(dir, h.name)) ? { ...h, state: 'absent' } : h));
       if (action === 'status') return { hooks: hooks(), changes: [], files };
-      const leftovers = husky ? cleanPlainLeftovers(dir, isHuskyHook) : [];
-      if (action === 'uninstall') return { hooks: hooks(), changes: [...leftovers, ...uninstallScripts(scripts, layout.top)], files };
+      if (action === 'uninstall') {
+        const leftovers = husky ? cleanPlainLeftovers(dir, isHuskyHook) : [];
+        return { hooks: hooks(), changes: [...leftovers, ...uninstallScripts(scripts, layout.top)], files };
+      }
+      // Planned and checked before the first change: a manual edit or a refusal changes nothing.
       const plans = planScriptInstall(scripts, !husky);
       const manual = plans.filter((p) => p.manual).map((p) => p.manual);
       if (manual.length > 0) return { hooks: hooks(), changes: plans.map((p) => p.change), files, manual: manual.join('\n') };
+      for (const plan of plans) if (plan.content !== null) assertWritableRepoFile(plan.file, layout.top);
+      const leftovers = husky ? cleanPlainLeftovers(dir, isHuskyHook) : [];
       applyScriptPlan(plans, layout.top);
       const notes = husky && HOOK_NAMES.some((n) => !fs.existsSync(path.join(dir, n))) ? ["husky's hooks are not all in place: run 'npx husky'"] : [];
       return { hooks: hooks(), changes: [...leftovers, ...plans.map((p) => p.change)], files, notes };
@@ -134,18 +158,15 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
       const file = detected.config ?? path.join(layout.top, 'lefthook.yml');
       const hooks = () => lefthookStatus(file, dir);
       if (action === 'status') return { hooks: hooks(), changes: [], files: [file] };
-      const leftovers = cleanPlainLeftovers(dir, isLefthookHook);
-      if (action === 'install' && !fs.existsSync(file)) writeRepoFile(file, '', { top: layout.top });
-      const edit = editConfig(action, file, addToLefthook, lefthookManual, layout.top);
+      const edit = editConfig(action, file, layout, { add: addToLefthook, manual: lefthookManual, isManagers: isLefthookHook, missingIsEmpty: true });
       const notes = action === 'install' && !edit.manual && hooks().some((h) => h.state !== 'installed') ? ["run 'lefthook install' so git runs lefthook for both hooks"] : [];
-      return { hooks: hooks(), changes: [...leftovers, ...edit.changes], files: [file], manual: edit.manual, notes };
+      return { hooks: hooks(), changes: edit.changes, files: [file], manual: edit.manual, notes };
     }
     case 'pre-commit': {
       const file = path.join(layout.top, PRE_COMMIT_CONFIG);
       const hooks = () => preCommitStatus(layout.top, dir);
       if (action === 'status') return { hooks: hooks(), changes: [], files: [file] };
-      const leftovers = cleanPlainLeftovers(dir, isPreCommitHook);
-      const edit = editConfig(action, file, addToPreCommit, preCommitManual, layout.top);
+      const edit = editConfig(action, file, layout, { add: addToPreCommit, manual: preCommitManual, isManagers: isPreCommitHook, missingIsEmpty: false });
       const notes =
         action === 'install' && !edit.manual
           ? [
@@ -153,7 +174,7 @@ function runManager(action: HookResult['action'], detected: Detected, layout: Gi
               ...(hooks().some((h) => h.state !== 'installed') ? ["run 'pre-commit install --hook-type pre-commit --hook-type pre-push' so git runs pre-commit for both hooks"] : []),
             ]
           : [];
-      return { hooks: hooks(), changes: [...leftovers, ...edit.changes], files: [file], manual: edit.manual, notes };
+      return { hooks: hooks(), changes: edit.changes, files: [file], manual: edit.manual, notes };
     }
   }
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { readRepoFile, readRepoFileIfRegular, writeRepoFile } from './repo-file.js';
+import { assertWritableRepoFile, readRepoFile, readRepoFileIfRegular, writeRepoFile } from './repo-file.js';
 import path from 'node:path';
 import { usageError } from '../core/errors.js';
 import { HOOK_NAMES, type HookName, type HookStatus, type HookTarget, type ManagerOutcome } from './types.js';
@@ -58,6 +58,15 @@ export function plainStatus(dir: string): HookStatus[] {
 export function installPlain(target: HookTarget): ManagerOutcome {
   const dir = target.layout.hooksDir;
   const changes: string[] = [];
+  // Every check before the first change: a refusal (a hooks folder that is a link, a hook that is not a
+  // regular file, a .harn-previous in the way) leaves everything as it was.
+  for (const name of HOOK_NAMES) {
+    const file = path.join(dir, name);
+    assertWritableRepoFile(file, target.layout.top);
+    if (!isOurs(file) && fs.existsSync(file) && fs.existsSync(file + PREVIOUS)) {
+      throw usageError(`${file}${PREVIOUS} already exists; move it away first so nothing is overwritten (nothing was changed)`);
+    }
+  }
   fs.mkdirSync(dir, { recursive: true });
   for (const name of HOOK_NAMES) {
     const file = path.join(dir, name);
