@@ -1,12 +1,13 @@
 import type { Duration } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
-import { clientOf } from '../core/process-tree.js';
+import { ancestry, clientOf } from '../core/process-tree.js';
 import { agentName, chosenAgentId, describeValue, optionalChosenAgentId, optionalDuration, optionsObject } from '../core/validate.js';
-import { parseAgentId } from '../cli/options.js';
+import { optionalAgent, parseAgentId } from '../cli/options.js';
+import { dropIntent, guardDrop, type DropIntent } from './break-guard.js';
 import { defineCommand } from './command.js';
 import type { AgentRef, Context } from './context.js';
 
-export interface RegisterOptions {
+export interface RegisterOptions extends DropIntent {
   readonly name: string;
   /** Register under this id instead of the next free one (replaces any record under it, as in the seed). */
   readonly id?: number;
@@ -38,7 +39,11 @@ export async function register(ctx: Context, options: RegisterOptions): Promise<
   if (pid === 1) throw usageError('clientPid: 1 is init, the ancestor of every process; pass the pid of the client itself');
   const client = typeof pid === 'number' ? clientOf(pid) : null;
   const agentOptions = { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(client ? { process: client } : {}) };
-  return ctx.store.transact('update', ({ registry, nowMs }) => {
+  const intent = dropIntent(options);
+  const tree = chosen !== undefined && intent.by === null ? { ...intent, ancestry: options.ancestry ?? ancestry() } : intent;
+  return ctx.store.transact('update', ({ registry, nowMs, record }) => {
+    // Re-registering an id replaces its record, locks and all: another agent's only on purpose.
+    if (chosen !== undefined) guardDrop(registry, nowMs, record, chosen, 'register --id', tree);
     const id = chosen === undefined ? registry.register(name, nowMs, agentOptions) : registry.registerWithId(chosen, name, nowMs, agentOptions);
     return { id, name };
   }, chosen === undefined ? { newId: true } : { agents: [chosen] });
@@ -52,7 +57,10 @@ export const command = defineCommand({
     description: 'register an agent and print its id alone on stdout',
     arguments: [{ name: '<name>', help: 'a human-readable name ("editor", "ci", ...)' }],
     options: [
-      { flags: '--id <id>', help: 'register under this id (replaces any agent registered under it)' },
+      { flags: '--id <id>', help: 'register under this id (replaces any agent registered under it; one holding live locks only as itself, or with --force --reason)' },
+      { flags: '--agent <id>', help: 'with --id: who you are (default: HARN_AGENT_ID)' },
+      { flags: '--force', help: 'with --id: replace an agent that holds live locks, breaking them (needs --reason; recorded in the event log)' },
+      { flags: '--reason <text>', help: 'why its locks are broken (with --force)' },
       {
         flags: '--timeout <duration>',
         help: "how long the agent may go without a heartbeat before it is reaped and its locks freed (default: --agent-timeout, else the workspace's agent-timeout)",
@@ -60,10 +68,13 @@ export const command = defineCommand({
       },
     ],
     examples: ['ID=$(harn-agents register ci)', 'ID=$(harn-agents register ana --timeout 8h)', 'harn-agents register editor --id 7'],
-    input: ({ args, opts }) => ({
+    input: ({ args, opts, env }) => ({
       name: args[0] as string,
       id: opts.id === undefined ? undefined : chosenAgentId(parseAgentId(opts.id as string, '--id'), '--id'),
       timeoutMs: opts.timeout as number | undefined,
+      by: opts.id === undefined ? undefined : optionalAgent(opts.agent, env),
+      force: opts.force === true,
+      reason: opts.reason as string | undefined,
     }),
   },
   library: {

@@ -1,10 +1,12 @@
 import { agentId } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { parseAgentId } from '../cli/options.js';
+import { optionalAgent, parseAgentId } from '../cli/options.js';
+import { ancestry } from '../core/process-tree.js';
+import { dropIntent, guardDrop, type DropIntent } from './break-guard.js';
 import { agentLabel } from '../render/text.js';
 
-export interface UnregisterOptions {
+export interface UnregisterOptions extends DropIntent {
   readonly agent: number;
 }
 
@@ -15,10 +17,16 @@ export interface UnregisterResult {
   readonly removed: boolean;
 }
 
-/** Drop an agent's record and with it its locks. Unregistering an unknown id is not an error. */
+/**
+ * Drop an agent's record and with it its locks. Unregistering an unknown id is not an error. Another
+ * agent's live locks are broken only on purpose (see break-guard.ts).
+ */
 export async function unregister(ctx: Context, options: UnregisterOptions): Promise<UnregisterResult> {
   const id = agentId(options.agent, 'agent');
-  return ctx.store.transact('update', ({ registry }) => {
+  const intent = dropIntent(options);
+  const tree = intent.by === null ? { ...intent, ancestry: options.ancestry ?? ancestry() } : intent;
+  return ctx.store.transact('update', ({ registry, nowMs, record }) => {
+    guardDrop(registry, nowMs, record, id, 'unregister', tree);
     const name = registry.get(id)?.name ?? null;
     return { id, name, removed: registry.unregister(id) };
   }, { agents: [id] });
@@ -34,8 +42,18 @@ export const command = defineCommand({
   cli: {
     description: 'remove an agent and its locks (an unknown id is not an error)',
     arguments: [{ name: '<id>', help: 'the agent' }],
-    examples: ['harn-agents unregister "$ID"'],
-    input: ({ args }) => ({ agent: parseAgentId(args[0] as string, 'id') }),
+    options: [
+      { flags: '--agent <id>', help: 'who you are (default: HARN_AGENT_ID); another agent\'s live locks need --force and --reason' },
+      { flags: '--force', help: "remove another agent that holds live locks, breaking them (needs --reason; recorded in the event log)" },
+      { flags: '--reason <text>', help: 'why its locks are broken (with --force)' },
+    ],
+    examples: ['harn-agents unregister "$HARN_AGENT_ID"', 'harn-agents unregister 7 --force --reason "agent 7 is stuck; ok by Ana"'],
+    input: ({ args, opts, env }) => ({
+      agent: parseAgentId(args[0] as string, 'id'),
+      by: optionalAgent(opts.agent, env),
+      force: opts.force === true,
+      reason: opts.reason as string | undefined,
+    }),
   },
   library: { method: 'unregister', input: (agent: number): UnregisterOptions => ({ agent }) },
 });

@@ -20,6 +20,8 @@ export type HarnEvent =
       readonly ts: number;
       readonly by: number | null;
       readonly reason: string;
+      /** How the locks were broken when not by `release --force`: the holder's record dropped. */
+      readonly via?: 'unregister' | 'register --id';
       readonly broken: ReadonlyArray<{ readonly path: string; readonly holder: AgentRefData; readonly expires_ms: number; readonly lock_reason: string | null }>;
     }
   | {
