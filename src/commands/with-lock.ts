@@ -201,6 +201,7 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   }
   const running = child;
   if (running && early) signalCommand(early);
+  const watcher = running?.pid === undefined ? undefined : watchForOwnDeath(ownGroup ? -running.pid : running.pid, options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
   const outcome: { code: number | null; signal: NodeJS.Signals | null } =
     running === undefined
       ? spawnFailure
@@ -209,6 +210,7 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
           running.once('exit', (code, signal) => resolve({ code, signal }));
         });
 
+  watcher?.done();
   clearInterval(renewal);
   clearTimeout(killTimer);
   clearTimeout(lapseTimer);
@@ -237,6 +239,33 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
     process.stderr.write(`harn-agents: warning: ${esc(program)} exited, but its locks could not be released: ${esc(error.message)}; they lapse after their TTL\n`);
   });
   return { ran: true, agent, exit_code: outcome.code, signal: outcome.signal, lost };
+}
+
+/**
+ * A watcher outliving this process: were it killed (SIGKILL, which no handler sees), nothing would release
+ * the locks while the command ran on, unguarded, and another agent could take its paths once they lapsed.
+ * So the command is stopped then, as a lost lock stops it: a small `sh` in a process group of its own reads
+ * a pipe only this process writes; end of file without "done" means this process is gone, and the command
+ * (`target`: its process group, negative, or its pid) gets SIGTERM, then SIGKILL after `killAfterMs`.
+ * flock(1) leaves the lock with the command instead; here the lock lapses by its TTL, never re-taken.
+ */
+const WATCHER =
+  'read -r line; [ "$line" = done ] && exit 0; kill -s TERM -- "$1" 2>/dev/null || exit 0; ' +
+  'i=0; while [ "$i" -lt "$2" ] && kill -s 0 -- "$1" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; kill -s KILL -- "$1" 2>/dev/null; exit 0';
+
+function watchForOwnDeath(target: number, killAfterMs: number): { done(): void } | undefined {
+  let watcher: ReturnType<typeof spawn>;
+  try {
+    // $2: the kill-after period in tenths of a second, the pace at which it looks whether the command is gone.
+    watcher = spawn('sh', ['-c', WATCHER, 'harn-agents-watch', String(target), String(Math.ceil(killAfterMs / 100))], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  } catch {
+    return undefined; // no sh: the command then outlives a killed with-lock, as before
+  }
+  watcher.on('error', () => undefined);
+  watcher.stdin?.on('error', () => undefined);
+  watcher.unref();
+  (watcher.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return { done: () => watcher.stdin?.end('done\n') };
 }
 
 /** The options checked before anything is registered or locked (the validation boundary, see validate.ts). */
