@@ -14,8 +14,8 @@ export const pathTooLong = (stored: string) =>
  * `root`. Empty input, the workspace root itself, and anything outside it are bad input.
  *
  * Both `cwd` and `root` are absolute, already-resolved directories. The locked file need not exist and is
- * never followed; only an absolute path that lies outside `root` as written has its existing directories
- * resolved, in case it reached the workspace through a symlink.
+ * never followed; its existing directories are resolved, so a symlinked directory inside the workspace
+ * gives no second name for a file, and an absolute path reached through a symlink is recognised.
  */
 export function normaliseLockPath(input: string, cwd: string, root: string): string {
   if (input.length === 0) throw usageError('a path must not be empty');
@@ -28,7 +28,17 @@ export function normaliseLockPath(input: string, cwd: string, root: string): str
   if (outside(relative)) relative = path.posix.relative(toPosix(root), realExistingPrefix(absolute));
   if (relative === '') throw usageError(`'${input}' is the workspace root itself, not a path inside it`);
   if (outside(relative)) throw usageError(`'${input}' is outside the workspace ${root}`);
-  const stored = slashed.endsWith('/') ? `${relative}/` : relative;
+  // One file, one lock name: a directory reached through a symlink inside the workspace is named by its
+  // real path (as git names the file), so `link/a.ts` and `real/a.ts` are one lock. The file itself (or a
+  // directory lock's own last component, if it is not an existing directory) need not exist.
+  const directory = slashed.endsWith('/');
+  const real = path.posix.relative(toPosix(root), realDirectories(path.posix.join(toPosix(root), relative), directory));
+  if (real !== relative) {
+    if (real === '') throw usageError(`'${input}' is the workspace root itself (through a symbolic link), not a path inside it`);
+    if (outside(real)) throw usageError(`'${input}' is outside the workspace ${root} (through a symbolic link to ${realExistingPrefix(path.posix.join(toPosix(root), relative))})`);
+    relative = real;
+  }
+  const stored = directory ? `${relative}/` : relative;
   if (Buffer.byteLength(stored) > MAX_PATH_BYTES) throw pathTooLong(stored);
   return stored;
 }
@@ -37,8 +47,7 @@ const outside = (relative: string): boolean => relative === '..' || relative.sta
 
 /**
  * `absolute` with its longest existing directory prefix replaced by that directory's real path; the rest
- * (which need not exist) is kept as written. The one place paths touch the filesystem, and only for a path
- * that would otherwise be refused.
+ * (which need not exist) is kept as written. The one place paths touch the filesystem.
  */
 function realExistingPrefix(absolute: string): string {
   const rest: string[] = [];
@@ -51,6 +60,12 @@ function realExistingPrefix(absolute: string): string {
       rest.push(path.posix.basename(dir));
     }
   }
+}
+
+/** `absolute` with its existing directories resolved: all of it for a directory lock, else all but the file. */
+function realDirectories(absolute: string, directory: boolean): string {
+  if (directory) return realExistingPrefix(absolute);
+  return path.posix.join(realExistingPrefix(path.posix.dirname(absolute)), path.posix.basename(absolute));
 }
 
 function toPosix(dir: string): string {
