@@ -161,7 +161,7 @@ async function readPostgres(ctx: Context, options: DoctorOptions): Promise<State
   try {
     const facts = await ctx.store.transact('query', (tx) => ({ clock: tx.clock, agents: [...tx.registry.agents()].length, exhausted: exhaustedIds(tx.registry) }));
     const state = facts.exhausted !== null ? idsProblem(facts.exhausted, options.cli) : ok('state', `valid: ${facts.agents} agent${facts.agents === 1 ? '' : 's'}`);
-    return { checks: [ok('store', `connected to ${ctx.store.location}`), state], clock: facts.clock };
+    return { checks: [await privilegesCheck(ctx, pg.url), state], clock: facts.clock };
   } catch (error) {
     const message = isHarnError(error) ? error.message : describeError(error);
     if (isHarnError(error) && error.exitCode === 4) {
@@ -176,6 +176,21 @@ async function readPostgres(ctx: Context, options: DoctorOptions): Promise<State
     }
     return { checks: [problem('store', message, `psql ${shellQuote(pg.url)} -c 'SELECT 1'`)], clock: null };
   }
+}
+
+/** Whether the role may write as well as read: a role that can only read is told what to grant. */
+async function privilegesCheck(ctx: Context, url: string): Promise<DoctorCheck> {
+  const store = ctx.store as { missingPrivileges?: () => Promise<{ role: string; missing: string[] }> };
+  if (!store.missingPrivileges) return ok('store', `connected to ${ctx.store.location}`);
+  const { role, missing } = await store.missingPrivileges();
+  if (missing.length === 0) return ok('store', `connected to ${ctx.store.location} as ${role}, with every privilege a write needs`);
+  const tables = 'harn_registries, harn_events, harn_namespaces, harn_agents, harn_locks';
+  const grant = `GRANT SELECT, INSERT, UPDATE, DELETE ON ${tables} TO "${role}"; GRANT USAGE ON SEQUENCE harn_order, harn_events_id_seq TO "${role}"`;
+  return problem(
+    'store',
+    `connected as ${role}, which can read but not write: it lacks ${missing.join('; ')} (the tables' owner can grant them)`,
+    `psql ${shellQuote(url)} -c ${shellQuote(grant)}`,
+  );
 }
 
 /** The state lock directory, by its mtime only (its holder refreshes it every second). */

@@ -331,6 +331,8 @@ export async function loadSlice(
     );
     lockedNextId = int(r.rows[0]?.next_id ?? 1);
   }
+  // A reader takes no row lock (a role with SELECT alone can read); it reaps nothing (LIMIT 0) anyway.
+  const rowLock = write ? ' FOR UPDATE SKIP LOCKED' : '';
   const r = await sql<{ server_ms: string; newest: string | null; next_id: string | null; settings: unknown; agents: AgentRow[] | null; locks: LockRow[] | null }>(
     `WITH clock AS (${CLOCK_SQL}),
      now AS (SELECT greatest(server_ms, coalesce(newest, server_ms)) AS ms FROM clock),
@@ -343,9 +345,9 @@ export async function loadSlice(
      ns AS (SELECT next_id, settings FROM harn_namespaces WHERE namespace = $1),
      timeout AS (SELECT coalesce((SELECT (settings->'values'->>'agent-timeout')::bigint FROM ns), $6::bigint) AS ms),
      due AS (SELECT id FROM harn_agents WHERE namespace = $1 AND state = 'active' AND timeout_ms IS NULL
-       AND last_seen_ms < (SELECT ms FROM now) - (SELECT ms FROM timeout) ORDER BY last_seen_ms LIMIT $7 FOR UPDATE SKIP LOCKED),
+       AND last_seen_ms < (SELECT ms FROM now) - (SELECT ms FROM timeout) ORDER BY last_seen_ms LIMIT $7${rowLock}),
      due_own AS (SELECT id FROM harn_agents WHERE namespace = $1 AND state = 'active' AND timeout_ms IS NOT NULL
-       AND last_seen_ms + timeout_ms < (SELECT ms FROM now) ORDER BY last_seen_ms + timeout_ms LIMIT $7 FOR UPDATE SKIP LOCKED),
+       AND last_seen_ms + timeout_ms < (SELECT ms FROM now) ORDER BY last_seen_ms + timeout_ms LIMIT $7${rowLock}),
      ids AS (SELECT unnest($5::bigint[]) AS id UNION SELECT agent_id FROM l UNION SELECT id FROM due UNION SELECT id FROM due_own)
      SELECT clock.server_ms, clock.newest,
        (SELECT next_id FROM ns) AS next_id, (SELECT settings FROM ns) AS settings,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { formatSpan } from '../core/durations.js';
-import { HarnError, isHarnError, stateError, stateLockError } from '../core/errors.js';
+import { ExitCode, HarnError, isHarnError, stateError, stateLockError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
 import { AgentRegistry } from '../core/registry.js';
 import { decodeSnapshot, SnapshotFormatError } from './codec.js';
@@ -34,6 +34,12 @@ import {
  * lost connection is exit 3 with one line (saying so when it was lost during COMMIT, whose outcome is then
  * unknown); the client's 'error' events are always listened to, so they cannot crash the process.
  */
+
+/** Starts the one line a missing privilege is reported with (and tells a read-only query apart). */
+const PRIVILEGE_MARK = 'the PostgreSQL role lacks a privilege';
+/** The tables a writer changes, and the sequences behind their defaults. */
+const WRITTEN_TABLES = ['harn_registries', 'harn_events', 'harn_namespaces', 'harn_agents', 'harn_locks'] as const;
+const SEQUENCES = ['harn_order', 'harn_events_id_seq'] as const;
 
 /** The one-row layout (harn_registries.snapshot) that schema 2 migrates from, a namespace at a time. */
 const LEGACY_SCHEMA_VERSION = 1;
@@ -106,7 +112,27 @@ export class PgStore implements Store {
     // A scoped write takes only the locks of its own agents and paths, which no unrelated call waits for:
     // trying it first without them (the optimistic policy's point) would only cost a second load.
     const effective = scope && mode === 'maybe-update' ? 'update' : mode;
-    return transactOptimistically(effective, fn, (locked, f) => this.runAgain(() => this.run(locked, f, scope)), this.options.trace);
+    // A query whose reap would change something is run again to save it; a role that may only read
+    // (SELECT alone) cannot, and gets the answer it read, reaped but not saved.
+    let read: { result: unknown } | undefined;
+    return transactOptimistically(
+      effective,
+      fn,
+      async <T>(locked: boolean, f: (tx: Transaction) => T) => {
+        if (!locked || effective !== 'query') {
+          const first = await this.runAgain(() => this.run(locked, f, scope));
+          read = first;
+          return first;
+        }
+        try {
+          return await this.runAgain(() => this.run(locked, f, scope));
+        } catch (error) {
+          if (read && error instanceof HarnError && error.message.includes(PRIVILEGE_MARK)) return { result: read.result as T, changed: false };
+          throw error;
+        }
+      },
+      this.options.trace,
+    );
   }
 
   async readEvents(): Promise<{ events: HarnEvent[]; skipped: number }> {
@@ -226,7 +252,48 @@ export class PgStore implements Store {
     if (error instanceof ConnectionLost || isConnectionCode(errorCode(error))) {
       return stateError(`lost the connection to ${where}: ${this.describe(error instanceof ConnectionLost ? error.cause : error)}; nothing was changed`);
     }
+    if (errorCode(error) === '42501') {
+      // insufficient_privilege: the server's message names the table; say whose role and what it needs.
+      const message = error instanceof Error ? error.message : String(error);
+      return new HarnError(
+        ExitCode.state,
+        `${PRIVILEGE_MARK} in ${where}: ${scrubSecrets(message, this.options.url)} (role ${this.role()}); reads need SELECT on the harn_* tables, writes also INSERT, UPDATE and DELETE and USAGE on their sequences; nothing was changed`,
+      );
+    }
     return stateError(`${where}: ${this.describe(error)}; nothing was changed`);
+  }
+
+  /** The role this store connects as (the URL's user, else the login name libpq would use). */
+  private role(): string {
+    try {
+      const user = decodeURIComponent(new URL(this.options.url).username);
+      if (user) return user;
+    } catch {
+      // A libpq key=value string: the server's message is all there is to go by.
+    }
+    return process.env.PGUSER ?? process.env.USER ?? 'unknown';
+  }
+
+  /**
+   * The privileges a writer needs that this role lacks (doctor): one entry per table or sequence, such as
+   * "INSERT, UPDATE, DELETE on harn_locks". Empty when it has them all. The role's own name comes with it.
+   */
+  async missingPrivileges(): Promise<{ role: string; missing: string[] }> {
+    return this.withClient(async (sql) => {
+      const r = await sql<{ role: string; object: string; privilege: string }>(
+        `SELECT current_user AS role, t AS object, p AS privilege
+           FROM unnest($1::text[]) AS t, unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) AS p
+          WHERE NOT has_table_privilege(t, p)
+         UNION ALL
+         SELECT current_user, s, 'USAGE' FROM unnest($2::text[]) AS s WHERE NOT has_sequence_privilege(s, 'USAGE')
+         UNION ALL SELECT current_user, '', '' ORDER BY 2, 3`,
+        [[...WRITTEN_TABLES], [...SEQUENCES]],
+      );
+      const role = r.rows[0]?.role ?? this.role();
+      const byObject = new Map<string, string[]>();
+      for (const row of r.rows) if (row.object) byObject.set(row.object, [...(byObject.get(row.object) ?? []), row.privilege]);
+      return { role, missing: [...byObject].map(([object, privileges]) => `${privileges.join(', ')} on ${object}`) };
+    });
   }
 
   /** A client or server error as one line, with its SQLSTATE and without any password. */
@@ -348,7 +415,7 @@ export class PgStore implements Store {
   private async adoptLegacyNamespace(sql: Sql): Promise<void> {
     const legacy = this.options.legacyNamespace;
     const ns = this.options.namespace;
-    if (!legacy || legacy === ns) return;
+    if (!legacy || legacy === ns || !isRemoteUrl(legacy)) return;
     const rows = await sql<{ namespace: string }>('SELECT namespace FROM harn_registries WHERE namespace = $1 OR namespace = $2', [ns, legacy]);
     const present = new Set(rows.rows.map((r) => r.namespace));
     if (present.has(ns) || !present.has(legacy)) return;
@@ -366,6 +433,19 @@ export class PgStore implements Store {
       if (errorCode(error) !== '23505') throw error; // unique violation: the new key was created meanwhile
     }
   }
+}
+
+/**
+ * Whether a legacy key (a raw remote URL) is provably a remote's URL and never another namespace's key: it
+ * has a scheme (`https://...`) or is scp-like (`git@host:path`: a ':' before any '/'). A local path remote
+ * (`github.com/acme/app` as a relative path) could be another team's namespace spelled the same: it is never
+ * adopted.
+ */
+function isRemoteUrl(key: string): boolean {
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(key)) return true;
+  const colon = key.indexOf(':');
+  const slash = key.indexOf('/');
+  return colon > 0 && (slash < 0 || colon < slash);
 }
 
 /** Read `loaded` at its time (the server's clock, or the namespace's newest stamp if later) and run `fn`. */

@@ -81,6 +81,12 @@ class LazyPgStore implements Store {
     return (await this.load()).readEvents();
   }
 
+  /** Doctor: the privileges a writer needs that the role lacks (see PgStore). */
+  async missingPrivileges(): Promise<{ role: string; missing: string[] }> {
+    const store = (await this.load()) as Store & { missingPrivileges(): Promise<{ role: string; missing: string[] }> };
+    return store.missingPrivileges();
+  }
+
   /** Closes the pool if the store was used; one never loaded has nothing open. */
   async close(): Promise<void> {
     if (this.inner) await (await this.inner).close();
