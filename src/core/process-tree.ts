@@ -59,8 +59,9 @@ export function ancestry(pid: number = process.pid): ProcessIdentity[] {
 /** A process's command line (argv), or null where it cannot be read. */
 export function procCmdline(pid: number): string[] | null {
   try {
-    const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-    return text.split('\0').filter((word, i, all) => word !== '' || i < all.length - 1);
+    const words = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter((word) => word !== '');
+    // A process that set its title (npm: "npm exec harn-agents mcp") has it as one string, NUL-padded.
+    return words.length === 1 && (words[0] as string).includes(' ') ? (words[0] as string).split(' ').filter(Boolean) : words;
   } catch {
     return null;
   }
