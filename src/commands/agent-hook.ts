@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, HarnError, isHarnError } from '../core/errors.js';
 import { normaliseLockPath } from '../core/paths.js';
-import { clientProcess, processIdentity, type ProcessIdentity } from '../core/process-tree.js';
-import type { AgentProcess, AgentRegistry, ReadonlyAgent } from '../core/registry.js';
+import { clientProcess, type ProcessIdentity } from '../core/process-tree.js';
+import { hostName } from '../core/host.js';
+import type { AgentRegistry, ReadonlyAgent } from '../core/registry.js';
 import { gitOperations, pathspecCovers, type GitOperation } from '../hooks/agents/git-command.js';
 import { AGENT_HOOKS, parseAgentEvent, type AgentHookEvent } from '../hooks/agents/index.js';
 import { changedFiles } from '../hooks/agents/work-tree.js';
@@ -12,7 +13,6 @@ import { workspaceOrigin } from '../store/workspace.js';
 import {
   CLAIM_REASON,
   CLAIM_TTL_MS,
-  endDeadSessions,
   endSession,
   findSessionAgent,
   ORPHAN_REASON,
@@ -39,8 +39,6 @@ export interface AgentHookOptions {
   readonly process: ProcessIdentity | null;
   /** This machine's name: a session's process is judged alive only on its own host. */
   readonly host: string;
-  /** Whether a recorded process is still running (default: /proc, pid and start time). */
-  readonly alive?: (process: AgentProcess) => boolean;
 }
 
 export interface AgentHookResult {
@@ -68,8 +66,6 @@ const allow = (event: string, more: Partial<AgentHookResult> = {}): AgentHookRes
 });
 const deny = (event: string, reason: string, agent: number | null = null): AgentHookResult => ({ ...allow(event, { agent }), decision: 'deny', reason });
 
-const defaultAlive = (p: AgentProcess): boolean => processIdentity(p.pid)?.start === p.start;
-
 function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s ago`;
@@ -84,7 +80,6 @@ const shellWord = (p: string): string => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p
 class Session {
   readonly seen: SeenStore;
   readonly reader: string;
-  readonly alive: (process: AgentProcess) => boolean;
 
   constructor(
     readonly ctx: Context,
@@ -93,7 +88,6 @@ class Session {
   ) {
     this.seen = new SeenStore(ctx.workspace.stateDir, ctx.workspace);
     this.reader = options.event.subagent ?? 'main';
-    this.alive = options.alive ?? defaultAlive;
   }
 
   get event(): string {
@@ -131,17 +125,12 @@ class Session {
     }
     const recorded = found.meta?.process;
     if (process && !(recorded && recorded.pid === process.pid && recorded.start === process.start)) registry.moveToProcess(found.id, process, nowMs);
-    else registry.heartbeat(found.id, nowMs);
+    registry.reactivate(found.id, nowMs);
     return found;
   }
 
-  endDead(registry: AgentRegistry, nowMs: number, record: Parameters<typeof endDeadSessions>[5]): void {
-    endDeadSessions(registry, nowMs, this.options.host, this.alive, this.seen, record);
-  }
-
   async sessionStart(): Promise<AgentHookResult> {
-    return this.ctx.store.transact('update', ({ registry, nowMs, record }) => {
-      this.endDead(registry, nowMs, record);
+    return this.ctx.store.transact('update', ({ registry, nowMs }) => {
       const agent = this.ensureAgent(registry, nowMs);
       const own = ownAgents(registry, agent.id, this.options.process);
       const others: string[] = [];
@@ -177,8 +166,7 @@ class Session {
       if (last === null) return deny(this.event, `${lockPath} has not been read by you in this session: Read it first, then edit it.`);
       if (last.hash !== current) return deny(this.event, this.staleReason(lockPath, current, last.atMs));
     }
-    const outcome = await this.ctx.store.transact('update', ({ registry, nowMs, record }) => {
-      this.endDead(registry, nowMs, record);
+    const outcome = await this.ctx.store.transact('update', ({ registry, nowMs }) => {
       const agent = this.ensureAgent(registry, nowMs);
       const own = ownAgents(registry, agent.id, this.options.process);
       for (const lockPath of paths) {
@@ -322,7 +310,6 @@ class Session {
 
   async sessionEnd(): Promise<AgentHookResult> {
     const result = await this.ctx.store.transact('update', ({ registry, nowMs, record }) => {
-      this.endDead(registry, nowMs, record);
       const agent = findSessionAgent(registry, this.options.client, this.id);
       if (!agent || agent.state === 'gone') return null;
       return endSession(registry, agent, nowMs, this.seen, record, 'session-end');
@@ -404,14 +391,3 @@ export const command = defineCommand({
     },
   },
 });
-
-/** This machine's name, read without loading node:os (start-up cost); `os.hostname()` where /proc has none. */
-export function hostName(): string {
-  try {
-    const name = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
-    if (name !== '') return name;
-  } catch {
-    // no /proc: fall through
-  }
-  return process.env.HOSTNAME ?? 'localhost';
-}

@@ -38,6 +38,11 @@ export function processIdentity(pid: number): ProcessIdentity | null {
   return stat ? { pid, start: stat.start } : null;
 }
 
+/** Whether the process recorded as `recorded` still runs (same pid and start time: not a reused pid). */
+export function processAlive(recorded: { readonly pid: number; readonly start: number }): boolean {
+  return processIdentity(recorded.pid)?.start === recorded.start;
+}
+
 /** This process's identity. */
 export function ownProcess(): ProcessIdentity | null {
   return processIdentity(process.pid);

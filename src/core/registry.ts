@@ -28,6 +28,7 @@
  */
 
 import { usageError } from './errors.js';
+import type { HarnEvent } from './events.js';
 import { settingValue, type SettingKey, type WorkspaceSettings } from './settings.js';
 import { chosenIdError, MAX_CHOSEN_ID } from './validate.js';
 
@@ -114,6 +115,11 @@ export interface RegistryConfig {
   readonly agentTimeoutMs?: number;
   /** Where the agents this call creates come from (worktree, branch); read only when one is created. */
   readonly origin?: () => AgentOrigin;
+  /**
+   * Run by every transaction before its reap: ends the AI agent sessions whose process is gone (the shell
+   * injects it: it looks at processes and files). Returns the audit events of what it ended.
+   */
+  readonly endSessions?: (registry: AgentRegistry, nowMs: number) => readonly HarnEvent[];
 }
 
 export const DEFAULT_CONFIG: RegistryConfig = {};
@@ -331,7 +337,7 @@ export class AgentRegistry {
       return this.byId.get(id) as Agent;
     }
     info.lastSeenMs = nowMs;
-    if (info.state !== 'active') info.state = 'active';
+    if (info.state === 'crashed') info.state = 'active';
     this.mutations += 1;
     return info;
   }
@@ -349,8 +355,17 @@ export class AgentRegistry {
   /**
    * An agent whose session ended (its client closed or its process is gone) but whose live locks stay: they
    * cover uncommitted work. State `gone` is never reaped (reap looks at `active` agents only), so the locks
-   * last until released or broken; a later lock or heartbeat brings the agent back to `active`.
+   * last until released or broken; `reactivate` brings the agent back (its session resumed).
    */
+  /** Bring a `gone` or `crashed` agent back to `active` (a session resumed), refreshed like a heartbeat. */
+  reactivate(id: AgentId, nowMs: number): void {
+    const info = this.heartbeatRecord(id, nowMs);
+    if (info.state !== 'active') {
+      info.state = 'active';
+      this.touched();
+    }
+  }
+
   markGone(id: AgentId): boolean {
     const info = this.byId.get(id);
     if (!info || info.state === 'gone') return false;
@@ -443,7 +458,7 @@ export class AgentRegistry {
       if (reason !== undefined) agent.lockReasons.set(path, reason);
     }
     agent.lastSeenMs = nowMs;
-    if (agent.state !== 'active') agent.state = 'active';
+    if (agent.state === 'crashed') agent.state = 'active';
     this.touched();
     return { granted: true, agent, expiresMs };
   }

@@ -274,15 +274,19 @@ describe('session variants', () => {
     expect((await victim.ask({ tool: 'Write', input: { file_path: path.join(repo, 'src/a2.ts'), content: original } })).allowed).toBe(true);
     victim.process.kill('SIGKILL');
     await new Promise((resolve) => victim.process.once('exit', resolve));
+    // The next call of anyone (here a plain `status`) ends the session: no TTL to wait for.
+    const status = cli(['--json', 'status'], { cwd: repo });
+    const victimAgent = JSON.parse(status.stdout).agents.find((a: { name: string }) => a.name.startsWith('claude-code victim'));
+    expect(victimAgent.state).toBe('gone');
+    expect(victimAgent.locks.map((l: { path: string }) => l.path)).toEqual(['src/a1.ts']);
+    expect(JSON.stringify(victimAgent)).toMatch(/uncommitted changes of an ended session/);
+    const ended = JSON.parse(cli(['--json', 'log'], { cwd: repo }).stdout).events.filter((e: { type: string }) => e.type === 'session-end');
+    expect(ended).toMatchObject([{ cause: 'process-gone', released: ['src/a2.ts'], kept: ['src/a1.ts'] }]);
     await world.read(other, 'src/a2.ts');
     expect((await world.write(other, 'src/a2.ts', 'free-now', 'Edit')).allowed).toBe(true);
     await world.read(other, 'src/a1.ts');
     const refused = await world.write(other, 'src/a1.ts', 'not-yet', 'Edit');
     expect(refused.reason).toMatch(/src\/a1\.ts holds uncommitted changes of a session that ended.*tell the user/);
-    const status = cli(['--json', 'status'], { cwd: repo });
-    const victimAgent = JSON.parse(status.stdout).agents.find((a: { name: string }) => a.name.startsWith('claude-code victim'));
-    expect(victimAgent.state).toBe('gone');
-    expect(JSON.stringify(victimAgent)).toMatch(/uncommitted changes of an ended session/);
     // `git add -A` of the other session would sweep them up: refused.
     expect((await world.bash(other, 'git add -A && git commit -qm x')).reason).toMatch(/src\/a1\.ts/);
   }, 60_000);
