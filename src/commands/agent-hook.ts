@@ -77,6 +77,19 @@ const who = (agent: { readonly id: number; readonly name: string }): string => `
 /** A path as a shell word in a suggested command. */
 const shellWord = (p: string): string => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`);
 
+/** `file` with its longest existing prefix resolved (the file itself may not exist yet). */
+function realPath(file: string): string {
+  const rest: string[] = [];
+  for (let dir = file; ; dir = path.dirname(dir)) {
+    try {
+      return path.join(fs.realpathSync(dir), ...rest.reverse());
+    } catch {
+      if (path.dirname(dir) === dir) return file;
+      rest.push(path.basename(dir));
+    }
+  }
+}
+
 class Session {
   readonly seen: SeenStore;
   readonly reader: string;
@@ -97,7 +110,8 @@ class Session {
   /** A file as a lock path (workspace-relative), or null when it lies outside the workspace. */
   lockPath(file: string): string | null {
     try {
-      const p = normaliseLockPath(file, this.ctx.workspace.cwd, this.ctx.workspace.pathRoot);
+      // The file's real path: one file reached through a symlinked directory has one claim, not two.
+      const p = normaliseLockPath(realPath(path.resolve(this.ctx.workspace.cwd, file)), this.ctx.workspace.cwd, this.ctx.workspace.pathRoot);
       return p.endsWith('/') || p === '.harn' || p.startsWith('.harn/') || p === '.git' || p.startsWith('.git/') ? null : p;
     } catch (error) {
       if (isHarnError(error)) return null;
@@ -312,7 +326,7 @@ class Session {
     const result = await this.ctx.store.transact('update', ({ registry, nowMs, record }) => {
       const agent = findSessionAgent(registry, this.options.client, this.id);
       if (!agent || agent.state === 'gone') return null;
-      return endSession(registry, agent, nowMs, this.seen, record, 'session-end');
+      return endSession(registry, agent, nowMs, this.seen, record, 'session-end', this.ctx.workspace.root);
     });
     this.seen.forgetSession(this.id);
     return allow(this.event, { agent: result?.agent.id ?? null, released: result?.released ?? [] });

@@ -66,15 +66,17 @@ export function endSession(
   seen: SeenStore,
   record: (event: HarnEvent) => void,
   cause: 'session-end' | 'process-gone',
+  /** Where its files are when it recorded no git worktree (a workspace outside git): the workspace root. */
+  root: string,
 ): EndedSession {
-  const worktree = agent.meta?.worktree ?? null;
+  const worktree = agent.meta?.worktree ?? root;
   const sessionId = agent.meta?.session?.id ?? '';
   const released: string[] = [];
   const kept: string[] = [];
   for (const [lockPath, expiry] of [...agent.lockedPaths]) {
     if (expiry <= nowMs) continue;
     const base = seen.base(sessionId, lockPath);
-    const now = worktree && !lockPath.endsWith('/') ? fileHash(path.join(worktree, lockPath)) : undefined;
+    const now = lockPath.endsWith('/') ? undefined : fileHash(path.join(worktree, lockPath));
     if (base !== null && now !== undefined && base.hash === now) {
       registry.releaseLock(agent.id, lockPath);
       released.push(lockPath);
@@ -99,6 +101,7 @@ export function endDeadSessions(
   alive: (process: AgentProcess) => boolean,
   seen: SeenStore,
   record: (event: HarnEvent) => void,
+  root: string,
 ): EndedSession[] {
   const ended: EndedSession[] = [];
   for (const agent of [...registry.agents()]) {
@@ -110,7 +113,7 @@ export function endDeadSessions(
       if (nowMs - agent.lastSeenMs > SESSION_LEASE_MS / 2) registry.heartbeat(agent.id, nowMs);
       continue;
     }
-    ended.push(endSession(registry, agent, nowMs, seen, record, 'process-gone'));
+    ended.push(endSession(registry, agent, nowMs, seen, record, 'process-gone', root));
   }
   return ended;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
+import { cli, tempDir as tempDirFor } from '../helpers/cli.js';
 import { harnOnPath, repoWith, sessionEnv, sh, startSession, type FakeSession, type ToolAnswer } from '../helpers/claude-sessions.js';
 
 // Several Claude Code sessions in one repository, each its own process running the hooks installed by the
@@ -289,5 +289,36 @@ describe('session variants', () => {
     expect(refused.reason).toMatch(/src\/a1\.ts holds uncommitted changes of a session that ended.*tell the user/);
     // `git add -A` of the other session would sweep them up: refused.
     expect((await world.bash(other, 'git add -A && git commit -qm x')).reason).toMatch(/src\/a1\.ts/);
+  }, 60_000);
+});
+
+describe('agent-hook as Claude Code runs it, with hostile input', () => {
+  const hook = (cwd: string, input: string) => cli(['agent-hook', 'claude-code'], { cwd, input });
+
+  it('a payload it cannot read is one line and exit 1 (Claude Code reports it and lets the tool run), nothing written', () => {
+    const ws = tempDirFor();
+    for (const input of ['not json', '[1,2]', '"text"', '', 'x'.repeat(3 * 1024 * 1024)]) {
+      const r = hook(ws, input);
+      expect(r.code, input.slice(0, 20)).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^harn-agents: agent-hook claude-code: (stdin is not JSON|the hook payload is not a JSON object)/);
+    }
+    expect(cli(['agent-hook', 'nobody'], { cwd: ws, input: '{}' })).toMatchObject({ code: 1 });
+    expect(fs.existsSync(path.join(ws, '.harn'))).toBe(false);
+  });
+
+  it('one file reached through a symlinked directory is one claim', async () => {
+    const { repo, env, world } = setup(true);
+    fs.symlinkSync('src', path.join(repo, 'link'));
+    const a = startSession(repo, 'real-name', env);
+    const b = startSession(repo, 'link-name', env);
+    open.push(a, b);
+    await world.read(a, 'src/a1.ts');
+    expect((await world.write(a, 'src/a1.ts', 'one')).allowed).toBe(true);
+    await b.ask({ tool: 'Read', input: { file_path: path.join(repo, 'link/a1.ts') } });
+    const r = await b.ask({ tool: 'Edit', input: { file_path: path.join(repo, 'link/a1.ts'), old_string: 'END', new_string: 'two\nEND' } });
+    expect(r.allowed).toBe(false);
+    expect(r.reason).toMatch(/^harn-agents: src\/a1\.ts is held by agent \d+ \(claude-code real-nam/);
   }, 60_000);
 });
