@@ -175,7 +175,7 @@ class Session {
     for (const lockPath of paths) {
       const current = fileHash(this.absolute(lockPath));
       hashes.set(lockPath, current);
-      if (current === null) continue; // a new file needs no read
+      if (current === null || !this.options.event.tracksReads) continue; // a new file needs no read
       const last = this.seen.lastSeen(this.id, this.reader, lockPath);
       if (last === null) return deny(this.event, `${lockPath} has not been read by you in this session: Read it first, then edit it.`);
       if (last.hash !== current) return deny(this.event, this.staleReason(lockPath, current, last.atMs));

@@ -37,14 +37,17 @@ export function findSessionAgent(registry: AgentRegistry, client: string, sessio
 export const sameProcess = (a: AgentProcess | undefined, b: AgentProcess | null): boolean => a !== undefined && b !== null && a.pid === b.pid && a.start === b.start;
 
 /**
- * The agents that act for one client process: its session's agent and any MCP server or with-lock it runs
- * (their recorded process is the same). Their locks are the session's own.
+ * The agents that act for one session: its own agent, and the MCP server or with-lock its client process
+ * runs (their recorded process is the same). Their locks are the session's own. Another session's agent is
+ * never among them, even in the same process (an orchestrator hosting several sessions).
  */
 export function ownAgents(registry: AgentRegistry, sessionAgent: number | null, client: AgentProcess | null): Set<number> {
   const own = new Set<number>();
   if (sessionAgent !== null) own.add(sessionAgent);
   if (client === null) return own;
-  for (const agent of registry.agents()) if (agent.state === 'active' && sameProcess(agent.meta?.process, client)) own.add(agent.id);
+  for (const agent of registry.agents()) {
+    if (agent.state === 'active' && !agent.meta?.session && sameProcess(agent.meta?.process, client)) own.add(agent.id);
+  }
   return own;
 }
 

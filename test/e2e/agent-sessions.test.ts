@@ -322,3 +322,41 @@ describe('agent-hook as Claude Code runs it, with hostile input', () => {
     expect(r.reason).toMatch(/^harn-agents: src\/a1\.ts is held by agent \d+ \(claude-code real-nam/);
   }, 60_000);
 });
+
+describe('Codex CLI sessions (payloads as Codex documents them: Bash and apply_patch)', () => {
+  const payload = (repo: string, session: string, event: string, tool: string, command: string) =>
+    JSON.stringify({
+      session_id: session,
+      turn_id: '1',
+      transcript_path: null,
+      cwd: repo,
+      hook_event_name: event,
+      model: 'gpt-5.5',
+      permission_mode: 'default',
+      tool_name: tool,
+      tool_input: { command },
+      tool_use_id: `call_${session}`,
+      ...(event === 'PostToolUse' ? { tool_response: 'Success. Updated files.' } : {}),
+    });
+  const patch = (file: string) => `*** Begin Patch\n*** Update File: ${file}\n@@\n-END\n+x\n+END\n*** End Patch`;
+
+  it('hook install --codex writes .codex/hooks.json; an apply_patch of a file another session claims is denied, as is its git commit -am', () => {
+    const { repo, env } = setup(false);
+    const install = sh(repo, 'harn-agents hook install --codex', env);
+    expect(install.status, install.stderr).toBe(0);
+    const hooks = JSON.parse(fs.readFileSync(path.join(repo, '.codex/hooks.json'), 'utf8')).hooks;
+    expect(Object.keys(hooks)).toEqual(['SessionStart', 'PreToolUse', 'PostToolUse', 'SubagentStop', 'Stop']);
+    expect(hooks.PreToolUse).toEqual([{ matcher: 'Bash|apply_patch', hooks: [{ type: 'command', command: 'harn-agents agent-hook codex' }] }]);
+    const hook = (input: string) => cli(['agent-hook', 'codex'], { cwd: repo, input });
+    const first = hook(payload(repo, 'codex-x', 'PreToolUse', 'apply_patch', patch('src/a1.ts')));
+    expect(first).toMatchObject({ code: 0, stdout: '' });
+    fs.appendFileSync(path.join(repo, 'src/a1.ts'), 'x\n');
+    const denied = hook(payload(repo, 'codex-y', 'PreToolUse', 'apply_patch', patch(path.join(repo, 'src/a1.ts'))));
+    expect(denied.code).toBe(0);
+    const decision = JSON.parse(denied.stdout).hookSpecificOutput;
+    expect(decision).toMatchObject({ hookEventName: 'PreToolUse', permissionDecision: 'deny' });
+    expect(decision.permissionDecisionReason).toMatch(/src\/a1\.ts is held by agent \d+ \(codex codex-x/);
+    const sweep = JSON.parse(hook(payload(repo, 'codex-y', 'PreToolUse', 'Bash', "git commit -am 'wip'")).stdout).hookSpecificOutput;
+    expect(sweep.permissionDecisionReason).toMatch(/`git commit -am wip` would stage or commit uncommitted changes other sessions are working on: src\/a1\.ts/);
+  });
+});

@@ -38,15 +38,20 @@ export interface AgentHookEvent {
   readonly call: AgentToolCall | null;
   /** SessionStart's `source` (startup, resume, clear, compact) or SessionEnd's `reason`. */
   readonly detail: string | null;
+  /**
+   * Whether the agent's reads are seen (Claude Code's Read tool): then an edit of a file this (sub)agent has
+   * not read, or that changed since, is refused. An agent that reads through its shell (Codex) is not.
+   */
+  readonly tracksReads: boolean;
 }
 
 /** The longest session id, agent id or tool name taken from a payload; longer ones are not real. */
-const MAX_ID_LENGTH = 512;
+export const MAX_ID_LENGTH = 512;
 /** The longest path or shell command taken from a payload. */
-const MAX_TEXT_LENGTH = 1024 * 1024;
+export const MAX_TEXT_LENGTH = 1024 * 1024;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const text = (value: unknown, max: number): string | null => (typeof value === 'string' && value !== '' && value.length <= max && !value.includes('\0') ? value : null);
+export const text = (value: unknown, max: number): string | null => (typeof value === 'string' && value !== '' && value.length <= max && !value.includes('\0') ? value : null);
 
 /** The parsed JSON object of a payload, or a usage error naming what is wrong. */
 export function payloadObject(payload: string, agentName: string): Record<string, unknown> {
@@ -91,5 +96,6 @@ export function parseClaudeCode(payload: string): AgentHookEvent {
     subagent: text(data.agent_id, MAX_ID_LENGTH),
     call: toolCall(text(data.tool_name, MAX_ID_LENGTH), data.tool_input),
     detail,
+    tracksReads: true,
   };
 }

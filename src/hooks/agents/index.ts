@@ -1,5 +1,6 @@
 import { usageError } from '../../core/errors.js';
 import { parseClaudeCode, type AgentHookEvent } from './claude-code.js';
+import { parseCodex } from './codex.js';
 
 /**
  * The AI coding agents whose hook payloads harn-agents reads: one adapter each, from the agent's own payload
@@ -8,6 +9,7 @@ import { parseClaudeCode, type AgentHookEvent } from './claude-code.js';
  */
 const ADAPTERS: Record<string, (payload: string) => AgentHookEvent> = {
   'claude-code': parseClaudeCode,
+  codex: parseCodex,
 };
 
 export const AGENT_HOOKS = Object.keys(ADAPTERS);
