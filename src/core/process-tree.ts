@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 
 /**
  * Processes as /proc shows them, so an agent can recognise itself: a long-lived process (with-lock, an MCP
@@ -49,6 +48,11 @@ export function processIdentity(pid: number): ProcessIdentity | null {
   return stat ? { pid, start: stat.start } : null;
 }
 
+/** Whether the process recorded as `recorded` still runs (same pid and start time: not a reused pid). */
+export function processAlive(recorded: { readonly pid: number; readonly start: number }): boolean {
+  return processIdentity(recorded.pid)?.start === recorded.start;
+}
+
 /** This process's identity. */
 export function ownProcess(): ProcessIdentity | null {
   return processIdentity(process.pid);
@@ -67,36 +71,40 @@ export function ancestry(pid: number = process.pid): ProcessIdentity[] {
   return chain;
 }
 
-/** A process's argument vector, or null where it cannot be read. */
-function commandLine(pid: number): string[] | null {
+/** A process's command line (argv), or null where it cannot be read. */
+export function procCmdline(pid: number): string[] | null {
   try {
-    const text = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return text.split('\0').filter((arg, i, all) => i < all.length - 1 || arg !== '');
+    const words = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter((word) => word !== '');
+    // A process that set its title (npm: "npm exec harn-agents mcp") has it as one string, NUL-padded.
+    return words.length === 1 && (words[0] as string).includes(' ') ? (words[0] as string).split(' ').filter(Boolean) : words;
   } catch {
     return null;
   }
 }
 
-const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh', 'busybox']);
-const LAUNCHERS = new Set(['npm', 'npx']);
-const LAUNCHER_SCRIPTS = new Set(['npm', 'npx', 'npm-cli.js', 'npx-cli.js']);
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'busybox']);
+const base = (word: string | undefined): string => (word ?? '').slice((word ?? '').lastIndexOf('/') + 1);
 
 /**
- * A process that only starts another one for its client: `sh -c ...` (how npm and many clients run a
- * command), `npm exec`/`npx` (npm renames its process to "npm exec ...", so its first word is checked too),
- * or node running npm's own scripts. Such a process is never the client: the client is above it.
+ * Whether a command line is a launcher that runs another program for its client rather than being the client:
+ * a shell running `-c` (Claude Code runs each hook through one), `npx`, `npm exec`/`npm x`, `pnpm dlx`,
+ * `yarn dlx` (as their own binaries or as node running their scripts).
  */
-export function isWrapper(argv: readonly string[]): boolean {
-  const first = argv[0] ?? '';
-  const program = path.basename(first.split(' ')[0] ?? '');
-  if (LAUNCHERS.has(program)) return true;
-  if (SHELLS.has(program)) return argv.slice(1).some((arg) => /^-[a-zA-Z]*c[a-zA-Z]*$/.test(arg));
-  if (program === 'node' || program === 'nodejs') {
-    const script = argv.slice(1).find((arg) => !arg.startsWith('-'));
-    return script !== undefined && LAUNCHER_SCRIPTS.has(path.basename(script));
+export function isWrapperCommand(argv: readonly string[]): boolean {
+  const program = base(argv[0]);
+  if (SHELLS.has(program)) return argv.includes('-c') || argv.some((a) => /^-[a-z]*c[a-z]*$/.test(a));
+  let words = argv;
+  if (program === 'node' || program === 'nodejs') words = argv.slice(1).filter((a) => !a.startsWith('-'));
+  const script = base(words[0]);
+  if (['npx', 'npx-cli.js', 'pnpx'].includes(script)) return true;
+  if (['npm', 'npm-cli.js', 'pnpm', 'pnpm.cjs', 'yarn', 'yarn.js', 'yarn.cjs'].includes(script)) {
+    return ['exec', 'x', 'dlx', 'run', 'run-script', 'exec-cli'].includes(words[1] ?? '');
   }
   return false;
 }
+
+/** Whether `client` really started `below` (the process right under it in a chain), rather than adopted it. */
+export type StartedCheck = (client: ProcessIdentity, below: ProcessIdentity) => boolean;
 
 /** The inode of the pipe on `pid`'s standard input ("pipe:[123]"), or null if it is something else. */
 function stdinPipe(pid: number): string | null {
@@ -124,42 +132,51 @@ function holdsPipe(pid: number, pipe: string): boolean {
 }
 
 /**
- * The client of process `of` (default: this one): its nearest ancestor that is not a wrapper (`sh -c`,
- * `npm exec`, `npx`; see isWrapper), if that ancestor really started the chain. Null when it cannot be
- * known, which recognises nobody (never everybody):
- * - pid 1 is never a client: it is every process's ancestor, and adopts every orphan;
- * - a chain whose client has exited was adopted by init or a subreaper, which is not its client: the
- *   adopter must hold the pipe on the chain's standard input (its client wrote to it), or, where that input
- *   is not a pipe (a socket, as Node's spawn gives), share the chain's session (a client's children
- *   inherit it; an adopter such as `systemd --user` has its own).
+ * The real check, from /proc: a chain whose client exited was adopted by init or a subreaper, which is not
+ * its client (and, whatever its name, every process it adopts would count as its own). The client must hold
+ * the pipe on the standard input of the process it started (the client writes to it) or, where that input is
+ * not a pipe (a socket, as Node's spawn gives), share its session (children inherit it; an adopter such as
+ * `systemd --user` or a supervisor runs in a session of its own).
  */
-export function clientProcess(of: number = process.pid): ProcessIdentity | null {
-  let child = of;
-  let childStat = procStat(child);
-  for (let depth = 0; childStat && depth < MAX_DEPTH; depth++) {
-    const pid = childStat.ppid;
-    if (pid <= 1 || pid === child) return null;
-    const stat = procStat(pid);
-    const argv = commandLine(pid);
-    if (!stat || !argv) return null;
-    if (isWrapper(argv)) {
-      child = pid;
-      childStat = stat;
-      continue;
-    }
-    const pipe = stdinPipe(child);
-    const started = pipe !== null ? holdsPipe(pid, pipe) : stat.sid === childStat.sid;
-    return started ? { pid, start: stat.start } : null;
+export const startedChain: StartedCheck = (client, below) => {
+  const pipe = stdinPipe(below.pid);
+  if (pipe !== null) return holdsPipe(client.pid, pipe);
+  const [up, down] = [procStat(client.pid), procStat(below.pid)];
+  return up !== null && down !== null && up.sid === down.sid;
+};
+
+/**
+ * The client process of this one: the nearest ancestor that is not a wrapper (shell `-c`, npx, npm exec),
+ * skipping `self` (the first entry of `chain`), and only if it started the chain (`started`; checked from
+ * /proc when the chain is this process's own, see startedChain). Never pid 1 or anything at or above it: a
+ * process whose parent is gone is adopted by init (or a subreaper) and has no client to name, so the answer
+ * is null, which recognises nobody (never everybody).
+ */
+export function clientProcess(
+  chain?: readonly ProcessIdentity[],
+  cmdline: (pid: number) => string[] | null = procCmdline,
+  started: StartedCheck = chain === undefined ? startedChain : () => true,
+): ProcessIdentity | null {
+  const links = chain ?? ancestry();
+  for (let i = 1; i < links.length; i++) {
+    const candidate = links[i] as ProcessIdentity;
+    if (candidate.pid <= 1) return null;
+    const argv = cmdline(candidate.pid);
+    if (argv === null) return null;
+    if (isWrapperCommand(argv)) continue;
+    // A subreaper (systemd --user, tini, a container's init) adopts orphans: it is nobody's client.
+    if (['systemd', 'init', 'tini', 'dumb-init', 'catatonit'].includes(base(argv[0]))) return null;
+    return started(candidate, links[i - 1] as ProcessIdentity) ? candidate : null;
   }
   return null;
 }
 
 /**
  * The process a caller names as its client (`clientPid`): itself, or, when it is a wrapper, the client
- * above it (clientProcess). Null where it cannot be read or no client can be told.
+ * above it (clientProcess, checked from /proc). Null where it cannot be read or no client can be told.
  */
 export function clientOf(pid: number): ProcessIdentity | null {
-  const argv = commandLine(pid);
-  if (argv && isWrapper(argv)) return clientProcess(pid);
+  const argv = procCmdline(pid);
+  if (argv && isWrapperCommand(argv)) return clientProcess(ancestry(pid), procCmdline, startedChain);
   return processIdentity(pid);
 }

@@ -118,9 +118,10 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
     registering ??= (async () => {
       const name = options.name ?? server.getClientVersion()?.name ?? 'mcp-client';
       // The agent's own timeout is the one the renewal below is paced by, whatever the workspace's setting
-      // becomes later. The client (this server's parent) is recorded with it: `check` run by that client's
-      // hooks then knows the session's locks as its own. The client is the nearest ancestor that is not a
-      // wrapper (`npx` runs this server through `npm exec` and `sh -c`), and only if it really started us.
+      // becomes later. The client (the nearest ancestor that is not a launcher: `npx`, `npm exec`, `sh -c`,
+      // and only if it really started us) is recorded with it: that client's hooks and git commits then know
+      // the session's locks as its own. No client can be named (an orphaned server, adopted by pid 1 or a
+      // subreaper): none is recorded, and the line below says so.
       const client = clientProcess();
       if (!client) log('the client process is not known (its parent has exited, or /proc cannot tell): its hooks and commits know this session only through HARN_AGENT_ID');
       const registered = await registry.register(`mcp: ${name}`.slice(0, MAX_NAME_LENGTH), { timeout: settings.agentTimeoutMs, ...(client ? { clientPid: client.pid } : {}) });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHarnError, openRegistry } from '../../src/api/index.js';
-import { clientProcess, isWrapper, processIdentity } from '../../src/core/process-tree.js';
+import { ancestry, clientProcess, isWrapperCommand, procCmdline, processIdentity, startedChain } from '../../src/core/process-tree.js';
 import { BIN, cleanEnv, cli, statePath, tempDir } from '../helpers/cli.js';
 
 // Issue 21: a caller is recognised by its process only when that process is surely its client: never pid 1
@@ -232,15 +232,15 @@ process.exit(run.status ?? 1);
     sh.stdin?.end();
   });
 
-  it('isWrapper and clientProcess read real command lines', () => {
-    expect(isWrapper(['sh', '-c', 'x'])).toBe(true);
-    expect(isWrapper(['/bin/bash', '-ec', 'x'])).toBe(true);
-    expect(isWrapper(['npm exec harn-agents mcp'])).toBe(true);
-    expect(isWrapper(['/usr/bin/node', '/usr/lib/node_modules/npm/bin/npx-cli.js', 'harn-agents'])).toBe(true);
-    expect(isWrapper(['node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'exec'])).toBe(true);
-    expect(isWrapper(['sh', 'script.sh'])).toBe(false);
-    expect(isWrapper(['node', 'editor.js'])).toBe(false);
-    expect(isWrapper(['claude'])).toBe(false);
+  it('isWrapperCommand and clientProcess read real command lines', () => {
+    expect(isWrapperCommand(['sh', '-c', 'x'])).toBe(true);
+    expect(isWrapperCommand(['/bin/bash', '-ec', 'x'])).toBe(true);
+    expect(isWrapperCommand(['npm', 'exec', 'harn-agents', 'mcp'])).toBe(true); // npm's title, as procCmdline reads it
+    expect(isWrapperCommand(['/usr/bin/node', '/usr/lib/node_modules/npm/bin/npx-cli.js', 'harn-agents'])).toBe(true);
+    expect(isWrapperCommand(['node', '/usr/lib/node_modules/npm/bin/npm-cli.js', 'exec'])).toBe(true);
+    expect(isWrapperCommand(['sh', 'script.sh'])).toBe(false);
+    expect(isWrapperCommand(['node', 'editor.js'])).toBe(false);
+    expect(isWrapperCommand(['claude'])).toBe(false);
     // A real chain: this process -> sh -c -> sleep. The client of sleep is this process, past the wrapper.
     const sh = spawn('sh', ['-c', 'sleep 600; true'], { stdio: 'ignore' });
     started.push(sh);
@@ -249,7 +249,7 @@ process.exit(run.status ?? 1);
       const children = fs.readFileSync(`/proc/${sh.pid}/task/${sh.pid}/children`, 'utf8').trim();
       if (children !== '') sleeper = Number(children.split(' ')[0]);
     }
-    expect(clientProcess(sleeper)).toEqual(processIdentity(process.pid));
-    expect(clientProcess(sh.pid as number)).toEqual(processIdentity(process.pid));
+    expect(clientProcess(ancestry(sleeper), procCmdline, startedChain)).toEqual(processIdentity(process.pid));
+    expect(clientProcess(ancestry(sh.pid as number), procCmdline, startedChain)).toEqual(processIdentity(process.pid));
   });
 });

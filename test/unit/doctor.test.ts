@@ -67,6 +67,7 @@ describe('harn-agents doctor', () => {
       ['event log', true, null],
       ['clock', true, null],
       ['hooks', true, null],
+      ['agent hooks', true, null],
     ]);
     expect(d.json.checks.find((c) => c.check === 'state')?.detail).toBe('valid: 1 agent');
     expect(d.text).toMatch(/\nhealthy\n$/);
