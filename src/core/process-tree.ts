@@ -133,16 +133,16 @@ function holdsPipe(pid: number, pipe: string): boolean {
 
 /**
  * The real check, from /proc: a chain whose client exited was adopted by init or a subreaper, which is not
- * its client (and, whatever its name, every process it adopts would count as its own). The client must hold
- * the pipe on the standard input of the process it started (the client writes to it) or, where that input is
- * not a pipe (a socket, as Node's spawn gives), share its session (children inherit it; an adopter such as
- * `systemd --user` or a supervisor runs in a session of its own).
+ * its client (and, whatever its name, every process it adopts would count as its own). The client shares the
+ * session of the process it started (children inherit it; an adopter such as `systemd --user` or a
+ * supervisor runs in a session of its own), or still holds the pipe on that process's standard input (it
+ * writes to it: a client that started it in a session of its own).
  */
 export const startedChain: StartedCheck = (client, below) => {
-  const pipe = stdinPipe(below.pid);
-  if (pipe !== null) return holdsPipe(client.pid, pipe);
   const [up, down] = [procStat(client.pid), procStat(below.pid)];
-  return up !== null && down !== null && up.sid === down.sid;
+  if (up !== null && down !== null && up.sid === down.sid) return true;
+  const pipe = stdinPipe(below.pid);
+  return pipe !== null && holdsPipe(client.pid, pipe);
 };
 
 /**
