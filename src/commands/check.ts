@@ -119,21 +119,25 @@ export async function check(ctx: Context, given: CheckOptions): Promise<CheckRes
 
 /**
  * The active agents whose recorded process is one of `tree` (same pid and start time: not a reused pid).
- * A process recorded by several of them (one client, several MCP sessions) names none of them: each
- * session's locks would otherwise count as the others' own.
+ * A process recorded by several sessions (one client hosting several MCP sessions, or several AI sessions)
+ * names none of them: each session's locks would otherwise count as the others' own. One AI session's own
+ * agent (registered by its hooks) and one MCP session of that same client are one session, one caller.
  */
 function agentsOfProcesses(agents: Iterable<ReadonlyAgent>, tree: readonly ProcessIdentity[]): { recognised: number[]; shared: number[] } {
   const starts = new Map(tree.map((p) => [p.pid, p.start]));
-  const byProcess = new Map<number, number[]>();
+  const byProcess = new Map<number, ReadonlyAgent[]>();
   for (const agent of agents) {
     const recorded = agent.meta?.process;
     if (recorded && agent.state === 'active' && starts.get(recorded.pid) === recorded.start) {
-      byProcess.set(recorded.pid, [...(byProcess.get(recorded.pid) ?? []), agent.id]);
+      byProcess.set(recorded.pid, [...(byProcess.get(recorded.pid) ?? []), agent]);
     }
   }
   const recognised: number[] = [];
   const shared: number[] = [];
-  for (const ids of byProcess.values()) (ids.length === 1 ? recognised : shared).push(...ids);
+  for (const group of byProcess.values()) {
+    const sessions = group.filter((a) => a.meta?.session !== undefined).length;
+    (sessions <= 1 && group.length - sessions <= 1 ? recognised : shared).push(...group.map((a) => a.id));
+  }
   return { recognised, shared };
 }
 
