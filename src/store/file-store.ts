@@ -32,6 +32,8 @@ const GITIGNORE_TEXT = '# Written by harn-agents: the registry and its event log
 
 export interface FileStoreOptions extends StoreOptions {
   readonly workspace: Workspace;
+  /** The largest state a write may leave: the read cap (MAX_FILE_BYTES), unless a test sets a smaller one. */
+  readonly maxStateBytes?: number;
 }
 
 export class FileStore implements Store {
@@ -73,10 +75,11 @@ export class FileStore implements Store {
         const text = encodeSnapshot(applied.registry.snapshot());
         // Never write a state every later call would refuse to read.
         const bytes = Buffer.byteLength(text);
-        if (bytes > MAX_FILE_BYTES) {
+        const cap = this.options.maxStateBytes ?? MAX_FILE_BYTES;
+        if (bytes > cap) {
           throw new HarnError(
             ExitCode.state,
-            `this change would make the state file ${(bytes / 1024 / 1024).toFixed(1)} MiB, over the ${MAX_FILE_BYTES / 1024 / 1024} MiB a state file may be; nothing was written (release locks or prune agents no longer needed first)`,
+            `this change would make the state file ${bytes} bytes, over the ${cap} bytes (${(cap / 1024 / 1024).toFixed(2)} MiB) a state file may be; nothing was written (release locks or prune agents no longer needed first)`,
             false,
           );
         }

@@ -4,8 +4,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHarnError, openRegistry } from '../../src/api/index.js';
 import { MAX_PATH_BYTES } from '../../src/core/validate.js';
-import { MAX_FILE_BYTES } from '../../src/store/safe-fs.js';
 import { cli, readState, statePath, tempDir, writeState } from '../helpers/cli.js';
+import { FileStore } from '../../src/store/file-store.js';
+import { findWorkspace } from '../../src/store/workspace.js';
+import { DEFAULT_CONFIG } from '../../src/core/registry.js';
 
 // Issue 21: limits that hold before writing. One path limit on every face and both stores, a state-size
 // check before every write, and ids no import can exhaust (with doctor's way back from a state that has).
@@ -69,18 +71,23 @@ describe('one path limit, before anything is written', () => {
     expect(cli(['register', 'next'], { cwd: ws })).toMatchObject({ code: 0, stdout: '2\n' });
   });
 
-  it('a write that would take the state file past 64 MiB is refused, nothing written, and every other call still works', () => {
+  it('a write that would take the state file past its cap is refused, nothing written, and every other call still works', async () => {
+    // The real FileStore, with a cap of 4 KiB in place of 64 MiB: a 64 MiB state takes seconds to parse
+    // under load, past the state lock's 4 s fence, so that size would test the machine's speed instead.
     const ws = tempDir();
-    const head = `{"next_id":2,"agents":[{"id":1,"name":"a","state":"active","last_seen_ms":${Date.now()},"edit_count":0,"locked_paths":{}}],"pad":"`;
-    const tail = '"}';
-    // A state file 100 bytes under the cap (an unknown member another tool wrote is kept as it is).
-    writeState(ws, head + 'x'.repeat(MAX_FILE_BYTES - 100 - head.length - tail.length) + tail);
+    const store = new FileStore({ workspace: findWorkspace(ws, {}), config: DEFAULT_CONFIG, clock: Date.now, maxStateBytes: 4096 });
+    const lock = (path: string) => store.transact('update', ({ registry, nowMs }) => registry.tryLock(1, path, 3_600_000, nowMs));
+    await store.transact('update', ({ registry, nowMs }) => registry.registerWithId(1, 'a', nowMs));
+    for (let i = 0; fs.statSync(statePath(ws)).size < 4096 - 300; i++) await lock(`src/${'f'.repeat(100)}-${i}.ts`);
     const before = fs.readFileSync(statePath(ws));
-    const result = cli(['lock', `src/${'b'.repeat(200)}.ts`, '--agent', '1', '--ttl', '1h'], { cwd: ws });
-    expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/^harn-agents: this change would make the state file 64\.0 MiB, over the 64 MiB a state file may be; nothing was written \(release locks or prune agents no longer needed first\)\n$/);
+    let refused: unknown;
+    await lock(`src/${'b'.repeat(300)}.ts`).catch((error: unknown) => (refused = error));
+    expect(isHarnError(refused) && refused.exitCode).toBe(3);
+    expect(isHarnError(refused) && refused.doctorCanSee).toBe(false);
+    expect((refused as Error).message).toMatch(/^this change would make the state file \d+ bytes, over the 4096 bytes \(0\.00 MiB\) a state file may be; nothing was written \(release locks or prune agents no longer needed first\)$/);
     expect(fs.readFileSync(statePath(ws)).equals(before)).toBe(true);
-    expect(cli(['lock', 'a.ts', '--agent', '1', '--ttl', '1h'], { cwd: ws }).code).toBe(0);
+    // A call that keeps it under the cap still writes; reads go on.
+    await store.transact('update', ({ registry }) => registry.releaseLock(1, `src/${'f'.repeat(100)}-0.ts`));
     expect(cli(['status'], { cwd: ws }).code).toBe(0);
   });
 

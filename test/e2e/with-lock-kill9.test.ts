@@ -17,7 +17,7 @@ const alive = (pid: number): boolean => {
 };
 
 /** Wait for something to happen (not for an amount of time); a generous limit only ends a failing test. */
-async function until(done: () => boolean, limitMs = 30_000): Promise<boolean> {
+async function until(done: () => boolean, limitMs = 90_000): Promise<boolean> {
   const end = Date.now() + limitMs;
   while (!done()) {
     if (Date.now() > end) return false;
@@ -48,12 +48,12 @@ describe('with-lock killed with -9', () => {
     expect(await until(() => !alive(command))).toBe(true);
     // Nothing released the lock: it stays until its TTL (or its agent's timeout), never taken in silence.
     expect(JSON.parse(cli(['--json', 'holder', 'a.ts'], { cwd: ws }).stdout)).toMatchObject([{ path: 'a.ts', holder: { name: 'with-lock: sh' } }]);
-  });
+  }, 240_000);
 
   it('a command that ignores SIGTERM gets SIGKILL after --kill-after', async () => {
     const { command } = await killedWithLock("trap '' TERM; while :; do sleep 0.1; done", ['--kill-after', '1s']);
     expect(await until(() => !alive(command))).toBe(true);
-  });
+  }, 240_000);
 
   it('a command that finishes normally is not signalled afterwards, and its exit code stands', () => {
     const ws = tempDir();

@@ -47,4 +47,17 @@ describe('an unexpected error', () => {
     expect(result.code).toBe(6);
     expect(result.stderr.split('\n')[0]).toBe('harn-agents: internal error: Error: bad \\x1b[31m thing');
   });
+
+  it("a state problem doctor cannot see (a state that would pass its cap) is exit 3 without doctor's name", async () => {
+    const { HarnError, ExitCode } = await import('../../src/core/errors.js');
+    const result = await runWith(() => {
+      throw new HarnError(ExitCode.state, 'this change would make the state file too large; nothing was written', false);
+    }, ['status']);
+    expect(result).toEqual({ code: 3, stdout: '', stderr: 'harn-agents: this change would make the state file too large; nothing was written\n' });
+    const seen = await runWith(() => {
+      throw new HarnError(ExitCode.state, 'the state file is invalid');
+    }, ['status']);
+    expect(seen.stderr).toBe("harn-agents: the state file is invalid (run 'harn-agents doctor')\n");
+  });
 });
+
