@@ -33,7 +33,7 @@ export type { NoteEditResult } from '../commands/note-edit.js';
 export type { ReapResult } from '../commands/reap.js';
 export type { RegisterResult } from '../commands/register.js';
 export type { ReleaseResult } from '../commands/release.js';
-export type { StatusOptions, StatusResult } from '../commands/status.js';
+export type { StatusOptions, StatusResult } from '../commands/status/status.js';
 export type { UnregisterResult } from '../commands/unregister.js';
 export type { HarnEvent } from '../core/events.js';
 export type { Duration } from '../core/durations.js';

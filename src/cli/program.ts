@@ -6,8 +6,8 @@ import { COMMANDS } from '../commands/index.js';
 import type { Rendered } from '../render/text.js';
 import { toJson } from '../render/json.js';
 import { ENVIRONMENT, GLOBAL_OPTIONS, GLOBAL_OPTIONS_WITH_VALUE, optionName } from './globals.js';
-import { cliContext } from './options.js';
-import { VERSION } from './version.js';
+import { cliContext } from '../commands/argv.js';
+import { VERSION } from '../core/version.js';
 import { untilSignal, watch } from './watch.js';
 
 /** What the process talks to; injected so the wiring can be tested without spawning. */

@@ -1,7 +1,7 @@
 import { agentId } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { parseAgentId } from '../cli/options.js';
+import { parseAgentId } from './argv.js';
 import { agentLabel } from '../render/text.js';
 
 export interface UnregisterOptions {

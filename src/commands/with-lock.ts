@@ -11,7 +11,7 @@ import type { Context } from './context.js';
 import { lockNormalised, renderLock, type LockResult } from './lock.js';
 import { constants as osConstants } from 'node:os';
 import { ExitCode } from '../core/errors.js';
-import { cliPaths, optionalAgent } from '../cli/options.js';
+import { cliPaths, optionalAgent } from './argv.js';
 import { defineCommand, nothingShown } from './command.js';
 
 export interface WithLockOptions {

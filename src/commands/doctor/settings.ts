@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDuration } from '../core/durations.js';
-import type { DoctorCheck } from '../commands/doctor.js';
-import { parseAgentId } from './options.js';
+import { parseDuration } from '../../core/durations.js';
+import type { DoctorCheck } from './doctor.js';
+import { parseAgentId } from '../argv.js';
 
 /** Each HARN_* variable that would make a call fail, as `doctor` reports it: what is wrong, and `unset` it. */
 export function settingsProblems(env: NodeJS.ProcessEnv, cwd: string): DoctorCheck[] {

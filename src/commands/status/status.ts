@@ -1,14 +1,14 @@
-import type { ClockFacts } from '../core/clock.js';
-import { locksOverlap, type AgentState } from '../core/registry.js';
-import { forEachLock } from '../core/lock-map.js';
-import { normaliseLockPath } from '../core/paths.js';
-import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../core/validate.js';
-import type { AgentRef, Context } from './context.js';
-import { defineCommand } from './command.js';
-import { cliPath, parseAgentId } from '../cli/options.js';
-import { clockWarning } from '../render/text.js';
-import { NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
-import { settingsView, type SettingView } from './config.js';
+import type { ClockFacts } from '../../core/clock.js';
+import { locksOverlap, type AgentState } from '../../core/registry.js';
+import { forEachLock } from '../../core/lock-map.js';
+import { normaliseLockPath } from '../../core/paths.js';
+import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../../core/validate.js';
+import type { AgentRef, Context } from '../context.js';
+import { defineCommand } from '../command.js';
+import { cliPath, parseAgentId } from '../argv.js';
+import { clockWarning } from '../../render/text.js';
+import { NOW_MS, NULLABLE_STRING } from '../mcp-schema.js';
+import { settingsView, type SettingView } from '../config.js';
 
 export interface StatusOptions {
   /** Only this agent. */
@@ -126,7 +126,7 @@ export const command = defineCommand({
   name: 'status',
   run: (ctx, options: StatusCliOptions) => status(ctx, { agent: options.agent, pathPrefix: options.pathPrefix, all: options.all }),
   render: async (r, { color, terminalColumns, options }) => {
-    const tables = await import('../render/status-table.js');
+    const tables = await import('./status-table.js');
     // Into a pipe or a file: tab-separated rows (as gh does), unless the table is asked for.
     const plain = terminalColumns === null && !options.table;
     const width = terminalColumns ?? undefined;

@@ -1,20 +1,20 @@
 import fs from 'node:fs';
-import { describeKind, readRegular } from '../store/safe-fs.js';
-import type { ClockFacts } from '../core/clock.js';
-import { formatSpan } from '../core/durations.js';
-import { isHarnError } from '../core/errors.js';
-import { applyTransaction } from '../store/transaction.js';
-import { describeError, errorCode } from '../store/fs-errors.js';
-import type { Context } from './context.js';
-import { hook } from './hook.js';
-import { defineCommand } from './command.js';
-import { ExitCode, usageError } from '../core/errors.js';
+import { describeKind, readRegular } from '../../store/safe-fs.js';
+import type { ClockFacts } from '../../core/clock.js';
+import { formatSpan } from '../../core/durations.js';
+import { isHarnError } from '../../core/errors.js';
+import { applyTransaction } from '../../store/transaction.js';
+import { describeError, errorCode } from '../../store/fs-errors.js';
+import type { Context } from '../context.js';
+import { hook } from '../hook.js';
+import { defineCommand } from '../command.js';
+import { ExitCode, usageError } from '../../core/errors.js';
 import { rebaseClock, type ClockRebaseResult } from './clock-rebase.js';
 import { resetState, type StateResetResult } from './state-reset.js';
-import { renderClockRebase, renderDoctor, renderStateReset } from '../render/doctor.js';
-import { settingsProblems, withoutBadSettings } from '../cli/doctor-settings.js';
-import { redactUrl } from '../store/redact-url.js';
-import { defaultNamespace } from '../store/store-factory.js';
+import { renderClockRebase, renderDoctor, renderStateReset } from './render.js';
+import { settingsProblems, withoutBadSettings } from './settings.js';
+import { redactUrl } from '../../store/redact-url.js';
+import { defaultNamespace } from '../../store/store-factory.js';
 
 /**
  * `harn-agents doctor`: looks at everything a call depends on and, for each problem, prints the one command

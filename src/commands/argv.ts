@@ -1,11 +1,11 @@
 import { usageError } from '../core/errors.js';
 import { agentId } from '../core/validate.js';
-import type { Context } from '../commands/context.js';
-import type { GlobalOptions } from '../commands/command.js';
-import { openContext, registryConfig } from '../commands/create-context.js';
+import type { Context } from './context.js';
+import type { GlobalOptions } from './command.js';
+import { openContext, registryConfig } from './create-context.js';
 import { parseDuration } from '../core/durations.js';
 
-export type { GlobalOptions } from '../commands/command.js';
+export type { GlobalOptions } from './command.js';
 
 /** Parse an agent id given as text: plain decimal digits, then the library's own check (core/validate.ts). */
 export function parseAgentId(text: string, what: string): number {
