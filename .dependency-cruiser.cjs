@@ -1,4 +1,4 @@
-// The layers of src/ (docs/architecture.md), checked by `npm run lint:deps` inside `npm test`. From the bottom:
+// The layers of src/ (README.md, Layout), checked by `npm run lint:deps` inside `npm test`. From the bottom:
 //   core              pure rules: registry, paths, durations, validation, errors, clock
 //   store, render     state (file, PostgreSQL, git discovery) | text primitives (escape, tables, JSON)
 //   hooks             git hook and agent settings files

@@ -9,7 +9,6 @@ import { command as hook } from './hook.js';
 import { command as importCommand } from './import.js';
 import { command as lock } from './lock.js';
 import { command as log } from './log.js';
-import { command as mcp } from '../mcp/command.js';
 import { command as noteEdit } from './note-edit.js';
 import { command as prune } from './prune.js';
 import { command as reap } from './reap.js';
@@ -21,8 +20,10 @@ import { command as whoami } from './whoami.js';
 import { command as withLock } from './with-lock.js';
 
 /**
- * Every command, in the order `--help` lists them: the one list the CLI, the library, the MCP server,
- * completion and the docs test are derived from. A new command is its module and one line here.
+ * Every use case, in the order `--help` lists them: the one list the CLI, the library, the MCP server,
+ * completion and the docs test are derived from. A new command is its module and one line here. The `mcp`
+ * command is not here: it is the MCP server itself, a face above the commands (src/mcp/command.ts), and the
+ * CLI adds it to its own list (src/cli/program.ts).
  */
 export const COMMANDS = [
   register,
@@ -39,7 +40,6 @@ export const COMMANDS = [
   withLock,
   hook,
   completion,
-  mcp,
   exportCommand,
   importCommand,
   doctor,

@@ -7,12 +7,13 @@ import {
   type CallToolResult,
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
-import { registryFor } from '../api/index.js';
 import type { McpSettings, ObjectSchema } from '../commands/command.js';
 import { LockCancelled } from '../commands/lock.js';
 import { escapeForTerminal } from '../render/escape.js';
 import type { Context } from '../commands/context.js';
 import { config } from '../commands/config.js';
+import { register } from '../commands/register.js';
+import { unregister } from '../commands/unregister.js';
 import { settingValue, type WorkspaceSettings } from '../core/settings.js';
 import { MAX_NAME_LENGTH } from '../core/validate.js';
 import { mcpInstructions } from './instructions.js';
@@ -96,7 +97,6 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
   // Tool paths are taken from the workspace root, as the descriptions say, whatever the server's directory
   // (in a linked git worktree sharing its repository's registry: that worktree's top, what paths are stored from).
   const ctx: Context = { ...base, workspace: { ...base.workspace, cwd: base.workspace.pathRoot } };
-  const registry = registryFor(ctx);
 
   // The server has no stdout of its own (it is the protocol): problems go to stderr, once until they change.
   let reported = '';
@@ -119,7 +119,7 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
       // The agent's own timeout is the one the renewal below is paced by, whatever the workspace's setting
       // becomes later. The client (this server's parent) is recorded with it: `check` run by that client's
       // hooks then knows the session's locks as its own.
-      const registered = await registry.register(`mcp: ${name}`.slice(0, MAX_NAME_LENGTH), { timeout: settings.agentTimeoutMs, clientPid: process.ppid });
+      const registered = await register(ctx, { name: `mcp: ${name}`.slice(0, MAX_NAME_LENGTH), timeoutMs: settings.agentTimeoutMs, clientPid: process.ppid });
       session.agent = registered;
       schedule();
       return registered;
@@ -185,8 +185,8 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
       // Release everything the session held: unregistering drops the agent and its locks in one transaction.
       // A registration that failed was reported when it did: there is then no agent to remove.
       const me = session.agent ?? (registering ? await registering.catch(() => undefined) : undefined);
-      if (me) await registry.unregister(me.id).catch(report(`could not unregister the session agent ${me.id} (its locks lapse with their TTL)`));
-      await registry.close().catch(report('could not close the store'));
+      if (me) await unregister(ctx, { agent: me.id }).catch(report(`could not unregister the session agent ${me.id} (its locks lapse with their TTL)`));
+      await ctx.store.close().catch(report('could not close the store'));
       // On a signal stdin may still be open: stop reading it, or the process would never exit. The transport
       // may already be closed (the client went away): closing it again has nothing to report.
       await server.close().catch(() => undefined);

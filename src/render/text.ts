@@ -1,6 +1,5 @@
 import type { ClockFacts } from '../core/clock.js';
 import { formatSpan } from '../core/durations.js';
-import type { AgentRef } from '../commands/context.js';
 import { escapeForTerminal as esc } from './escape.js';
 
 /** What a command prints for people: text for stdout and for stderr (either may be empty). */
@@ -10,7 +9,8 @@ export interface Rendered {
 }
 
 
-export const agentLabel = (agent: AgentRef): string => `agent ${agent.id} (${esc(agent.name)})`;
+/** How people see an agent: its id and its name (an AgentRef, src/commands/context.ts). */
+export const agentLabel = (agent: { readonly id: number; readonly name: string }): string => `agent ${agent.id} (${esc(agent.name)})`;
 
 export function expiresIn(expiresMs: number, nowMs: number): string {
   return `expires in ${formatSpan(Math.max(0, expiresMs - nowMs))}`;

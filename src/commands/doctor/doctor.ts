@@ -13,40 +13,16 @@ import { rebaseClock, type ClockRebaseResult } from './clock-rebase.js';
 import { resetState, type StateResetResult } from './state-reset.js';
 import { renderClockRebase, renderDoctor, renderStateReset } from './render.js';
 import { settingsProblems, withoutBadSettings } from './settings.js';
+import type { DoctorCheck, DoctorCheckName, DoctorOptions, DoctorResult } from './types.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { defaultNamespace } from '../../store/store-factory.js';
+
+export type { DoctorCheck, DoctorCheckName, DoctorOptions, DoctorResult } from './types.js';
 
 /**
  * `harn-agents doctor`: looks at everything a call depends on and, for each problem, prints the one command
  * that fixes it. Reads only: it takes no lock and writes nothing (the fixes are separate commands).
  */
-
-export type DoctorCheckName = 'settings' | 'store' | 'state' | 'state lock' | 'clock' | 'hooks';
-
-export interface DoctorCheck {
-  readonly check: DoctorCheckName;
-  readonly ok: boolean;
-  /** One line: what was found. */
-  readonly detail: string;
-  /** The exact shell command that fixes it; null when ok. */
-  readonly fix: string | null;
-}
-
-export interface DoctorResult {
-  readonly healthy: boolean;
-  readonly checks: readonly DoctorCheck[];
-  /** The clock against the registry's time (as `status` reports it); null when the state could not be read. */
-  readonly clock: ClockFacts | null;
-}
-
-export interface DoctorOptions {
-  /** Settings problems the CLI found before building the context (a HARN_* variable that does not parse). */
-  readonly settings: readonly DoctorCheck[];
-  /** How the printed fix commands start: `harn-agents` and the global options this call was given. */
-  readonly cli: string;
-  /** The PostgreSQL store, when that is the store: its URL without password and the namespace. */
-  readonly postgres?: { readonly url: string; readonly namespace: string };
-}
 
 /** The state lock's stale period (src/store/state-lock.ts): an older lock directory belongs to no live call. */
 export const STALE_LOCK_MS = 5_000;

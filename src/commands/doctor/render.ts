@@ -1,5 +1,5 @@
 import type { ClockRebaseResult } from './clock-rebase.js';
-import type { DoctorResult } from './doctor.js';
+import type { DoctorResult } from './types.js';
 import type { StateResetResult } from './state-reset.js';
 import { formatSpan } from '../../core/durations.js';
 import { escapeForTerminal as esc } from '../../render/escape.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from '../../core/durations.js';
-import type { DoctorCheck } from './doctor.js';
+import type { DoctorCheck } from './types.js';
 import { parseAgentId } from '../argv.js';
 
 /** Each HARN_* variable that would make a call fail, as `doctor` reports it: what is wrong, and `unset` it. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Chalk } from 'chalk';
 import { formatSpan } from '../../core/durations.js';
-import type { LocksView, StatusResult } from './status.js';
+import type { LocksView, StatusResult } from './types.js';
 import { renderBoxTable } from '../../render/box-table.js';
 import { escapeForTerminal as esc } from '../../render/escape.js';
 
