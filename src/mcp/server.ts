@@ -110,7 +110,8 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
   const settings: McpSettings = { ...(await sessionLifetimes(ctx, options, report)), pathBase: ctx.workspace.pathRoot };
   const tools = mcpTools(settings);
   const server = new Server({ name: 'harn-agents', version: options.version }, { capabilities: { tools: {} }, instructions: mcpInstructions(settings) });
-  const session = new ToolSession(ctx, settings, log, (ttlMs) => schedule(ttlMs));
+  // After a renewal went through, the next failure is logged even if it reads as the last one did.
+  const session = new ToolSession(ctx, settings, log, { renewed: () => (reported = '') });
 
   let registering: Promise<{ id: number; name: string }> | undefined;
   const sessionAgent = (): Promise<{ id: number; name: string }> => {
@@ -121,7 +122,6 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
       // hooks then knows the session's locks as its own.
       const registered = await register(ctx, { name: `mcp: ${name}`.slice(0, MAX_NAME_LENGTH), timeoutMs: settings.agentTimeoutMs, clientPid: process.ppid });
       session.agent = registered;
-      schedule();
       return registered;
     })();
     return registering;
@@ -148,40 +148,13 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
     });
   };
 
-  // Renewal: every third of the shortest TTL held (or of the agent timeout), one transaction that renews
-  // each lock and heartbeats the agent. A failure is reported and the next renewal retries.
-  let timer: NodeJS.Timeout | undefined;
-  let dueAt = Infinity;
-  let renewing: Promise<void> = Promise.resolve();
-  let stopped = false;
-  function schedule(ttlMs?: number): void {
-    if (stopped) return;
-    const interval = session.renewIntervalMs(ttlMs);
-    const due = performance.now() + interval;
-    // A new, shorter TTL brings the next renewal forward; it never puts one off.
-    if (ttlMs !== undefined && due >= dueAt) return;
-    clearTimeout(timer);
-    dueAt = due;
-    timer = setTimeout(() => {
-      dueAt = Infinity;
-      renewing = renewing
-        .then(async () => {
-          // After a success, the next failure is logged even if it reads as the last one did.
-          if (!stopped && (await session.renew())) reported = '';
-        })
-        .finally(() => schedule());
-    }, interval);
-  }
-
   const closed = new Promise<void>((resolve) => {
     const transport = new StdioServerTransport();
     let done = false;
     const finish = async () => {
       if (done) return;
       done = true;
-      stopped = true;
-      clearTimeout(timer);
-      await renewing;
+      await session.stop();
       // Release everything the session held: unregistering drops the agent and its locks in one transaction.
       // A registration that failed was reported when it did: there is then no agent to remove.
       const me = session.agent ?? (registering ? await registering.catch(() => undefined) : undefined);
