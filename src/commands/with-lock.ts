@@ -4,7 +4,7 @@ import { usageError } from '../core/errors.js';
 import type { AgentRegistry } from '../core/registry.js';
 import { ownProcess } from '../core/process-tree.js';
 import { normaliseLockPaths } from '../core/paths.js';
-import { agentName, optionalAgentId, optionalDuration, optionalReason, pathList } from '../core/validate.js';
+import { agentName, MAX_NAME_LENGTH, optionalAgentId, optionalDuration, optionalReason, pathList } from '../core/validate.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 import type { Context } from './context.js';
 import { lockNormalised, renderLock, type LockResult } from './lock.js';
@@ -70,8 +70,9 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   const program = options.command[0];
   if (program === undefined) throw usageError('no command given: harn-agents with-lock <path...> -- <command> [args...]');
   const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.pathRoot);
-  const name = (options.name ?? `with-lock: ${program}`).slice(0, 200);
-  if (name.trim() === '') throw usageError('--name must not be empty');
+  // A name given was checked by the register rule (withLockSettings: 1 to MAX_NAME_LENGTH characters, as
+  // every face); the default one is cut to fit it, as the MCP session's is.
+  const name = options.name ?? `with-lock: ${program}`.slice(0, MAX_NAME_LENGTH);
   // The transient agent records this process, so a `git commit` the command runs is recognised as its own.
   const self = ownProcess();
   const agent =

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { CommandDefinition, McpFace, McpSession, McpSettings } from '../commands/command.js';
+import { erased, type ErasedCommand, type McpFace, type McpSession, type McpSettings } from '../commands/command.js';
 import { COMMANDS } from '../commands/index.js';
 import type { AgentRef, Context } from '../commands/context.js';
 import { LockCancelled, type LockResult } from '../commands/lock.js';
@@ -23,8 +23,8 @@ export type RequestId = string | number;
  */
 
 /** A command with its types erased: the session only passes each one's values back to itself. */
-export type Erased = CommandDefinition<unknown, unknown, string, unknown[], unknown>;
-export const TOOL_COMMANDS: readonly Erased[] = (COMMANDS as readonly unknown[] as readonly Erased[]).filter((c) => c.mcp !== undefined);
+export type Erased = ErasedCommand;
+export const TOOL_COMMANDS: readonly Erased[] = erased(COMMANDS).filter((c) => c.mcp !== undefined);
 export const faceOf = (c: Erased): McpFace<unknown, unknown> => c.mcp as McpFace<unknown, unknown>;
 
 /** The line that tells the model its locks are gone, first in the next result. */

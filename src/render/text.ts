@@ -9,8 +9,15 @@ export interface Rendered {
 }
 
 
-/** How people see an agent: its id and its name (an AgentRef, src/commands/context.ts). */
-export const agentLabel = (agent: { readonly id: number; readonly name: string }): string => `agent ${agent.id} (${esc(agent.name)})`;
+/**
+ * How a text quotes what others wrote (names, paths, reasons): escaped for a terminal (people, the default),
+ * or as it is (a model, whose text travels JSON-escaped). One set of text helpers serves both.
+ */
+export type Quote = (text: string) => string;
+export const forModel: Quote = (text) => text;
+
+/** An agent as text: its id and its name (an AgentRef, src/commands/context.ts). */
+export const agentLabel = (agent: { readonly id: number; readonly name: string }, quote: Quote = esc): string => `agent ${agent.id} (${quote(agent.name)})`;
 
 export function expiresIn(expiresMs: number, nowMs: number): string {
   return `expires in ${formatSpan(Math.max(0, expiresMs - nowMs))}`;

@@ -72,6 +72,24 @@ describe('options named as typed', () => {
   });
 });
 
+describe('one rule for agent names in every face (core/validate.ts)', () => {
+  it('with-lock --name takes what register takes, whole: 256 characters, and blank ones', async () => {
+    const long = 'n'.repeat(256);
+    expect((await run(['with-lock', 'a.ts', '--name', long, '--', 'true'])).code).toBe(0);
+    expect((await run(['with-lock', 'b.ts', '--name', '  ', '--', 'true'])).code).toBe(0);
+    const names = (await json(['log'])).data.events.filter((e: { type: string }) => e.type === 'with-lock').map((e: { agent: { name: string } }) => e.agent.name);
+    expect(names).toEqual([long, '  ']);
+    expect((await run(['register', '  '])).code).toBe(0);
+  });
+
+  it.each([['register'], ['with-lock']])('%s refuses 257 characters (exit 2)', async (command) => {
+    const args = command === 'register' ? ['register', 'n'.repeat(257)] : ['with-lock', 'a.ts', '--name', 'n'.repeat(257), '--', 'true'];
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/is longer than 256 characters\n$/);
+  });
+});
+
 describe('lock, holder, release', () => {
   it('grants, refuses naming the holder, and hands over after release', async () => {
     await run(['register', 'editor']);
