@@ -155,3 +155,27 @@ describe('check --changed BASE', () => {
     expect(cli(['check', '--changed', 'no-such-branch'], { cwd: repo })).toMatchObject({ code: 2 });
   });
 });
+
+describe('doctor and the agent hooks', () => {
+  it('warns when the session hooks are out of date, partial, or missing in a project that uses Claude Code; not otherwise', () => {
+    const ws = tempDir();
+    git(ws, 'git init -q -b main');
+    const plain = JSON.parse(cli(['--json', 'doctor'], { cwd: ws }).stdout);
+    expect(plain.checks.find((c: { check: string }) => c.check === 'agent hooks')).toMatchObject({ ok: true });
+    fs.writeFileSync(path.join(ws, 'CLAUDE.md'), '# notes\n');
+    const missing = cli(['--json', 'doctor'], { cwd: ws });
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).checks.find((c: { check: string }) => c.check === 'agent hooks')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/uses Claude Code but its sessions do not claim what they edit/),
+      fix: 'harn-agents hook install --claude-code',
+    });
+    fs.mkdirSync(path.join(ws, '.claude'));
+    fs.writeFileSync(path.join(ws, '.claude/settings.json'), JSON.stringify({ hooks: { PreToolUse: [{ matcher: 'Edit', hooks: [{ type: 'command', command: 'harn-agents check --hook claude-code' }] }] } }));
+    const old = JSON.parse(cli(['--json', 'doctor'], { cwd: ws }).stdout).checks.find((c: { check: string }) => c.check === 'agent hooks');
+    expect(old).toMatchObject({ ok: false, detail: expect.stringMatching(/out of date .*sessions are coordinated only in part/) });
+    expect(cli(['hook', 'install', '--claude-code'], { cwd: ws }).code).toBe(0);
+    const fixed = JSON.parse(cli(['--json', 'doctor'], { cwd: ws }).stdout).checks.find((c: { check: string }) => c.check === 'agent hooks');
+    expect(fixed).toMatchObject({ ok: true, detail: expect.stringMatching(/^installed: claude-code/) });
+  });
+});

@@ -306,6 +306,7 @@ describe('status', () => {
         own_timeout: false,
         worktree: null,
         branch: null,
+        session: null,
         locks: [{ path: 'a', expires_ms: T0 + 3_600_000, reason: null }],
       },
     ]);

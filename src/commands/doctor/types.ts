@@ -2,7 +2,7 @@ import type { ClockFacts } from '../../core/clock.js';
 
 /** What `doctor` takes and answers, apart from the use case, so its renderer and settings check need only these. */
 
-export type DoctorCheckName = 'settings' | 'store' | 'state' | 'state lock' | 'clock' | 'hooks';
+export type DoctorCheckName = 'settings' | 'store' | 'state' | 'state lock' | 'clock' | 'hooks' | 'agent hooks';
 
 export interface DoctorCheck {
   readonly check: DoctorCheckName;

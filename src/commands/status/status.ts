@@ -51,6 +51,7 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
         own_timeout: agent.meta?.timeoutMs !== undefined,
         worktree: agent.meta?.worktree ?? null,
         branch: agent.meta?.branch ?? null,
+        session: agent.meta?.session ? { client: agent.meta.session.client, id: agent.meta.session.id } : null,
         locks,
       });
     }
@@ -159,12 +160,17 @@ export const command = defineCommand({
               own_timeout: { type: 'boolean' },
               worktree: NULLABLE_STRING,
               branch: NULLABLE_STRING,
+              session: {
+                type: ['object', 'null'],
+                properties: { client: { type: 'string' }, id: { type: 'string' } },
+                required: ['client', 'id'],
+              },
               locks: {
                 type: 'array',
                 items: { type: 'object', properties: { path: { type: 'string' }, expires_ms: { type: 'integer' }, reason: NULLABLE_STRING }, required: ['path', 'expires_ms', 'reason'] },
               },
             },
-            required: ['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'timeout_ms', 'own_timeout', 'worktree', 'branch', 'locks'],
+            required: ['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'timeout_ms', 'own_timeout', 'worktree', 'branch', 'session', 'locks'],
           },
         },
         hidden: { type: 'integer' },

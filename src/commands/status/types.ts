@@ -32,6 +32,8 @@ export interface StatusAgent {
   /** The git worktree and branch it registered from (null when unknown: outside git, or an older writer). */
   readonly worktree: string | null;
   readonly branch: string | null;
+  /** The AI coding agent session it stands for (docs/agents.md), or null. */
+  readonly session: { readonly client: string; readonly id: string } | null;
   /** Live locks only (expiry after now), soonest expiry first. */
   readonly locks: readonly StatusLock[];
 }
