@@ -253,11 +253,14 @@ class Session {
     const heldBy = (file: string) => claims.others.find((c) => c.path === file || (c.path.endsWith('/') && file.startsWith(c.path)));
     const hit: { op: GitOperation; files: Map<string, string> } | undefined = operations
       .map((op) => {
-        const dir = path.relative(top, path.resolve(cwd, op.dir)).split(path.sep).join('/') || '.';
+        const relative = path.relative(top, path.resolve(cwd, op.dir));
         const files = new Map<string, string>();
+        // Run in another repository (`cd /tmp/other && git stash`): none of this work tree's changes.
+        if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) return { op, files };
+        const dir = relative.split(path.sep).join('/') || '.';
         for (const [file, info] of changed) {
           if ((op.files === 'tracked' && !info.tracked) || (op.files === 'untracked' && info.tracked)) continue;
-          if (!op.all && !op.pathspecs.some((spec) => pathspecCovers(spec, dir, file))) continue;
+          if (!op.all && !op.pathspecs.some((spec) => pathspecCovers(spec, dir, file, top))) continue;
           const holder = heldBy(file);
           if (holder) files.set(file, holder.label);
         }
