@@ -17,6 +17,7 @@ import {
   findSessionAgent,
   ORPHAN_REASON,
   ownAgents,
+  sameProcess,
   SESSION_LEASE_MS,
   sessionAgentName,
 } from './agent-session.js';
@@ -135,10 +136,24 @@ class Session {
         ...(process ? { process } : {}),
         session: { client, id: this.id, host },
       });
+      // A new session in the client process of one that ended (Claude Code's /clear) carries on its work:
+      // the claims kept on its uncommitted changes are this session's now.
+      if (process) {
+        for (const ended of [...registry.agents()]) {
+          const s = ended.meta?.session;
+          if (ended.state === 'gone' && s?.client === client && s.host === host && sameProcess(ended.meta?.process, process)) {
+            registry.transferLocks(ended.id, id, nowMs, CLAIM_REASON);
+          }
+        }
+      }
       return registry.get(id) as ReadonlyAgent;
     }
     const recorded = found.meta?.process;
     if (process && !(recorded && recorded.pid === process.pid && recorded.start === process.start)) registry.moveToProcess(found.id, process, nowMs);
+    if (found.state !== 'active') {
+      // A session resumed: the claims it kept while it was ended are its work in progress again.
+      for (const [p, expiry] of found.lockedPaths) if (expiry > nowMs && found.lockReasons.get(p) === ORPHAN_REASON) registry.setLockReason(found.id, p, CLAIM_REASON);
+    }
     registry.reactivate(found.id, nowMs);
     return found;
   }
