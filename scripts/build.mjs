@@ -17,7 +17,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 /** Modules the main bundle loads with `import()` on demand; each becomes dist/lazy/<name>.cjs. */
-const LAZY = ['src/render/status-table.ts', 'src/mcp/server.ts', 'src/store/pg-store.ts'];
+const LAZY = ['src/commands/status/status-table.ts', 'src/mcp/server.ts', 'src/store/pg-store.ts'];
 const lazyName = (file) => path.basename(file, '.ts');
 // The state lock and the atomic writer are small, so every write gets them from the main bundle (and its
 // code cache); state-lock is also built alone, for tests that hold the lock as the CLI does.

@@ -14,7 +14,7 @@
  *   const { id } = await registry.register('my-editor');
  *   const result = await registry.lock(['src/api.ts'], { agent: id, ttl: '5m' });
  */
-import type { CommandDefinition } from '../commands/command.js';
+import { erased } from '../commands/command.js';
 import type { Context } from '../commands/context.js';
 import { openContext, registryConfig } from '../commands/create-context.js';
 import { COMMANDS, type AnyCommand } from '../commands/index.js';
@@ -33,7 +33,7 @@ export type { NoteEditResult } from '../commands/note-edit.js';
 export type { ReapResult } from '../commands/reap.js';
 export type { RegisterResult } from '../commands/register.js';
 export type { ReleaseResult } from '../commands/release.js';
-export type { StatusOptions, StatusResult } from '../commands/status.js';
+export type { StatusOptions, StatusResult } from '../commands/status/status.js';
 export type { UnregisterResult } from '../commands/unregister.js';
 export type { HarnEvent } from '../core/events.js';
 export type { Duration } from '../core/durations.js';
@@ -104,14 +104,14 @@ export function openRegistry(options: OpenRegistryOptions = {}): Registry {
 
 /** The library's method names, from the declarations (the docs test checks docs/api.md names each). */
 export const LIBRARY_METHODS: readonly string[] = [
-  ...(COMMANDS as readonly { readonly library?: { readonly method: string } }[]).flatMap((c) => (c.library ? [c.library.method] : [])),
+  ...erased(COMMANDS).flatMap((c) => (c.library ? [c.library.method] : [])),
   'close',
 ];
 
 /** The registry API over an existing context (the CLI and the MCP server build theirs from flags). */
 export function registryFor(ctx: Context): Registry {
   const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-  for (const command of COMMANDS as readonly unknown[] as readonly CommandDefinition<unknown, unknown, string, unknown[]>[]) {
+  for (const command of erased(COMMANDS)) {
     const library = command.library;
     if (!library) continue;
     // Async, so bad input rejects the promise rather than throwing where the method is called. Values are

@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import { parseDuration } from '../core/durations.js';
 import type { Context } from '../commands/context.js';
-import { helpAfter, type CliCall, type CommandDefinition, type CommandShape, type GlobalOptions } from '../commands/command.js';
+import { erased, helpAfter, type CliCall, type CommandShape, type ErasedCommand, type GlobalOptions } from '../commands/command.js';
 import { COMMANDS } from '../commands/index.js';
+import { command as mcp } from '../mcp/command.js';
 import type { Rendered } from '../render/text.js';
 import { toJson } from '../render/json.js';
 import { ENVIRONMENT, GLOBAL_OPTIONS, GLOBAL_OPTIONS_WITH_VALUE, optionName } from './globals.js';
-import { cliContext } from './options.js';
-import { VERSION } from './version.js';
+import { cliContext } from './context.js';
+import { VERSION } from '../core/version.js';
 import { untilSignal, watch } from './watch.js';
 
 /** What the process talks to; injected so the wiring can be tested without spawning. */
@@ -40,8 +41,13 @@ export interface Outcome<R> {
 }
 
 /** A command with its types erased: the loop below only passes each one's values back to itself. */
-type Erased = CommandDefinition<unknown, unknown, string, unknown[]>;
-const CLI_COMMANDS: readonly Erased[] = (COMMANDS as readonly unknown[] as readonly Erased[]).filter((c) => c.cli !== undefined);
+type Erased = ErasedCommand;
+/** Every command the CLI runs, in `--help` order: the shared ones, and `mcp` (the MCP server, src/mcp/) after `completion`. */
+export const CLI_COMMANDS: readonly Erased[] = (() => {
+  const shared = erased(COMMANDS);
+  const at = shared.findIndex((c) => c.name === 'completion') + 1;
+  return [...shared.slice(0, at), ...erased([mcp]), ...shared.slice(at)].filter((c) => c.cli !== undefined);
+})();
 
 const examples = (...lines: string[]): string => helpAfter({ examples: lines });
 

@@ -3,7 +3,7 @@ import { ExitCode, isHarnError, type ExitCodeValue } from '../core/errors.js';
 import { escapeForTerminal } from '../render/escape.js';
 import { toJson } from '../render/json.js';
 import { buildProgram, type Io, type Outcome } from './program.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../core/version.js';
 
 /** Ends every exit-3 and exit-4 line: the command that says what is wrong and how to fix it. */
 export const DOCTOR_HINT = " (run 'harn-agents doctor')";

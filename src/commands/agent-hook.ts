@@ -17,6 +17,7 @@ import {
   findSessionAgent,
   ORPHAN_REASON,
   ownAgents,
+  sameProcess,
   SESSION_LEASE_MS,
   sessionAgentName,
 } from './agent-session.js';
@@ -135,10 +136,24 @@ class Session {
         ...(process ? { process } : {}),
         session: { client, id: this.id, host },
       });
+      // A new session in the client process of one that ended (Claude Code's /clear) carries on its work:
+      // the claims kept on its uncommitted changes are this session's now.
+      if (process) {
+        for (const ended of [...registry.agents()]) {
+          const s = ended.meta?.session;
+          if (ended.state === 'gone' && s?.client === client && s.host === host && sameProcess(ended.meta?.process, process)) {
+            registry.transferLocks(ended.id, id, nowMs, CLAIM_REASON);
+          }
+        }
+      }
       return registry.get(id) as ReadonlyAgent;
     }
     const recorded = found.meta?.process;
     if (process && !(recorded && recorded.pid === process.pid && recorded.start === process.start)) registry.moveToProcess(found.id, process, nowMs);
+    if (found.state !== 'active') {
+      // A session resumed: the claims it kept while it was ended are its work in progress again.
+      for (const [p, expiry] of found.lockedPaths) if (expiry > nowMs && found.lockReasons.get(p) === ORPHAN_REASON) registry.setLockReason(found.id, p, CLAIM_REASON);
+    }
     registry.reactivate(found.id, nowMs);
     return found;
   }
@@ -235,6 +250,9 @@ class Session {
     const agent = await this.ctx.store.transact('update', ({ registry, nowMs }) => {
       const a = this.ensureAgent(registry, nowMs);
       registry.noteEdit(a.id, nowMs);
+      // The file is changed now: claim it again in case a sweep let it go between the claim and the edit.
+      const own = ownAgents(registry, a.id, this.options.process);
+      for (const p of paths) if (!registry.holderOf(p, nowMs, own)) registry.lockAll(a.id, [p], CLAIM_TTL_MS, nowMs, CLAIM_REASON);
       return a.id;
     });
     for (const record of written) this.seen.recordWrite({ ...record, agent, reader: this.reader });
@@ -307,18 +325,25 @@ class Session {
     const top = this.ctx.workspace.pathRoot;
     const candidates = await this.ctx.store.transact('query', ({ registry, nowMs }) => {
       const sessionAgent = findSessionAgent(registry, this.options.client, this.id);
-      const found: Array<{ agent: number; path: string; session: string | null }> = [];
+      const found: Array<{ agent: number; path: string; session: string | null; young: boolean }> = [];
       for (const agent of registry.agents()) {
         const mineOrOrphan = agent.id === sessionAgent?.id || (agent.state === 'gone' && agent.meta?.session && agent.meta.worktree === top);
         if (!mineOrOrphan) continue;
-        for (const [p, expiry] of agent.lockedPaths) if (expiry > nowMs && !p.endsWith('/')) found.push({ agent: agent.id, path: p, session: agent.meta?.session?.id ?? null });
+        for (const [p, expiry] of agent.lockedPaths) {
+          const young = agent.lockReasons.get(p) === CLAIM_REASON && expiry - CLAIM_TTL_MS > nowMs - CLAIM_GRACE_MS;
+          if (expiry > nowMs && !p.endsWith('/')) found.push({ agent: agent.id, path: p, session: agent.meta?.session?.id ?? null, young });
+        }
       }
       return { found, agent: sessionAgent?.id ?? null };
     });
     if (candidates.found.length === 0) return allow(this.event, { agent: candidates.agent });
-    const changed = changedFiles(top);
+    const changed = changedFiles(top, [...new Set(candidates.found.map((c) => c.path))]);
     if (changed === null) return allow(this.event, { agent: candidates.agent });
-    const settled = candidates.found.filter((c) => !changed.has(c.path));
+    // A claim just taken on a file still as it was when claimed may be ahead of its edit (a parallel
+    // subagent's tool still running): not settled yet. One whose file changed since and is clean is committed.
+    const pending = (c: { path: string; session: string | null; young: boolean }) =>
+      c.young && c.session !== null && this.seen.base(c.session, c.path)?.hash === fileHash(this.absolute(c.path));
+    const settled = candidates.found.filter((c) => !changed.has(c.path) && !pending(c));
     if (settled.length === 0) return allow(this.event, { agent: candidates.agent });
     const released = await this.ctx.store.transact('update', ({ registry }) => settled.filter((c) => registry.releaseLock(c.agent, c.path)).map((c) => c.path));
     for (const c of settled) if (c.session !== null) this.seen.forgetBase(c.session, c.path);
@@ -336,9 +361,15 @@ class Session {
   }
 }
 
+/** How long a fresh claim is not released by a sweep: its edit may still be running (a parallel subagent). */
+const CLAIM_GRACE_MS = 10_000;
+
 export async function agentHook(ctx: Context, options: AgentHookOptions): Promise<AgentHookResult> {
   const { event } = options;
   if (event.session === null) return allow(event.event);
+  // Outside a git work tree, with no registry there yet, a payload's cwd (`/`, a temp directory) is not a
+  // workspace to create.
+  if (ctx.workspace.git() === null && !fs.existsSync(ctx.workspace.stateDir)) return allow(event.event);
   const session = new Session(ctx, options, event.session);
   const call = event.call;
   switch (event.event) {

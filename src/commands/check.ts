@@ -5,8 +5,11 @@ import type { ReadonlyAgent } from '../core/registry.js';
 import { describeValue, optionalAgentId, pathList } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
 import { defineCommand, type Environment } from './command.js';
-import { cliPaths, optionalAgent } from '../cli/options.js';
-import { changedPaths, pushedPaths, stagedPaths, stdinPaths } from '../cli/path-sources.js';
+import { cliPaths, optionalAgent } from './argv.js';
+import { guardMode, type GuardMode } from './environment.js';
+
+export type { GuardMode } from './environment.js';
+import { changedPaths, pushedPaths, stagedPaths, stdinPaths } from '../store/path-sources.js';
 import { AGENT_HOOKS, parseAgentHook } from '../hooks/agents/index.js';
 import { HarnError } from '../core/errors.js';
 import path from 'node:path';
@@ -16,7 +19,6 @@ import { AGENT_REF, agentText, expiresText, mcpPaths, NOW_MS, NULLABLE_STRING } 
 import { agentLabel, because, expiresIn, through, type Rendered } from '../render/text.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 
-export type GuardMode = 'on' | 'warn' | 'off';
 const GUARD_MODES: readonly unknown[] = ['on', 'warn', 'off'];
 
 export interface CheckOptions {
@@ -141,11 +143,6 @@ function agentsOfProcesses(agents: Iterable<ReadonlyAgent>, tree: readonly Proce
   return { recognised, shared };
 }
 
-function guardMode(value: string | undefined): GuardMode {
-  if (value === undefined || value === '' || value === 'on') return 'on';
-  if (value === 'warn' || value === 'off') return value;
-  throw usageError(`HARN_GUARD must be on, warn or off (got '${value}')`);
-}
 
 /**
  * `check --hook <agent>`: an AI agent's editing hook. Its contract (Claude Code's): exit 2 blocks the edit

@@ -189,6 +189,15 @@ export function defineCommand<O, R, const M extends string = never, A extends un
   return definition;
 }
 
+/**
+ * A command with its types erased, for code that only passes each one's values back to itself: the CLI's
+ * loop, the MCP tool list, the library's methods. Each command's own types are checked where it is declared.
+ */
+export type ErasedCommand = CommandDefinition<unknown, unknown, string, unknown[], unknown, unknown>;
+
+/** Commands as `ErasedCommand`s: the one place their types are erased. */
+export const erased = (commands: readonly unknown[]): readonly ErasedCommand[] => commands as readonly ErasedCommand[];
+
 /** The `--help` text after the options: examples and notes. */
 export function helpAfter(cli: { readonly examples?: readonly string[]; readonly notes?: string }): string {
   const examples = cli.examples?.length ? `\nExamples:\n${cli.examples.map((l) => `  $ ${l}`).join('\n')}\n` : '';

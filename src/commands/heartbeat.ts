@@ -2,7 +2,7 @@ import type { AgentState } from '../core/registry.js';
 import { agentId } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { resolveAgent } from '../cli/options.js';
+import { resolveAgent } from './argv.js';
 import { agentLabel } from '../render/text.js';
 import { formatSpan } from '../core/durations.js';
 import { agentText, NOW_MS } from './mcp-schema.js';

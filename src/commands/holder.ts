@@ -2,7 +2,7 @@ import { normaliseLockPaths } from '../core/paths.js';
 import { pathList } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { cliPaths } from '../cli/options.js';
+import { cliPaths } from './argv.js';
 import { ExitCode } from '../core/errors.js';
 import { agentText, expiresText, mcpPaths, NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
 import { agentLabel, because, expiresIn, through, type Rendered } from '../render/text.js';

@@ -2,7 +2,7 @@ import { command as agentHook } from './agent-hook.js';
 import { command as check } from './check.js';
 import { command as completion } from './completion.js';
 import { command as config, setCommand as setConfig } from './config.js';
-import { command as doctor } from './doctor.js';
+import { command as doctor } from './doctor/doctor.js';
 import { command as exportCommand } from './export.js';
 import { command as heartbeat } from './heartbeat.js';
 import { command as holder } from './holder.js';
@@ -10,20 +10,21 @@ import { command as hook } from './hook.js';
 import { command as importCommand } from './import.js';
 import { command as lock } from './lock.js';
 import { command as log } from './log.js';
-import { command as mcp } from './mcp.js';
 import { command as noteEdit } from './note-edit.js';
 import { command as prune } from './prune.js';
 import { command as reap } from './reap.js';
 import { command as register } from './register.js';
 import { command as release } from './release.js';
-import { command as status } from './status.js';
+import { command as status } from './status/status.js';
 import { command as unregister } from './unregister.js';
 import { command as whoami } from './whoami.js';
 import { command as withLock } from './with-lock.js';
 
 /**
- * Every command, in the order `--help` lists them: the one list the CLI, the library, the MCP server,
- * completion and the docs test are derived from. A new command is its module and one line here.
+ * Every use case, in the order `--help` lists them: the one list the CLI, the library, the MCP server,
+ * completion and the docs test are derived from. A new command is its module and one line here. The `mcp`
+ * command is not here: it is the MCP server itself, a face above the commands (src/mcp/command.ts), and the
+ * CLI adds it to its own list (src/cli/program.ts).
  */
 export const COMMANDS = [
   register,
@@ -41,7 +42,6 @@ export const COMMANDS = [
   withLock,
   hook,
   completion,
-  mcp,
   exportCommand,
   importCommand,
   doctor,

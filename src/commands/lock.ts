@@ -1,7 +1,7 @@
 import { normaliseLockPaths } from '../core/paths.js';
 import { agentId, optionalDuration, optionalReason, optionsObject, pathList } from '../core/validate.js';
 import { defineCommand, type CancelSignal } from './command.js';
-import { cliPaths, resolveAgent } from '../cli/options.js';
+import { cliPaths, resolveAgent } from './argv.js';
 import { ExitCode } from '../core/errors.js';
 import type { Duration } from '../core/durations.js';
 import { AGENT_REF, agentText, expiresText, lockLifetime, mcpPaths, NOW_MS, NULLABLE_STRING, pathsText } from './mcp-schema.js';

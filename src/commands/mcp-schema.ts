@@ -1,6 +1,7 @@
 import { formatSpan } from '../core/durations.js';
 import type { AgentRef } from './context.js';
 import type { McpSettings } from './command.js';
+import { agentLabel, expiresIn, forModel } from '../render/text.js';
 
 /** The `paths` argument as every MCP tool that takes paths describes it, naming the directory they are taken from. */
 export const mcpPaths = (settings: McpSettings) =>
@@ -16,11 +17,11 @@ export const NOW_MS = { type: 'integer', description: "The registry's time of th
 export const AGENT_REF = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } }, required: ['id', 'name'] } as const;
 export const NULLABLE_STRING = { type: ['string', 'null'] } as const;
 
-/** How an agent is named to the model. */
-export const agentText = (agent: AgentRef): string => `agent ${agent.id} (${agent.name})`;
+/** How an agent is named to the model: the people's label, unescaped (render/text.ts). */
+export const agentText = (agent: AgentRef): string => agentLabel(agent, forModel);
 
-/** "expires in 29s", counted on the answer's own clock (its now_ms). */
-export const expiresText = (expiresMs: number, nowMs: number): string => `expires in ${formatSpan(Math.max(0, expiresMs - nowMs))}`;
+/** "expires in 29s", counted on the answer's own clock (its now_ms): the same words as for people. */
+export const expiresText = expiresIn;
 
 /** A list of paths for a sentence: "a.ts", "a.ts and b.ts", "a.ts, b.ts and c.ts". */
 export function pathsText(paths: readonly string[]): string {

@@ -1,7 +1,7 @@
 import { agentId } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { resolveAgent } from '../cli/options.js';
+import { resolveAgent } from './argv.js';
 import { ExitCode } from '../core/errors.js';
 import { agentLabel } from '../render/text.js';
 

@@ -2,7 +2,7 @@ import type { Duration } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
 import { ancestry, clientOf } from '../core/process-tree.js';
 import { agentName, chosenAgentId, describeValue, optionalChosenAgentId, optionalDuration, optionsObject } from '../core/validate.js';
-import { optionalAgent, parseAgentId } from '../cli/options.js';
+import { optionalAgent, parseAgentId } from './argv.js';
 import { dropIntent, guardDrop, type DropIntent } from './break-guard.js';
 import { defineCommand } from './command.js';
 import type { AgentRef, Context } from './context.js';

@@ -3,7 +3,7 @@ import { normaliseLockPaths } from '../core/paths.js';
 import { optionalAgentId, optionalFlag, optionalReason, pathList } from '../core/validate.js';
 import type { AgentRef, Context } from './context.js';
 import { defineCommand } from './command.js';
-import { cliPaths, optionalAgent, resolveAgent } from '../cli/options.js';
+import { cliPaths, optionalAgent, resolveAgent } from './argv.js';
 import { mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
 import { agentLabel, because } from '../render/text.js';
 import { escapeForTerminal as esc } from '../render/escape.js';

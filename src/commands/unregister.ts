@@ -1,7 +1,7 @@
 import { agentId } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { optionalAgent, parseAgentId } from '../cli/options.js';
+import { optionalAgent, parseAgentId } from './argv.js';
 import { ancestry } from '../core/process-tree.js';
 import { dropIntent, guardDrop, type DropIntent } from './break-guard.js';
 import { agentLabel } from '../render/text.js';

@@ -1,18 +1,18 @@
 import { spawn } from 'node:child_process';
 import { formatSpan } from '../core/durations.js';
 import { isHarnError, usageError } from '../core/errors.js';
-import { keepAliveIntervalMs } from '../core/keepalive.js';
 import type { AgentRegistry } from '../core/registry.js';
 import { ownProcess } from '../core/process-tree.js';
 import { normaliseLockPaths } from '../core/paths.js';
-import { agentName, optionalAgentId, optionalDuration, optionalReason, pathList } from '../core/validate.js';
+import { agentName, MAX_NAME_LENGTH, optionalAgentId, optionalDuration, optionalReason, pathList } from '../core/validate.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 import type { Context } from './context.js';
 import { lockNormalised, renderLock, type LockResult } from './lock.js';
 import { constants as osConstants } from 'node:os';
 import { ExitCode } from '../core/errors.js';
-import { cliPaths, optionalAgent } from '../cli/options.js';
+import { cliPaths, optionalAgent } from './argv.js';
 import { defineCommand, nothingShown } from './command.js';
+import { Lease, type LostLock } from './lease.js';
 
 export interface WithLockOptions {
   readonly paths: readonly string[];
@@ -56,8 +56,8 @@ const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 export const DEFAULT_KILL_AFTER_MS = 10_000;
 
 /**
- * Like flock(1), with the registry: take every lock (all or nothing), run the command, keep the agent alive
- * and the locks renewed while it runs (every third of the TTL or the agent timeout, whichever is shorter),
+ * Like flock(1), with the registry: take every lock (all or nothing), run the command, keep the locks renewed
+ * while it runs (the lease, lease.ts: every third of the TTL or the agent timeout, whichever is shorter),
  * and release them (and unregister a transient agent) however the command ends. Signals sent to this
  * process are forwarded to the command.
  *
@@ -70,8 +70,9 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   const program = options.command[0];
   if (program === undefined) throw usageError('no command given: harn-agents with-lock <path...> -- <command> [args...]');
   const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.pathRoot);
-  const name = (options.name ?? `with-lock: ${program}`).slice(0, 200);
-  if (name.trim() === '') throw usageError('--name must not be empty');
+  // A name given was checked by the register rule (withLockSettings: 1 to MAX_NAME_LENGTH characters, as
+  // every face); the default one is cut to fit it, as the MCP session's is.
+  const name = options.name ?? `with-lock: ${program}`.slice(0, MAX_NAME_LENGTH);
   // The transient agent records this process, so a `git commit` the command runs is recognised as its own.
   const self = ownProcess();
   const agent =
@@ -92,7 +93,6 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   let lost: LostLocks | null = null;
   let child: ReturnType<typeof spawn> | undefined;
   let killTimer: NodeJS.Timeout | undefined;
-  let lapseTimer: NodeJS.Timeout | undefined;
   let lostReport: Promise<void> = Promise.resolve();
   // Not on a terminal (scripts, hooks, CI), the command gets a process group of its own, so stopping it
   // stops everything it started too (sh -c, npm run). On a terminal it stays in ours: a process group in
@@ -114,67 +114,49 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
     const hold = lostPaths.map((path) => registry.holderOf(path, nowMs, agent)).find((h) => h !== undefined);
     return hold ? `; now held by agent ${hold.agent.id} (${hold.agent.name})` : '';
   };
-
-  /** The locks are gone: stop the command first (its critical section is over), then say why. */
-  const loseLocks = (why: LostLocks['why'], lostPaths: readonly string[], detail: () => Promise<string>): void => {
-    if (lost) return;
-    lost = { paths: lostPaths, why };
-    clearTimeout(lapseTimer);
-    signalCommand('SIGTERM');
-    killTimer = setTimeout(() => signalCommand('SIGKILL'), options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
-    lostReport = detail().then((text) => {
-      process.stderr.write(`harn-agents: with-lock lost its lock on ${lostPaths.map(esc).join(', ')} (${text}); stopping ${esc(program)}\n`);
-    });
-  };
-  // Lapsed by this process's own clock (it was stopped, or the store was out of reach for a whole TTL): lost,
-  // whatever the store says later. Asking who holds the paths now is only for the message.
-  const lapse = (): void =>
-    loseLocks('lapsed', paths, async () => {
-      const holder = await ctx.store.transact('query', ({ registry, nowMs }) => newHolder(registry, paths, nowMs), { paths })
-        // The store may be out of reach (that can be why the locks lapsed): the message then names no holder.
-        .catch(() => '');
-      return `not renewed within its ${formatSpan(ttl)} TTL${holder}`;
-    });
-  // Until when, by this process's monotonic clock, the locks are surely ours; a timer watches that moment
-  // itself, so a renewal stuck waiting for the store cannot delay noticing the lapse.
-  let surelyHeldUntil = 0;
-  const holdUntil = (until: number): void => {
-    surelyHeldUntil = until;
-    clearTimeout(lapseTimer);
-    lapseTimer = setTimeout(() => {
-      if (performance.now() >= surelyHeldUntil) lapse();
-    }, Math.max(0, until - performance.now()) + 1);
-  };
-  holdUntil(performance.now() + ttl);
-
-  let renewing = Promise.resolve();
-  let warned = false;
-  const renew = async (): Promise<void> => {
-    if (lost) return;
-    if (performance.now() >= surelyHeldUntil) return lapse();
-    // The new expiry is measured from a registry time no earlier than this moment: anchoring here errs short.
-    const renewedFrom = performance.now();
-    try {
-      const outcome = await ctx.store.transact('update', ({ registry, nowMs }) => {
-        const missing = registry.renewLocks(agent, paths, ttl, nowMs);
-        return { missing, holder: newHolder(registry, missing, nowMs) };
-      }, { agents: [agent], paths });
-      if (outcome.missing.length > 0) {
-        const detail = outcome.holder ? outcome.holder.slice(2) : 'expired, broken or reaped';
-        loseLocks('lost', outcome.missing, async () => detail);
-      } else if (!lost) holdUntil(renewedFrom + ttl);
-    } catch (error) {
-      // The store could not be reached this time (exit 3/4, or a system error such as EACCES): the locks are
-      // still ours until surelyHeldUntil. Never rethrow: a rejected renewal would crash this process and
-      // leave the command running unsupervised with its locks.
-      const message = error instanceof Error ? error.message : String(error);
-      if (!warned) process.stderr.write(`harn-agents: warning: could not renew the locks of agent ${agent}: ${esc(message)}\n`);
-      warned = true;
+  /** Why the locks went, for the message. */
+  const lossDetail = async (locks: readonly LostLock[], why: LostLocks['why']): Promise<string> => {
+    if (why === 'lost') {
+      const holder = locks.find((l) => l.holder)?.holder;
+      return holder ? `now held by agent ${holder.id} (${holder.name})` : 'expired, broken or reaped';
     }
+    // Lapsed by this process's own clock (it was stopped, or the store was out of reach for a whole TTL):
+    // lost, whatever the store says later. Asking who holds the paths now is only for the message; the store
+    // may be out of reach (that can be why the locks lapsed): the message then names no holder.
+    const lostPaths = locks.map((l) => l.path);
+    const holder = await ctx.store.transact('query', ({ registry, nowMs }) => newHolder(registry, lostPaths, nowMs), { paths: lostPaths }).catch(() => '');
+    return `not renewed within its ${formatSpan(ttl)} TTL${holder}`;
   };
-  const renewal = setInterval(() => {
-    renewing = renewing.then(renew);
-  }, keepAliveIntervalMs(ttl, agentTimeoutMs));
+
+  // The lease renews the locks while the command runs; when they are lost, the command is stopped first (its
+  // critical section is over), then told why.
+  let warned = false;
+  const lease = new Lease(ctx, {
+    agent,
+    agentTimeoutMs,
+    events: {
+      lost: (locks) => {
+        if (lost) return;
+        const why = locks[0]?.why ?? 'lost';
+        lost = { paths: locks.map((l) => l.path), why };
+        signalCommand('SIGTERM');
+        killTimer = setTimeout(() => signalCommand('SIGKILL'), options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
+        const lostPaths = lost.paths;
+        lostReport = lossDetail(locks, why).then((text) => {
+          process.stderr.write(`harn-agents: with-lock lost its lock on ${lostPaths.map(esc).join(', ')} (${text}); stopping ${esc(program)}\n`);
+        });
+      },
+      // The store could not be reached this time (exit 3/4, or a system error such as EACCES): the locks are
+      // still ours until they lapse.
+      failed: (error) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!warned) process.stderr.write(`harn-agents: warning: could not renew the locks of agent ${agent}: ${esc(message)}\n`);
+        warned = true;
+      },
+    },
+  });
+  lease.hold(paths, ttl);
+  lease.start();
 
   // The handlers go in before the command starts: a signal in the instant after spawn() would otherwise
   // find no handler and kill this process, leaving the command running with its locks. One that comes
@@ -211,11 +193,9 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
         });
 
   watcher?.done();
-  clearInterval(renewal);
+  await lease.stop();
   clearTimeout(killTimer);
-  clearTimeout(lapseTimer);
   for (const [signal, handler] of handlers) process.off(signal, handler);
-  await renewing;
   await lostReport;
   // The command ran: whatever happens to the clean-up, its exit code is the answer (a failed clean-up is
   // one warning line; the locks then lapse by their TTL and a transient agent by its timeout).

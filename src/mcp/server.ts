@@ -7,12 +7,13 @@ import {
   type CallToolResult,
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
-import { registryFor } from '../api/index.js';
 import type { McpSettings, ObjectSchema } from '../commands/command.js';
 import { LockCancelled } from '../commands/lock.js';
 import { escapeForTerminal } from '../render/escape.js';
 import type { Context } from '../commands/context.js';
 import { config } from '../commands/config.js';
+import { register } from '../commands/register.js';
+import { unregister } from '../commands/unregister.js';
 import { settingValue, type WorkspaceSettings } from '../core/settings.js';
 import { MAX_NAME_LENGTH } from '../core/validate.js';
 import { clientProcess } from '../core/process-tree.js';
@@ -97,7 +98,6 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
   // Tool paths are taken from the workspace root, as the descriptions say, whatever the server's directory
   // (in a linked git worktree sharing its repository's registry: that worktree's top, what paths are stored from).
   const ctx: Context = { ...base, workspace: { ...base.workspace, cwd: base.workspace.pathRoot } };
-  const registry = registryFor(ctx);
 
   // The server has no stdout of its own (it is the protocol): problems go to stderr, once until they change.
   let reported = '';
@@ -111,7 +111,8 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
   const settings: McpSettings = { ...(await sessionLifetimes(ctx, options, report)), pathBase: ctx.workspace.pathRoot };
   const tools = mcpTools(settings);
   const server = new Server({ name: 'harn-agents', version: options.version }, { capabilities: { tools: {} }, instructions: mcpInstructions(settings) });
-  const session = new ToolSession(ctx, settings, log, (ttlMs) => schedule(ttlMs));
+  // After a renewal went through, the next failure is logged even if it reads as the last one did.
+  const session = new ToolSession(ctx, settings, log, { renewed: () => (reported = '') });
 
   let registering: Promise<{ id: number; name: string }> | undefined;
   const sessionAgent = (): Promise<{ id: number; name: string }> => {
@@ -124,9 +125,8 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
       // subreaper): none is recorded, and the line below says so.
       const client = clientProcess();
       if (!client) log('the client process is not known (its parent has exited, or /proc cannot tell): its hooks and commits know this session only through HARN_AGENT_ID');
-      const registered = await registry.register(`mcp: ${name}`.slice(0, MAX_NAME_LENGTH), { timeout: settings.agentTimeoutMs, ...(client ? { clientPid: client.pid } : {}) });
+      const registered = await register(ctx, { name: `mcp: ${name}`.slice(0, MAX_NAME_LENGTH), timeoutMs: settings.agentTimeoutMs, ...(client ? { clientPid: client.pid } : {}) });
       session.agent = registered;
-      schedule();
       return registered;
     })();
     return registering;
@@ -153,45 +153,18 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
     });
   };
 
-  // Renewal: every third of the shortest TTL held (or of the agent timeout), one transaction that renews
-  // each lock and heartbeats the agent. A failure is reported and the next renewal retries.
-  let timer: NodeJS.Timeout | undefined;
-  let dueAt = Infinity;
-  let renewing: Promise<void> = Promise.resolve();
-  let stopped = false;
-  function schedule(ttlMs?: number): void {
-    if (stopped) return;
-    const interval = session.renewIntervalMs(ttlMs);
-    const due = performance.now() + interval;
-    // A new, shorter TTL brings the next renewal forward; it never puts one off.
-    if (ttlMs !== undefined && due >= dueAt) return;
-    clearTimeout(timer);
-    dueAt = due;
-    timer = setTimeout(() => {
-      dueAt = Infinity;
-      renewing = renewing
-        .then(async () => {
-          // After a success, the next failure is logged even if it reads as the last one did.
-          if (!stopped && (await session.renew())) reported = '';
-        })
-        .finally(() => schedule());
-    }, interval);
-  }
-
   const closed = new Promise<void>((resolve) => {
     const transport = new StdioServerTransport();
     let done = false;
     const finish = async () => {
       if (done) return;
       done = true;
-      stopped = true;
-      clearTimeout(timer);
-      await renewing;
+      await session.stop();
       // Release everything the session held: unregistering drops the agent and its locks in one transaction.
       // A registration that failed was reported when it did: there is then no agent to remove.
       const me = session.agent ?? (registering ? await registering.catch(() => undefined) : undefined);
-      if (me) await registry.unregister(me.id).catch(report(`could not unregister the session agent ${me.id} (its locks lapse with their TTL)`));
-      await registry.close().catch(report('could not close the store'));
+      if (me) await unregister(ctx, { agent: me.id }).catch(report(`could not unregister the session agent ${me.id} (its locks lapse with their TTL)`));
+      await ctx.store.close().catch(report('could not close the store'));
       // On a signal stdin may still be open: stop reading it, or the process would never exit. The transport
       // may already be closed (the client went away): closing it again has nothing to report.
       await server.close().catch(() => undefined);

@@ -1,25 +1,30 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { CommandDefinition, McpFace, McpSession, McpSettings } from '../commands/command.js';
+import { erased, type ErasedCommand, type McpFace, type McpSession, type McpSettings } from '../commands/command.js';
 import { COMMANDS } from '../commands/index.js';
 import type { AgentRef, Context } from '../commands/context.js';
 import { LockCancelled, type LockResult } from '../commands/lock.js';
 import { agentText } from '../commands/mcp-schema.js';
 import type { ReleaseResult } from '../commands/release.js';
 import { usageError } from '../core/errors.js';
-import { keepAliveIntervalMs } from '../core/keepalive.js';
 import { normaliseLockPaths } from '../core/paths.js';
 import { pathList } from '../core/validate.js';
-import { SessionLocks, type LostLock, type RequestId } from './session-locks.js';
+import { Lease, type LeaseTimers, type LostLock } from '../commands/lease.js';
+
+/** A request's id, as the protocol numbers them. */
+export type RequestId = string | number;
 
 /**
  * One MCP session's tool calls, apart from the transport: runs each tool's use case for the session agent,
- * keeps the locks the client was told it has (renewed by `renew`), gives back a lock whose request the client
- * cancelled, and tells the client, in its next result, about locks it lost anyway.
+ * keeps the locks the client was told it has (the lease, commands/lease.ts, renews them and heartbeats the
+ * agent), gives back a lock whose request the client cancelled, and tells the client, in its next result,
+ * about locks it lost anyway. Only locks the client was told it has are held; a lock lost anyway (broken
+ * with `release --force`, reaped, or lapsed while the server was stopped) is reported once and never taken
+ * again: someone may have used the path meanwhile.
  */
 
 /** A command with its types erased: the session only passes each one's values back to itself. */
-export type Erased = CommandDefinition<unknown, unknown, string, unknown[], unknown>;
-export const TOOL_COMMANDS: readonly Erased[] = (COMMANDS as readonly unknown[] as readonly Erased[]).filter((c) => c.mcp !== undefined);
+export type Erased = ErasedCommand;
+export const TOOL_COMMANDS: readonly Erased[] = erased(COMMANDS).filter((c) => c.mcp !== undefined);
 export const faceOf = (c: Erased): McpFace<unknown, unknown> => c.mcp as McpFace<unknown, unknown>;
 
 /** The line that tells the model its locks are gone, first in the next result. */
@@ -28,18 +33,20 @@ const lostLine = (lost: readonly LostLock[]): string =>
   'they were broken, reaped or lapsed and are not taken again: lock them again before editing further.\n';
 
 export class ToolSession {
-  private readonly locks = new SessionLocks();
+  private lease: Lease | undefined;
   private me: AgentRef | undefined;
+  /** Locks lost since the last result: each is told to the client once, in its next result. */
+  private lost: LostLock[] = [];
 
   /**
    * `ctx`: paths are taken from its `workspace.cwd` (the server passes the workspace root). `log`: one line
-   * on stderr. `granted`: told the TTL of each lock taken, so renewals can come sooner.
+   * on stderr. `renewed`: told when a renewal went through. `timers`: the lease's clock and timers.
    */
   constructor(
     private readonly ctx: Context,
     private readonly settings: McpSettings,
     private readonly log: (line: string) => void,
-    private readonly granted: (ttlMs: number) => void = () => undefined,
+    private readonly hooks: { readonly renewed?: () => void; readonly timers?: LeaseTimers } = {},
   ) {}
 
   /** The session agent, once registered. */
@@ -47,8 +54,28 @@ export class ToolSession {
     return this.me;
   }
 
+  /** Set once the agent is registered: its lease starts renewing then (and heartbeats it, locks held or not). */
   set agent(agent: AgentRef | undefined) {
     this.me = agent;
+    if (!agent || this.lease) return;
+    this.lease = new Lease(this.ctx, {
+      agent: agent.id,
+      agentTimeoutMs: this.settings.agentTimeoutMs,
+      heartbeat: true,
+      timers: this.hooks.timers,
+      events: {
+        lost: (locks) => {
+          for (const l of locks) this.log(`agent ${agent.id} lost its lock on ${l.path} (${l.holder ? `now held by ${agentText(l.holder)}` : 'broken, reaped or lapsed'}); it is not taken again`);
+          this.lost.push(...locks);
+        },
+        failed: (error) => {
+          const held = this.lease?.shortestTtlMs() !== undefined;
+          this.log(`could not renew the locks of agent ${agent.id}${held ? ' (they lapse with their TTL unless a renewal succeeds)' : ''}: ${error instanceof Error ? error.message : String(error)}`);
+        },
+        renewed: this.hooks.renewed,
+      },
+    });
+    this.lease.start();
   }
 
   /** Run a tool for the session agent. Bad input and store errors are thrown; a refusal is a result. */
@@ -62,12 +89,12 @@ export class ToolSession {
     const input = mcp.input(args, session);
     const run = mcp.run ?? command.run;
     // A release untracks its paths first: a renewal running meanwhile must not report them lost.
-    const releasing = tool === 'release' ? this.locks.forget(this.storedPaths(args.paths)) : [];
+    const releasing = tool === 'release' ? (this.lease?.release(this.storedPaths(args.paths)) ?? []) : [];
     let data: unknown;
     try {
       data = await run(this.ctx, input);
     } catch (error) {
-      this.locks.restore(releasing);
+      this.lease?.restore(releasing);
       throw error;
     }
     if (tool === 'lock' && (data as LockResult).granted) {
@@ -75,16 +102,15 @@ export class ToolSession {
       const paths = (data as LockResult).paths.map((p) => p.path);
       // Granted after the client gave up on it: the answer will never reach it, so the lock goes back now.
       if (signal.aborted) {
-        await this.giveBack(paths.filter((p) => !this.locks.has(p)), `lock request ${String(request)} was cancelled`);
+        await this.giveBack(paths.filter((p) => !this.lease?.has(p)), `lock request ${String(request)} was cancelled`);
         throw new LockCancelled(paths);
       }
-      this.locks.granted(paths, ttlMs, request);
-      this.granted(ttlMs);
+      this.lease?.hold(paths, ttlMs, request);
     }
-    if (tool === 'release') this.locks.forget((data as ReleaseResult).released);
+    if (tool === 'release') this.lease?.release((data as ReleaseResult).released);
     const structured: Record<string, unknown> = { ...(mcp.structured ? mcp.structured(data) : (data as Record<string, unknown>)) };
-    const lost = this.locks.takeLost();
-    if (lost.length > 0) structured.lost_locks = lost;
+    const lost = this.takeLost();
+    if (lost.length > 0) structured.lost_locks = lost.map(({ path, holder }) => ({ path, holder }));
     const line = (lost.length ? lostLine(lost) : '') + mcp.says(data, session);
     return { content: [{ type: 'text', text: `${line}\n${JSON.stringify(structured)}` }], structuredContent: structured };
   }
@@ -92,33 +118,29 @@ export class ToolSession {
   /** A tool call's error as its result, telling the locks lost since the last result too. */
   errorResult(error: unknown): CallToolResult {
     const message = error instanceof Error ? error.message : String(error);
-    const lost = this.locks.takeLost();
+    const lost = this.takeLost();
     return { isError: true, content: [{ type: 'text', text: `${lost.length ? lostLine(lost) : ''}harn-agents: ${message}` }] };
   }
 
   /** A cancellation that arrived after its request was answered: the client ignores that answer, so the locks it took go back. */
   async cancelled(request: RequestId): Promise<void> {
-    await this.giveBack(this.locks.takenBy(request), `lock request ${String(request)} was cancelled after it was answered`);
+    await this.giveBack(this.lease?.releaseTagged(request) ?? [], `lock request ${String(request)} was cancelled after it was answered`);
   }
 
-  /** How long until the next renewal: a third of the shortest TTL held (or of the agent timeout). */
-  renewIntervalMs(ttlMs = Infinity): number {
-    return keepAliveIntervalMs(Math.min(ttlMs, this.locks.shortestTtlMs() ?? Infinity, this.settings.agentTimeoutMs), this.settings.agentTimeoutMs);
-  }
-
-  /** Renew every lock held and heartbeat the agent, in one transaction; a failure is reported (false), never thrown. */
+  /** Renew every lock held and heartbeat the agent now, in one transaction; a failure is reported (false), never thrown. */
   async renew(): Promise<boolean> {
-    const me = this.me;
-    if (!me) return true;
-    try {
-      const lost = await this.locks.renew(this.ctx, me.id);
-      for (const l of lost) this.log(`agent ${me.id} lost its lock on ${l.path} (${l.holder ? `now held by ${agentText(l.holder)}` : 'broken, reaped or lapsed'}); it is not taken again`);
-      return true;
-    } catch (error) {
-      const held = this.locks.shortestTtlMs() !== undefined;
-      this.log(`could not renew the locks of agent ${me.id}${held ? ' (they lapse with their TTL unless a renewal succeeds)' : ''}: ${error instanceof Error ? error.message : String(error)}`);
-      return false;
-    }
+    return this.lease ? this.lease.renew() : true;
+  }
+
+  /** No more renewals (the session is ending); waits for one under way. */
+  async stop(): Promise<void> {
+    await this.lease?.stop();
+  }
+
+  private takeLost(): LostLock[] {
+    const lost = this.lost;
+    this.lost = [];
+    return lost;
   }
 
   /** Give back locks the client was told it did not get, in one transaction. */

@@ -1,6 +1,5 @@
 import type { ClockFacts } from '../core/clock.js';
 import { formatSpan } from '../core/durations.js';
-import type { AgentRef } from '../commands/context.js';
 import { escapeForTerminal as esc } from './escape.js';
 
 /** What a command prints for people: text for stdout and for stderr (either may be empty). */
@@ -10,7 +9,15 @@ export interface Rendered {
 }
 
 
-export const agentLabel = (agent: AgentRef): string => `agent ${agent.id} (${esc(agent.name)})`;
+/**
+ * How a text quotes what others wrote (names, paths, reasons): escaped for a terminal (people, the default),
+ * or as it is (a model, whose text travels JSON-escaped). One set of text helpers serves both.
+ */
+export type Quote = (text: string) => string;
+export const forModel: Quote = (text) => text;
+
+/** An agent as text: its id and its name (an AgentRef, src/commands/context.ts). */
+export const agentLabel = (agent: { readonly id: number; readonly name: string }, quote: Quote = esc): string => `agent ${agent.id} (${quote(agent.name)})`;
 
 export function expiresIn(expiresMs: number, nowMs: number): string {
   return `expires in ${formatSpan(Math.max(0, expiresMs - nowMs))}`;

@@ -19,11 +19,17 @@ export interface StoreChoice extends StoreOptions {
 
 const isPostgres = (store: string): boolean => /^postgres(ql)?:\/\//i.test(store);
 
+/** Refuse what is not a store (`what`: where it was given), with a URL's password hidden. */
+export function checkStore(store: string, what: string): void {
+  if (store === 'file' || store === '' || isPostgres(store)) return;
+  throw usageError(`${what}: '${redactUrl(store)}' is not a store (use file or a postgres:// URL)`);
+}
+
 /** The store a workspace uses: the state file, or PostgreSQL (whose client is loaded only then). */
 export function openStore(choice: StoreChoice): Store {
   const store = choice.store ?? 'file';
   if (store === 'file' || store === '') return new FileStore(choice);
-  if (!isPostgres(store)) throw usageError(`--store: '${redactUrl(store)}' is not a store (use file or a postgres:// URL)`);
+  checkStore(store, '--store');
   const namespace = choice.namespace ? { namespace: choice.namespace } : defaultNamespace(choice.workspace.root);
   // Namespaces key every table's index beside the path: bounded so any path under its limit fits.
   if (Buffer.byteLength(namespace.namespace) > MAX_NAMESPACE_BYTES) {

@@ -32,7 +32,8 @@ export interface Workspace {
   readonly ignoredStateDirs?: readonly string[];
 }
 
-function realDirectory(dir: string, what: string): string {
+/** `dir` with its links resolved, which must be a directory (`what` names it in the refusal). */
+export function realDirectory(dir: string, what: string): string {
   let real: string;
   try {
     real = fs.realpathSync(dir);

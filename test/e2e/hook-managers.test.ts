@@ -40,18 +40,50 @@ function repo(): string {
   return dir;
 }
 
+const head = (dir: string) => sh(dir, 'git rev-parse -q --verify HEAD').stdout.trim();
+
+/** Run a commit command; its result, its output (both streams) and whether HEAD moved. */
+function commit(dir: string, command: string) {
+  const before = head(dir);
+  const r = sh(dir, command);
+  return { status: r.status, stderr: r.stderr, output: r.stdout + r.stderr, committed: head(dir) !== before };
+}
+type Commit = ReturnType<typeof commit>;
+
 /** Stage `file` (locked by agent 5 with a reason) and try to commit it. */
-function commitLocked(dir: string, file = 'locked.txt') {
+function commitLocked(dir: string, file = 'locked.txt'): Commit {
   fs.writeFileSync(path.join(dir, file), `${Math.random()}`);
   expect(harn(dir, ['lock', file, '--agent', '5', '--reason', 'mine', '--ttl', '10m']).code).toBe(0);
-  const r = sh(dir, `git add -A && git commit -qm locked`);
+  const r = commit(dir, 'git add -A && git commit -qm locked');
   harn(dir, ['release', file, '--agent', '5']);
   return r;
 }
-const commitFree = (dir: string) => {
+const commitFree = (dir: string): Commit => {
   fs.writeFileSync(path.join(dir, `free-${Math.random()}.txt`), 'x');
-  return sh(dir, 'git add -A && git commit -qm free');
+  return commit(dir, 'git add -A && git commit -qm free');
 };
+
+/** The guard itself refused: git's exit 1 for a failed hook, our line naming the path and its holder, no commit. */
+function expectGuardRefused(r: Commit, file = 'locked.txt', holder = 'agent 5'): void {
+  expect(r.status, r.output).toBe(1);
+  expect(r.output).toContain(`${file}: held by ${holder}`);
+  expect(r.committed).toBe(false);
+}
+
+/** The user's own hook refused (`own`: what it or its manager says), not the guard: nothing of ours, no commit. */
+function expectUserHookRefused(r: Commit, own: RegExp): void {
+  expect(r.status, r.output).toBe(1);
+  expect(r.output).toMatch(own);
+  expect(r.output).not.toContain('held by');
+  expect(r.committed).toBe(false);
+}
+
+/** A commit of nothing locked still goes through. */
+function expectFreeCommitPasses(dir: string): void {
+  const r = commitFree(dir);
+  expect(r.status, r.output).toBe(0);
+  expect(r.committed).toBe(true);
+}
 
 describe.skipIf(!NPM_TOOLS)('husky (from the npm registry)', () => {
   function huskyRepo(userHook = 'echo "user pre-commit ran"\n'): string {
@@ -69,18 +101,20 @@ describe.skipIf(!NPM_TOOLS)('husky (from the npm registry)', () => {
     expect(installed.stdout).toMatch(/hooks run by: husky/);
     expect(read(path.join(dir, '.husky/pre-commit'))).not.toMatch(/\/tmp|node/);
     const refused = commitLocked(dir);
-    expect(refused.status).not.toBe(0);
+    expectGuardRefused(refused);
     expect(refused.stderr).toMatch(/locked\.txt: held by agent 5 \(agent-5\) \(reason: mine\)/);
     const ok = commitFree(dir);
     expect(ok.status, ok.stderr).toBe(0);
-    expect(ok.stdout + ok.stderr).toMatch(/user pre-commit ran/);
-    // The user's own failing hook still blocks.
+    expect(ok.output).toMatch(/user pre-commit ran/);
+    // The user's own failing hook still blocks (its own code, through husky), and a free commit passes again.
     fs.appendFileSync(path.join(dir, '.husky/pre-commit'), 'exit 3\n');
-    expect(commitFree(dir).status).not.toBe(0);
+    expectUserHookRefused(commitFree(dir), /husky - pre-commit script failed \(code 3\)/);
     fs.writeFileSync(path.join(dir, '.husky/pre-commit'), read(path.join(dir, '.husky/pre-commit')).replace('exit 3\n', ''));
-    // husky's own re-install keeps the guard.
+    expectFreeCommitPasses(dir);
+    // husky's own re-install keeps the guard: the refusal itself, and a free commit still passes.
     expect(sh(dir, 'husky').status).toBe(0);
-    expect(commitLocked(dir).status).not.toBe(0);
+    expectGuardRefused(commitLocked(dir));
+    expectFreeCommitPasses(dir);
     expect(harn(dir, ['hook', 'status']).code).toBe(0);
     // Uninstall: husky exactly as before.
     expect(harn(dir, ['hook', 'uninstall']).code).toBe(0);
@@ -101,7 +135,7 @@ describe.skipIf(!NPM_TOOLS)('husky (from the npm registry)', () => {
     sh(dir, 'git add -A && git commit -qm p --no-verify');
     harn(dir, ['lock', 'pushed.txt', '--agent', '4', '--ttl', '10m']);
     const refused = sh(dir, 'git push -q origin main');
-    expect(refused.status).not.toBe(0);
+    expect(refused.status, refused.stderr).toBe(1);
     expect(refused.stderr).toMatch(/pushed\.txt: held by agent 4/);
     harn(dir, ['release', 'pushed.txt', '--agent', '4']);
     const pushed = sh(dir, 'git push -q origin main');
@@ -118,12 +152,15 @@ describe.skipIf(!NPM_TOOLS)('husky (from the npm registry)', () => {
     expect(harn(dir, ['hook', 'install']).code).toBe(0);
     expect(read(stub)).toBe(original);
     expect(fs.existsSync(`${stub}.harn-previous`)).toBe(false);
-    expect(commitFree(dir).status).not.toBe(0); // the user's failing hook blocks again
+    // The user's failing hook blocks again, with its own code.
+    expectUserHookRefused(commitFree(dir), /husky - pre-commit script failed \(code 7\)/);
   });
 });
 
 describe.skipIf(!NPM_TOOLS)('lefthook (from the npm registry)', () => {
   const CONFIG = 'pre-commit:\n  commands:\n    lint:\n      run: test ! -e fail-lint\n';
+  /** lefthook's summary naming the user's failed command. */
+  const LEFTHOOK_LINT_FAILED = /🥊\s*lint/;
 
   it('adds a command to lefthook.yml: a locked file is refused, its own failing command still blocks, lefthook install keeps it, uninstall restores', () => {
     const dir = repo();
@@ -132,15 +169,17 @@ describe.skipIf(!NPM_TOOLS)('lefthook (from the npm registry)', () => {
     const installed = harn(dir, ['hook', 'install']);
     expect(installed.code, installed.stderr).toBe(0);
     expect(installed.stdout).toMatch(/hooks run by: lefthook/);
-    const refused = commitLocked(dir);
-    expect(refused.status).not.toBe(0);
-    expect(refused.stdout + refused.stderr).toMatch(/locked\.txt: held by agent 5/);
-    expect(commitFree(dir).status).toBe(0);
+    expectGuardRefused(commitLocked(dir));
+    expectFreeCommitPasses(dir);
+    // Its own failing command still blocks (lefthook names it), and a free commit passes again.
     fs.writeFileSync(path.join(dir, 'fail-lint'), '');
-    expect(commitFree(dir).status).not.toBe(0);
+    expectUserHookRefused(commitFree(dir), LEFTHOOK_LINT_FAILED);
     fs.rmSync(path.join(dir, 'fail-lint'));
+    expectFreeCommitPasses(dir);
+    // lefthook's own re-install keeps the guard.
     expect(sh(dir, 'lefthook install').status).toBe(0);
-    expect(commitLocked(dir).status).not.toBe(0);
+    expectGuardRefused(commitLocked(dir));
+    expectFreeCommitPasses(dir);
     expect(harn(dir, ['hook', 'status']).code).toBe(0);
     expect(harn(dir, ['hook', 'uninstall']).code).toBe(0);
     expect(read(path.join(dir, 'lefthook.yml'))).toBe(CONFIG);
@@ -188,25 +227,23 @@ describe.skipIf(!PRE_COMMIT)('pre-commit (the framework, from Debian)', () => {
     expect(installed.code, installed.stderr).toBe(0);
     expect(installed.stdout).toMatch(/hooks run by: pre-commit/);
     expect(read(path.join(dir, '.pre-commit-config.yaml'))).toMatch(/pass_filenames: false/);
-    const refused = commitLocked(dir);
-    expect(refused.status).not.toBe(0);
-    expect(refused.stdout + refused.stderr).toMatch(/locked\.txt: held by agent 5/);
-    expect(commitFree(dir).status).toBe(0);
+    expectGuardRefused(commitLocked(dir));
+    expectFreeCommitPasses(dir);
     // A deletion of a locked file: no file name to pass, seen through --staged.
     fs.writeFileSync(path.join(dir, 'gone.txt'), 'x');
     sh(dir, 'git add -A && git commit -qm gone');
     harn(dir, ['lock', 'gone.txt', '--agent', '5']);
-    const deleted = sh(dir, 'git rm -q gone.txt && git commit -qm rm');
-    expect(deleted.status).not.toBe(0);
-    expect(deleted.stdout + deleted.stderr).toMatch(/gone\.txt: held by agent 5/);
+    expectGuardRefused(commit(dir, 'git rm -q gone.txt && git commit -qm rm'), 'gone.txt');
     harn(dir, ['release', 'gone.txt', '--agent', '5']);
+    // Its own failing hook still blocks (pre-commit names it), and a commit passes again once it does not fail.
     fs.writeFileSync(path.join(dir, 'fail-mine'), '');
-    expect(sh(dir, 'git add -A && git commit -qm fail').status).not.toBe(0);
+    expectUserHookRefused(commit(dir, 'git add -A && git commit -qm fail'), /^mine\.+Failed$/m);
     fs.rmSync(path.join(dir, 'fail-mine'));
-    sh(dir, 'git commit -qm rm');
+    expectFreeCommitPasses(dir);
+    // pre-commit's own re-install keeps the guard.
     expect(sh(dir, 'pre-commit install').status).toBe(0);
-    expect(commitLocked(dir).status).not.toBe(0);
-    expect(commitFree(dir).status).toBe(0);
+    expectGuardRefused(commitLocked(dir));
+    expectFreeCommitPasses(dir);
     expect(harn(dir, ['hook', 'uninstall']).code).toBe(0);
     expect(read(path.join(dir, '.pre-commit-config.yaml'))).toBe(CONFIG);
     expect(commitLocked(dir).status).toBe(0);
@@ -221,8 +258,8 @@ describe.skipIf(!PRE_COMMIT)('pre-commit (the framework, from Debian)', () => {
     expect(fs.existsSync(path.join(hooks, 'pre-commit.legacy'))).toBe(true);
     expect(harn(dir, ['hook', 'install']).code).toBe(0);
     expect(fs.readdirSync(hooks).filter((f) => /harn-previous|\.legacy$/.test(f))).toEqual([]);
-    expect(commitFree(dir).status).toBe(0);
-    expect(commitLocked(dir).status).not.toBe(0);
+    expectFreeCommitPasses(dir);
+    expectGuardRefused(commitLocked(dir));
   });
 });
 
@@ -241,7 +278,7 @@ describe('a core.hooksPath folder inside the work tree', () => {
       expect(text).not.toContain(process.execPath);
       expect(text).not.toContain(dir);
     }
-    expect(commitLocked(dir).status).not.toBe(0);
+    expectGuardRefused(commitLocked(dir));
     const ok = commitFree(dir);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/team hook ran/);

@@ -192,39 +192,58 @@ describe.skipIf(!BASE_URL)('the PostgreSQL store under faults', () => {
     const outcomes: Record<string, number> = {};
     const acknowledged: string[] = [];
     const unchanged: string[] = [];
+    // Writes by how they ended: committed (acknowledged, exit 0) and cut off (their session terminated, exit
+    // 3 or 4). The check below means something only if both happened.
+    let committed = 0;
+    let cutOff = 0;
+    /** One call of kind `i % 3`, its session ended `delay()` ms after it appears. */
+    const trial = async (i: number, delay: () => number): Promise<void> => {
+      const kind = i % 3;
+      const args = kind === 0 ? ['register', `t${i}`] : kind === 1 ? ['lock', `f${i}.ts`, '--agent', '1', '--ttl', '1h'] : ['status'];
+      const call = run([...pgArgs, ...args], { cwd: ws });
+      let done = false;
+      void call.then(() => (done = true));
+      // Wait until the call's session appears, then let it run a few milliseconds and end it.
+      let terminated = false;
+      while (!done && !terminated) {
+        const seen = await killer.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [CLI_APP]);
+        if (seen.rows.length > 0) {
+          await new Promise((resolve) => setTimeout(resolve, delay()));
+          const killed = await killer.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [CLI_APP]);
+          terminated = killed.rows.length > 0;
+        }
+      }
+      const r = await call;
+      const key = `exit ${r.code}${terminated ? ' (terminated)' : ''}${/may or may not/.test(r.stderr) ? ' (commit unknown)' : ''}`;
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+      expect(r.signal, r.stderr).toBeNull();
+      expect([0, 3, 4], `${args.join(' ')}: ${r.stderr}`).toContain(r.code);
+      if (r.code !== 0) {
+        expectOneLine(r);
+        expect(r.stderr).toMatch(/PostgreSQL store/);
+      }
+      const effect = kind === 0 ? `agent t${i}` : kind === 1 ? `lock f${i}.ts` : undefined;
+      if (effect && r.code === 0) {
+        acknowledged.push(effect);
+        committed++;
+      }
+      if (effect && r.code !== 0 && terminated) cutOff++;
+      if (effect && r.code !== 0 && /nothing was changed/.test(r.stderr)) unchanged.push(effect);
+    };
     try {
-      for (let i = 0; i < TRIALS; i++) {
-        const kind = i % 3;
-        const args = kind === 0 ? ['register', `t${i}`] : kind === 1 ? ['lock', `f${i}.ts`, '--agent', '1', '--ttl', '1h'] : ['status'];
-        const call = run([...pgArgs, ...args], { cwd: ws });
-        let done = false;
-        void call.then(() => (done = true));
-        // Wait until the call's session appears, then let it run a random few milliseconds and end it.
-        let terminated = false;
-        while (!done && !terminated) {
-          const seen = await killer.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [CLI_APP]);
-          if (seen.rows.length > 0) {
-            await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 12)));
-            const killed = await killer.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [CLI_APP]);
-            terminated = killed.rows.length > 0;
-          }
-        }
-        const r = await call;
-        const key = `exit ${r.code}${terminated ? ' (terminated)' : ''}${/may or may not/.test(r.stderr) ? ' (commit unknown)' : ''}`;
-        outcomes[key] = (outcomes[key] ?? 0) + 1;
-        expect(r.signal, r.stderr).toBeNull();
-        expect([0, 3, 4], `${args.join(' ')}: ${r.stderr}`).toContain(r.code);
-        if (r.code !== 0) {
-          expectOneLine(r);
-          expect(r.stderr).toMatch(/PostgreSQL store/);
-        }
-        const effect = kind === 0 ? `agent t${i}` : kind === 1 ? `lock f${i}.ts` : undefined;
-        if (effect && r.code === 0) acknowledged.push(effect);
-        if (effect && r.code !== 0 && /nothing was changed/.test(r.stderr)) unchanged.push(effect);
+      for (let i = 0; i < TRIALS; i++) await trial(i, () => Math.floor(Math.random() * 12));
+      // Where chance gave only one of the two outcomes, more writes steer to the other: ended at once for a
+      // cut-off; for a commit, ended later and later (5 ms to 640 ms), so the end lands near and then after
+      // the commit. Bounded: a store that can do neither fails below.
+      for (let i = TRIALS, step = 0; (committed === 0 || cutOff === 0) && i < TRIALS + 60; i++) {
+        if (i % 3 === 2) continue;
+        const later = 5 * 2 ** (step++ % 8);
+        await trial(i, () => (cutOff === 0 ? 0 : later));
       }
     } finally {
       await killer.end();
     }
+    expect({ committed: committed > 0, cutOff: cutOff > 0 }, JSON.stringify(outcomes)).toEqual({ committed: true, cutOff: true });
     console.log(`[harn-agents] pg_terminate_backend trials: ${JSON.stringify(outcomes)}`);
     const status = await run([...pgArgs, '--json', 'status', '--all'], { cwd: ws });
     expect(status.code, status.stderr).toBe(0);

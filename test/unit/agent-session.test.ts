@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,9 @@ import { testClock } from '../helpers/in-process.js';
 
 function workspace() {
   const ws = tempDir();
+  spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: ws });
   fs.writeFileSync(path.join(ws, 'a.ts'), 'a\n');
+  spawnSync('sh', ['-c', 'git add a.ts && git -c user.name=t -c user.email=t@e commit -qm base'], { cwd: ws });
   const clock = testClock();
   const alive = new Set<number>();
   const ctx = openContext({ cwd: ws, config: {}, clock, processAlive: (p) => alive.has(p.pid) });
@@ -27,7 +30,8 @@ function workspace() {
     call(session, pid, { hook_event_name: 'PostToolUse', tool_name: 'Read', tool_input: { file_path: path.join(ws, 'a.ts') }, tool_response: {} }, host);
   const edit = (session: string, pid: number, host?: string) =>
     call(session, pid, { hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: path.join(ws, 'a.ts'), old_string: 'a', new_string: 'b' } }, host);
-  return { ws, clock, alive, call, read, edit };
+  const bash = (session: string, pid: number) => call(session, pid, { hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_response: {} });
+  return { ws, clock, alive, call, read, edit, bash };
 }
 
 describe('a session over time', () => {
@@ -38,7 +42,7 @@ describe('a session over time', () => {
     expect(await edit('one', 101)).toMatchObject({ decision: 'allow', claimed: ['a.ts'] });
     clock.now += 20 * 60_000;
     await read('two', 202);
-    expect(await edit('two', 202)).toMatchObject({ decision: 'deny', reason: expect.stringMatching(/a\.ts is held by agent 1 \(claude-code one\) \(editing\), last claimed 20 min ago/) });
+    expect(await edit('two', 202)).toMatchObject({ decision: 'deny', reason: expect.stringMatching(/a\.ts is held by agent 1 \(claude-code one \(main\)\) \(editing\), last claimed 20 min ago/) });
     // Far past its lease: a running process keeps it alive (renewed by anyone's call before any reap).
     clock.now += 3 * SESSION_LEASE_MS;
     expect(await edit('two', 202)).toMatchObject({ decision: 'deny' });
@@ -68,7 +72,44 @@ describe('a session over time', () => {
   });
 });
 
+describe('the sweep that releases settled claims', () => {
+  it('leaves a claim taken moments ago (its edit may still be running), then releases it when the file is unchanged', async () => {
+    const { clock, alive, read, edit, bash } = workspace();
+    alive.add(101).add(202);
+    await read('one', 101);
+    expect(await edit('one', 101)).toMatchObject({ claimed: ['a.ts'] });
+    expect(await bash('one', 101)).toMatchObject({ released: [] });
+    clock.now += 11_000;
+    expect(await bash('one', 101)).toMatchObject({ released: ['a.ts'] });
+  });
+
+  it('keeps a claim on a git-ignored file (git never commits it: only the end of its session settles it)', async () => {
+    const { ws, clock, alive, call } = workspace();
+    alive.add(101).add(202);
+    fs.writeFileSync(path.join(ws, '.gitignore'), '.env.local\n');
+    const write = (session: string, pid: number) =>
+      call(session, pid, { hook_event_name: 'PreToolUse', tool_name: 'Write', tool_input: { file_path: path.join(ws, '.env.local'), content: 'X=1' } });
+    expect(await write('one', 101)).toMatchObject({ claimed: ['.env.local'] });
+    fs.writeFileSync(path.join(ws, '.env.local'), 'X=1\n');
+    clock.now += 60_000;
+    expect(await call('one', 101, { hook_event_name: 'Stop', stop_hook_active: false })).toMatchObject({ released: [] });
+    expect(await write('two', 202)).toMatchObject({ decision: 'deny' });
+  });
+});
+
 describe('hostile payloads, in-process', () => {
+  it('a cwd outside any git work tree, with no registry there, creates nothing', async () => {
+    const dir = tempDir();
+    const ctx = openContext({ cwd: dir, config: {}, clock: testClock() });
+    const event = parseClaudeCode(JSON.stringify({ session_id: 's', cwd: dir, hook_event_name: 'PreToolUse', tool_name: 'Write', tool_input: { file_path: path.join(dir, 'x.ts') } }));
+    expect(await agentHook(ctx, { client: 'claude-code', event, process: { pid: 5, start: 1 }, host: hostName() })).toMatchObject({ decision: 'allow', claimed: [] });
+    expect(fs.existsSync(path.join(dir, '.harn'))).toBe(false);
+  });
+
+  it('a host is its name and its pid namespace: a container sharing the name cannot see the host\'s processes', () => {
+    expect(hostName()).toMatch(/^.+\/pid:\d+$/);
+  });
+
   it('wrong types, unknown events and tools, paths outside the workspace: allowed, nothing claimed or written', async () => {
     const { ws, call } = workspace();
     const answers = await Promise.all([

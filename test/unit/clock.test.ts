@@ -71,7 +71,7 @@ describe('clockFacts: which clock moved', async () => {
 });
 
 describe('rebaseClock (doctor --fix-clock)', async () => {
-  const { rebaseClock } = await import('../../src/commands/clock-rebase.js');
+  const { rebaseClock } = await import('../../src/commands/doctor/clock-rebase.js');
   const { applyTransaction } = await import('../../src/store/transaction.js');
   type TransactionMode = import('../../src/store/transaction.js').TransactionMode;
   const { encodeSnapshot, decodeSnapshot } = await import('../../src/store/codec.js');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readState, statePath, writeState } from '../helpers/cli.js';
 import { inProcessCli, steppingClock, testClock, type TestClock } from '../helpers/in-process.js';
-import { COMMANDS } from '../../src/commands/index.js';
+import { CLI_COMMANDS } from '../../src/cli/program.js';
 
 // The commands' use cases through the CLI's own wiring (runCli) over a real workspace and state file, on an
 // injected clock: every time in the output is exact, and nothing waits on this machine's speed. What only a
@@ -69,6 +69,24 @@ describe('options named as typed', () => {
   ])('%j names the option in its refusal (exit 2)', async (args, message) => {
     expect(await run(args)).toEqual({ code: 2, stdout: '', stderr: message });
     expect(fs.existsSync(statePath(ws))).toBe(false);
+  });
+});
+
+describe('one rule for agent names in every face (core/validate.ts)', () => {
+  it('with-lock --name takes what register takes, whole: 256 characters, and blank ones', async () => {
+    const long = 'n'.repeat(256);
+    expect((await run(['with-lock', 'a.ts', '--name', long, '--', 'true'])).code).toBe(0);
+    expect((await run(['with-lock', 'b.ts', '--name', '  ', '--', 'true'])).code).toBe(0);
+    const names = (await json(['log'])).data.events.filter((e: { type: string }) => e.type === 'with-lock').map((e: { agent: { name: string } }) => e.agent.name);
+    expect(names).toEqual([long, '  ']);
+    expect((await run(['register', '  '])).code).toBe(0);
+  });
+
+  it.each([['register'], ['with-lock']])('%s refuses 257 characters (exit 2)', async (command) => {
+    const args = command === 'register' ? ['register', 'n'.repeat(257)] : ['with-lock', 'a.ts', '--name', 'n'.repeat(257), '--', 'true'];
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/is longer than 256 characters\n$/);
   });
 });
 
@@ -315,7 +333,7 @@ describe('status', () => {
 
 describe('the tool', () => {
   // Every command the declarations give the CLI (src/commands/index.ts).
-  it.each(COMMANDS.filter((c) => c.cli).map((c) => c.name))('%s --help shows an example and exits 0', async (command) => {
+  it.each(CLI_COMMANDS.map((c) => c.name))('%s --help shows an example and exits 0', async (command) => {
     const help = await run([command, '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Examples:\n {2}\$ .*harn-agents /);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIBRARY_METHODS } from '../../src/api/index.js';
 import { ENVIRONMENT, GLOBAL_OPTIONS, optionName } from '../../src/cli/globals.js';
+import { CLI_COMMANDS } from '../../src/cli/program.js';
 import { COMMANDS } from '../../src/commands/index.js';
 
 // The reference docs are checked against the declarations (src/commands/<name>.ts), not a list kept here:
@@ -27,7 +28,7 @@ function section(name: string): string {
   return cliDoc.slice(start, end === -1 ? undefined : end);
 }
 
-const cliCommands = COMMANDS.flatMap((c) => (c.cli ? [{ name: c.name, cli: c.cli }] : []));
+const cliCommands = CLI_COMMANDS.flatMap((c) => (c.cli ? [{ name: c.name, cli: c.cli }] : []));
 
 describe('docs/cli.md documents every command the CLI declares', () => {
   it.each(cliCommands.map((c) => [c.name, c] as const))('%s: a section, and each of its options in it', (name, command) => {

@@ -199,6 +199,22 @@ describe('harn-agents doctor', () => {
     expect((await doctor(cli, {})).code).toBe(0);
   });
 
+  it.each([
+    ['HARN_GUARD', 'maybe', ['check', 'a.ts']],
+    ['HARN_STORE', 'mysql://admin:s3cret@db/x', ['status']],
+    ['HARN_WORKSPACE', 'no-such-dir', ['status']],
+  ])('%s=%s: doctor reports the refusal a call gives, word for word (one parser), password hidden', async (name, value, call) => {
+    const cli = cliIn(tempDir());
+    const env = { [name]: value };
+    const refused = await cli.run(call, env);
+    expect(refused.code).toBe(2);
+    const line = refused.stderr.replace(/^harn-agents: /, '').trimEnd();
+    const { detail, fix } = await theProblem(cli, 'settings', env);
+    expect(detail).toBe(line);
+    expect(detail).not.toContain('s3cret');
+    expect(fix).toBe(`unset ${name}`);
+  });
+
   it('with -C, the printed fix commands carry it, quoted', async () => {
     const parent = tempDir();
     const ws = path.join(parent, 'my ws');

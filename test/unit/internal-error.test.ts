@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
-import { VERSION } from '../../src/cli/version.js';
+import { VERSION } from '../../src/core/version.js';
 import { cleanEnv, tempDir } from '../helpers/cli.js';
 
 // Issue 21: a bug is not a state problem. Anything thrown that is not one of ours gets exit 6, the error

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderStatusTable } from '../../src/render/status-table.js';
-import type { StatusResult } from '../../src/commands/status.js';
+import { renderStatusTable } from '../../src/commands/status/status-table.js';
+import type { StatusResult } from '../../src/commands/status/status.js';
 import { inProcessCli, testClock } from '../helpers/in-process.js';
 
 // Issue 14: output that fits its destination. In-process through the CLI's own wiring (runCli), whose stdout

@@ -1,57 +1,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeKind, readRegular } from '../store/safe-fs.js';
-import type { ClockFacts } from '../core/clock.js';
-import { formatSpan } from '../core/durations.js';
-import { isHarnError } from '../core/errors.js';
-import { applyTransaction } from '../store/transaction.js';
-import { describeError, errorCode } from '../store/fs-errors.js';
-import type { Context } from './context.js';
-import { hook } from './hook.js';
-import { runGit } from '../hooks/git.js';
-import { agentSettings, CLAUDE_CODE, CODEX } from '../hooks/agents/claude-settings.js';
-import { defineCommand } from './command.js';
-import { ExitCode, usageError } from '../core/errors.js';
+import { describeKind, readRegular } from '../../store/safe-fs.js';
+import type { ClockFacts } from '../../core/clock.js';
+import { formatSpan } from '../../core/durations.js';
+import { isHarnError } from '../../core/errors.js';
+import { applyTransaction } from '../../store/transaction.js';
+import { describeError, errorCode } from '../../store/fs-errors.js';
+import type { Context } from '../context.js';
+import { hook } from '../hook.js';
+import { runGit } from '../../hooks/git.js';
+import { agentSettings, CLAUDE_CODE, CODEX } from '../../hooks/agents/claude-settings.js';
+import { defineCommand } from '../command.js';
+import { ExitCode, usageError } from '../../core/errors.js';
 import { rebaseClock, type ClockRebaseResult } from './clock-rebase.js';
 import { repairIds, type IdsRepairResult } from './ids-repair.js';
 import { resetState, type StateResetResult } from './state-reset.js';
-import { eventLogProblems } from '../store/event-log.js';
-import { renderClockRebase, renderDoctor, renderIdsRepair, renderStateReset } from '../render/doctor.js';
-import { settingsProblems, withoutBadSettings } from '../cli/doctor-settings.js';
-import { redactUrl } from '../store/redact-url.js';
-import { defaultNamespace } from '../store/store-factory.js';
+import { eventLogProblems } from '../../store/event-log.js';
+import { renderClockRebase, renderDoctor, renderIdsRepair, renderStateReset } from './render.js';
+import { settingsProblems, withoutBadSettings } from './settings.js';
+import type { DoctorCheck, DoctorCheckName, DoctorOptions, DoctorResult } from './types.js';
+import { redactUrl } from '../../store/redact-url.js';
+import { defaultNamespace } from '../../store/store-factory.js';
+
+export type { DoctorCheck, DoctorCheckName, DoctorOptions, DoctorResult } from './types.js';
 
 /**
  * `harn-agents doctor`: looks at everything a call depends on and, for each problem, prints the one command
  * that fixes it. Reads only: it takes no lock and writes nothing (the fixes are separate commands).
  */
-
-export type DoctorCheckName = 'settings' | 'store' | 'state' | 'state lock' | 'event log' | 'clock' | 'hooks' | 'agent hooks';
-
-export interface DoctorCheck {
-  readonly check: DoctorCheckName;
-  readonly ok: boolean;
-  /** One line: what was found. */
-  readonly detail: string;
-  /** The exact shell command that fixes it; null when ok. */
-  readonly fix: string | null;
-}
-
-export interface DoctorResult {
-  readonly healthy: boolean;
-  readonly checks: readonly DoctorCheck[];
-  /** The clock against the registry's time (as `status` reports it); null when the state could not be read. */
-  readonly clock: ClockFacts | null;
-}
-
-export interface DoctorOptions {
-  /** Settings problems the CLI found before building the context (a HARN_* variable that does not parse). */
-  readonly settings: readonly DoctorCheck[];
-  /** How the printed fix commands start: `harn-agents` and the global options this call was given. */
-  readonly cli: string;
-  /** The PostgreSQL store, when that is the store: its URL without password and the namespace. */
-  readonly postgres?: { readonly url: string; readonly namespace: string };
-}
 
 /** The state lock's stale period (src/store/state-lock.ts): an older lock directory belongs to no live call. */
 export const STALE_LOCK_MS = 5_000;
@@ -291,13 +267,29 @@ function agentHooksCheck(cwd: string, cli: string): DoctorCheck {
       return problem('agent hooks', `${status.change}: sessions are coordinated only in part`, `${cli} hook install ${flag}`);
     }
   }
-  if (found.length > 0) return ok('agent hooks', `installed: ${found.join(', ')}`);
+  if (found.length > 0) {
+    // The hooks run `harn-agents` from PATH or the project's node_modules/.bin: with neither, they do nothing.
+    const onPath = (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && isExecutable(`${dir}/harn-agents`));
+    if (!onPath && !isExecutable(`${project}/node_modules/.bin/harn-agents`)) {
+      return problem('agent hooks', `installed (${found.join(', ')}), but harn-agents is neither on PATH nor in ${project}/node_modules/.bin: the hooks cannot run it and guard nothing`, 'npm install -D harn-agents');
+    }
+    return ok('agent hooks', `installed: ${found.join(', ')}`);
+  }
   const uses = (name: string) => fs.existsSync(`${project}/${name}`);
   if (uses('.claude') || uses('CLAUDE.md')) {
     return problem('agent hooks', 'this project uses Claude Code but its sessions do not claim what they edit (no agent hooks)', `${cli} hook install --claude-code`);
   }
   if (uses('.codex')) return problem('agent hooks', 'this project uses Codex but its sessions do not claim what they edit (no agent hooks)', `${cli} hook install --codex`);
   return ok('agent hooks', `not installed (optional: ${cli} hook install --claude-code)`);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** The CLI's doctor: which of its three jobs, and what the checks need to know about this call. */

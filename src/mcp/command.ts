@@ -1,5 +1,5 @@
-import { VERSION } from '../cli/version.js';
-import { nothingShown, defineCommand } from './command.js';
+import { VERSION } from '../core/version.js';
+import { nothingShown, defineCommand } from '../commands/command.js';
 
 export interface McpCommandOptions {
   /** The session agent's name (default: the client's name). */
@@ -12,7 +12,7 @@ export interface McpCommandOptions {
 export const command = defineCommand({
   name: 'mcp',
   run: async (ctx, options: McpCommandOptions): Promise<undefined> => {
-    const { serveMcp } = await import('../mcp/server.js');
+    const { serveMcp } = await import('./server.js');
     await serveMcp(ctx, { ...options, version: VERSION });
     return undefined;
   },

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { checkOwner, MAX_FILE_BYTES, readRegular, type OwnerRule } from '../store/safe-fs.js';
-import { ExitCode, HarnError, isHarnError, stateError } from '../core/errors.js';
-import { decodeSnapshot } from '../store/codec.js';
-import { describeError, errorCode } from '../store/fs-errors.js';
-import type { Context } from './context.js';
+import { checkOwner, MAX_FILE_BYTES, readRegular, type OwnerRule } from '../../store/safe-fs.js';
+import { ExitCode, HarnError, isHarnError, stateError } from '../../core/errors.js';
+import { decodeSnapshot } from '../../store/codec.js';
+import { describeError, errorCode } from '../../store/fs-errors.js';
+import type { Context } from '../context.js';
 
 export interface StateResetResult {
   /** Where the invalid state file now is, beside the new one. */

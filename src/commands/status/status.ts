@@ -1,61 +1,16 @@
-import type { ClockFacts } from '../core/clock.js';
-import { locksOverlap, type AgentState } from '../core/registry.js';
-import { forEachLock } from '../core/lock-map.js';
-import { normaliseLockPath } from '../core/paths.js';
-import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../core/validate.js';
-import type { AgentRef, Context } from './context.js';
-import { defineCommand } from './command.js';
-import { cliPath, parseAgentId } from '../cli/options.js';
-import { clockWarning } from '../render/text.js';
-import { NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
-import { settingsView, type SettingView } from './config.js';
+import { locksOverlap } from '../../core/registry.js';
+import { forEachLock } from '../../core/lock-map.js';
+import { normaliseLockPath } from '../../core/paths.js';
+import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../../core/validate.js';
+import type { Context } from '../context.js';
+import { defineCommand } from '../command.js';
+import { cliPath, parseAgentId } from '../argv.js';
+import { clockWarning } from '../../render/text.js';
+import { NOW_MS, NULLABLE_STRING } from '../mcp-schema.js';
+import { settingsView } from '../config.js';
+import type { LocksView, StatusAgent, StatusLock, StatusOptions, StatusResult } from './types.js';
 
-export interface StatusOptions {
-  /** Only this agent. */
-  readonly agent?: number;
-  /** Only locks on this path, under it, or covering it (a path as `lock` takes it; `src/` for a directory). */
-  readonly pathPrefix?: string;
-  /** Include crashed and gone agents that hold nothing (hidden by default). */
-  readonly all?: boolean;
-}
-
-export interface StatusLock {
-  readonly path: string;
-  readonly expires_ms: number;
-  readonly reason: string | null;
-}
-
-export interface StatusAgent {
-  readonly id: number;
-  readonly name: string;
-  readonly state: AgentState;
-  readonly last_seen_ms: number;
-  readonly edit_count: number;
-  /** Its silence limit (its own, else the workspace's), and whether it is its own (`register --timeout`). */
-  readonly timeout_ms: number;
-  readonly own_timeout: boolean;
-  /** The git worktree and branch it registered from (null when unknown: outside git, or an older writer). */
-  readonly worktree: string | null;
-  readonly branch: string | null;
-  /** The AI coding agent session it stands for (docs/agents.md), or null. */
-  readonly session: { readonly client: string; readonly id: string } | null;
-  /** Live locks only (expiry after now), soonest expiry first. */
-  readonly locks: readonly StatusLock[];
-}
-
-export interface StatusResult {
-  readonly now_ms: number;
-  /** How far the wall clock is behind the registry's newest time; 0 unless the clock went back. */
-  readonly clock_behind_ms: number;
-  /** Which clock moved and by how much, when the clock is behind the registry's time. */
-  readonly clock: ClockFacts;
-  readonly workspace: string;
-  /** The workspace's settings (`harn-agents config`). */
-  readonly settings: readonly SettingView[];
-  readonly agents: readonly StatusAgent[];
-  /** Agents left out because they are crashed or gone and hold nothing (see `all`). */
-  readonly hidden: number;
-}
+export type { LocksView, StatusAgent, StatusLock, StatusOptions, StatusResult } from './types.js';
 
 const byExpiryThenPath = (a: StatusLock, b: StatusLock): number => a.expires_ms - b.expires_ms || (a.path < b.path ? -1 : 1);
 
@@ -104,11 +59,6 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
   });
 }
 
-export interface LocksView {
-  readonly now_ms: number;
-  readonly locks: ReadonlyArray<StatusLock & { readonly holder: AgentRef }>;
-}
-
 /** `status --locks`: one entry per live lock, soonest expiry first. */
 export function locksView(result: StatusResult): LocksView {
   const locks = result.agents
@@ -129,7 +79,7 @@ export const command = defineCommand({
   name: 'status',
   run: (ctx, options: StatusCliOptions) => status(ctx, { agent: options.agent, pathPrefix: options.pathPrefix, all: options.all }),
   render: async (r, { color, terminalColumns, options }) => {
-    const tables = await import('../render/status-table.js');
+    const tables = await import('./status-table.js');
     // Into a pipe or a file: tab-separated rows (as gh does), unless the table is asked for.
     const plain = terminalColumns === null && !options.table;
     const width = terminalColumns ?? undefined;

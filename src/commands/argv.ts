@@ -1,11 +1,7 @@
 import { usageError } from '../core/errors.js';
 import { agentId } from '../core/validate.js';
-import type { Context } from '../commands/context.js';
-import type { GlobalOptions } from '../commands/command.js';
-import { openContext, registryConfig } from '../commands/create-context.js';
-import { parseDuration } from '../core/durations.js';
 
-export type { GlobalOptions } from '../commands/command.js';
+/** The command line's words for what a command takes: agent ids and paths as typed (the faces share core/validate.ts). */
 
 /** Parse an agent id given as text: plain decimal digits, then the library's own check (core/validate.ts). */
 export function parseAgentId(text: string, what: string): number {
@@ -41,28 +37,3 @@ export function cliPath(value: string): string {
 
 /** Path arguments as commander gives them (`<path...>`), each checked by `cliPath`. */
 export const cliPaths = (values: unknown): string[] => (values as string[]).map(cliPath);
-
-/** Build the context one invocation runs in, from its flags and environment. */
-export function cliContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, processCwd: string, clock?: () => number): Context {
-  const lockTtl = (globals.lockTtl ?? env.HARN_LOCK_TTL) || undefined;
-  const agentTimeout = (globals.agentTimeout ?? env.HARN_AGENT_TIMEOUT) || undefined;
-  return openContext({
-    cwd: globals.C !== undefined ? resolveFrom(processCwd, globals.C) : processCwd,
-    workspace: env.HARN_WORKSPACE,
-    config: registryConfig(
-      { lockTtl, agentTimeout },
-      { lockTtl: globals.lockTtl ? '--lock-ttl' : 'HARN_LOCK_TTL', agentTimeout: globals.agentTimeout ? '--agent-timeout' : 'HARN_AGENT_TIMEOUT' },
-    ),
-    store: globals.store ?? env.HARN_STORE,
-    namespace: globals.namespace ?? env.HARN_NAMESPACE,
-    stateLockWaitMs: env.HARN_STATE_LOCK_WAIT ? parseDuration(env.HARN_STATE_LOCK_WAIT, 'HARN_STATE_LOCK_WAIT') : undefined,
-    safeDirectories: env.HARN_SAFE_DIRECTORIES,
-    clock,
-    trace: env.HARN_DEBUG ? (line: string) => process.stderr.write(`harn-agents: debug: ${line}\n`) : undefined,
-  });
-}
-
-function resolveFrom(base: string, dir: string): string {
-  if (dir === '') throw usageError('-C: the directory must not be empty');
-  return dir.startsWith('/') ? dir : `${base}/${dir}`;
-}

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Chalk } from 'chalk';
-import { formatSpan } from '../core/durations.js';
-import type { LocksView, StatusResult } from '../commands/status.js';
-import { renderBoxTable } from './box-table.js';
-import { escapeForTerminal as esc } from './escape.js';
+import { formatSpan } from '../../core/durations.js';
+import type { LocksView, StatusResult } from './types.js';
+import { renderBoxTable } from '../../render/box-table.js';
+import { escapeForTerminal as esc } from '../../render/escape.js';
 
 /** The `status` tables for people. Loaded only when one is printed, so other commands skip chalk. */
 export function renderStatusTable(result: StatusResult, color: boolean, maxWidth?: number): string {

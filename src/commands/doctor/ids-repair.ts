@@ -1,5 +1,5 @@
-import { stateError } from '../core/errors.js';
-import type { Context } from './context.js';
+import { stateError } from '../../core/errors.js';
+import type { Context } from '../context.js';
 
 export interface IdsRepairResult {
   /** Whether next_id moved (false: ids were not exhausted). */

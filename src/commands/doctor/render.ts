@@ -1,10 +1,10 @@
-import type { ClockRebaseResult } from '../commands/clock-rebase.js';
-import type { DoctorResult } from '../commands/doctor.js';
-import type { StateResetResult } from '../commands/state-reset.js';
-import type { IdsRepairResult } from '../commands/ids-repair.js';
-import { formatSpan } from '../core/durations.js';
-import { escapeForTerminal as esc } from './escape.js';
-import type { Rendered } from './text.js';
+import type { ClockRebaseResult } from './clock-rebase.js';
+import type { DoctorResult } from './types.js';
+import type { StateResetResult } from './state-reset.js';
+import type { IdsRepairResult } from './ids-repair.js';
+import { formatSpan } from '../../core/durations.js';
+import { escapeForTerminal as esc } from '../../render/escape.js';
+import type { Rendered } from '../../render/text.js';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 
 export interface ClockRebaseResult {
   /** Whether anything moved (false: the registry's time was not ahead of this clock). */
