@@ -174,6 +174,8 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
     return { code: error.code === 'ENOENT' ? 127 : 126, signal: null };
   };
   let spawnFailure = { code: 126, signal: null };
+  // Started before the command, so no moment passes with the command running and nothing watching.
+  const watcher = watchForOwnDeath(options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
   try {
     child = spawn(program, options.command.slice(1), { cwd: ctx.workspace.cwd, stdio: ['inherit', options.commandStdoutToStderr ? 2 : 'inherit', 'inherit'], detached: ownGroup });
   } catch (error) {
@@ -183,7 +185,7 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   }
   const running = child;
   if (running && early) signalCommand(early);
-  const watcher = running?.pid === undefined ? undefined : watchForOwnDeath(ownGroup ? -running.pid : running.pid, options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
+  if (running?.pid !== undefined) watcher?.watch(ownGroup ? -running.pid : running.pid);
   const outcome: { code: number | null; signal: NodeJS.Signals | null } =
     running === undefined
       ? spawnFailure
@@ -230,14 +232,16 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
  * flock(1) leaves the lock with the command instead; here the lock lapses by its TTL, never re-taken.
  */
 const WATCHER =
-  'read -r line; [ "$line" = done ] && exit 0; kill -s TERM -- "$1" 2>/dev/null || exit 0; ' +
-  'i=0; while [ "$i" -lt "$2" ] && kill -s 0 -- "$1" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; kill -s KILL -- "$1" 2>/dev/null; exit 0';
+  'read -r target || exit 0; [ "$target" = done ] && exit 0; read -r line; [ "$line" = done ] && exit 0; ' +
+  'kill -s TERM -- "$target" 2>/dev/null || exit 0; ' +
+  'i=0; while [ "$i" -lt "$1" ] && kill -s 0 -- "$target" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; kill -s KILL -- "$target" 2>/dev/null; exit 0';
 
-function watchForOwnDeath(target: number, killAfterMs: number): { done(): void } | undefined {
+/** `watch(target)`: the command to stop (its process group, negative, or its pid); `done()`: it ended. */
+function watchForOwnDeath(killAfterMs: number): { watch(target: number): void; done(): void } | undefined {
   let watcher: ReturnType<typeof spawn>;
   try {
-    // $2: the kill-after period in tenths of a second, the pace at which it looks whether the command is gone.
-    watcher = spawn('sh', ['-c', WATCHER, 'harn-agents-watch', String(target), String(Math.ceil(killAfterMs / 100))], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    // $1: the kill-after period in tenths of a second, the pace at which it looks whether the command is gone.
+    watcher = spawn('sh', ['-c', WATCHER, 'harn-agents-watch', String(Math.ceil(killAfterMs / 100))], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   } catch {
     return undefined; // no sh: the command then outlives a killed with-lock, as before
   }
@@ -245,7 +249,15 @@ function watchForOwnDeath(target: number, killAfterMs: number): { done(): void }
   watcher.stdin?.on('error', () => undefined);
   watcher.unref();
   (watcher.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  return { done: () => watcher.stdin?.end('done\n') };
+  let ended = false;
+  return {
+    watch: (target) => void watcher.stdin?.write(`${target}\n`),
+    done: () => {
+      if (ended) return;
+      ended = true;
+      watcher.stdin?.end('done\ndone\n');
+    },
+  };
 }
 
 /** The options checked before anything is registered or locked (the validation boundary, see validate.ts). */

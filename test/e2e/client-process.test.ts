@@ -251,5 +251,6 @@ process.exit(run.status ?? 1);
     }
     expect(clientProcess(ancestry(sleeper), procCmdline, startedChain)).toEqual(processIdentity(process.pid));
     expect(clientProcess(ancestry(sh.pid as number), procCmdline, startedChain)).toEqual(processIdentity(process.pid));
+    process.kill(sleeper, 'SIGKILL'); // sh's child: killing sh alone (afterEach) would leave it running
   });
 });

@@ -7,10 +7,11 @@ import { BIN, cleanEnv, cli, tempDir } from '../helpers/cli.js';
 // Issue 21: with-lock killed with -9 (which no handler sees) does not leave its command running unguarded
 // while its lock lapses and another agent takes the path: the command is stopped, as a lost lock stops it.
 
+/** Running: it exists and is not a zombie (an ended process its new parent, init, has not reaped yet). */
 const alive = (pid: number): boolean => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
