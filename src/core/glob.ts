@@ -349,7 +349,7 @@ export function covers(key: string, path: string): boolean {
 }
 
 /** Product states searched before an overlap is called undecided (and treated as one). */
-export const PRODUCT_LIMIT = 200_000;
+export const PRODUCT_LIMIT = 50_000;
 
 export type Overlap =
   | { readonly overlap: false }
