@@ -1,9 +1,11 @@
 import type { ClockFacts } from '../core/clock.js';
-import { locksOverlap, type AgentState } from '../core/registry.js';
+import { locksOverlap, termsOf, type AgentState } from '../core/registry.js';
+import { lockKind } from '../core/glob.js';
+import { HOLD_SCHEMA, type Hold } from './hold.js';
 import { forEachLock } from '../core/lock-map.js';
 import { normaliseLockPath } from '../core/paths.js';
 import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../core/validate.js';
-import type { AgentRef, Context } from './context.js';
+import type { Context } from './context.js';
 import { defineCommand } from './command.js';
 import { cliPath, parseAgentId } from '../cli/options.js';
 import { clockWarning } from '../render/text.js';
@@ -19,11 +21,8 @@ export interface StatusOptions {
   readonly all?: boolean;
 }
 
-export interface StatusLock {
-  readonly path: string;
-  readonly expires_ms: number;
-  readonly reason: string | null;
-}
+/** A live lock in `status`: the one hold shape (its `agent` is the agent it is listed under). */
+export type StatusLock = Hold;
 
 export interface StatusAgent {
   readonly id: number;
@@ -75,8 +74,20 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
       // One object per live lock and nothing else per lock: a large registry has 100,000 of them.
       const locks: StatusLock[] = [];
       const reasons = agent.lockReasons.size > 0 ? agent.lockReasons : undefined;
+      const ref = { id: agent.id, name: agent.name };
       forEachLock(agent.lockedPaths, (path, expiry) => {
-        if (expiry > nowMs && matches(path)) locks.push({ path, expires_ms: expiry, reason: reasons?.get(path) ?? null });
+        if (!(expiry > nowMs && matches(path))) return;
+        const kind = lockKind(path);
+        const terms = agent.lockTerms ? termsOf(agent, path) : undefined;
+        locks.push({
+          path,
+          kind,
+          mode: terms?.mode ?? 'exclusive',
+          slots: kind === 'resource' ? (terms?.slots ?? 1) : null,
+          agent: ref,
+          expires_ms: expiry,
+          reason: reasons?.get(path) ?? null,
+        });
       });
       locks.sort(byExpiryThenPath);
       if (prefix !== undefined && locks.length === 0) continue;
@@ -103,14 +114,12 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
 
 export interface LocksView {
   readonly now_ms: number;
-  readonly locks: ReadonlyArray<StatusLock & { readonly holder: AgentRef }>;
+  readonly locks: readonly StatusLock[];
 }
 
 /** `status --locks`: one entry per live lock, soonest expiry first. */
 export function locksView(result: StatusResult): LocksView {
-  const locks = result.agents
-    .flatMap((agent) => agent.locks.map((lock) => ({ ...lock, holder: { id: agent.id, name: agent.name } })))
-    .sort(byExpiryThenPath);
+  const locks = result.agents.flatMap((agent) => agent.locks).sort(byExpiryThenPath);
   return { now_ms: result.now_ms, locks };
 }
 
@@ -209,7 +218,7 @@ export const command = defineCommand({
               branch: NULLABLE_STRING,
               locks: {
                 type: 'array',
-                items: { type: 'object', properties: { path: { type: 'string' }, expires_ms: { type: 'integer' }, reason: NULLABLE_STRING }, required: ['path', 'expires_ms', 'reason'] },
+                items: HOLD_SCHEMA,
               },
             },
             required: ['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'timeout_ms', 'own_timeout', 'worktree', 'branch', 'locks'],

@@ -31,7 +31,7 @@
  */
 
 import { usageError } from './errors.js';
-import { isPattern, lockKind, mayOverlap, patternBase, type LockKind } from './glob.js';
+import { covers, isPattern, lockKind, mayOverlap, patternBase, type LockKind } from './glob.js';
 import { forEachLock } from './lock-map.js';
 import { settingValue, type SettingKey, type WorkspaceSettings } from './settings.js';
 import { chosenIdError, MAX_CHOSEN_ID } from './validate.js';
@@ -415,13 +415,14 @@ export class AgentRegistry {
    * resource), in the order `holderOf` prefers them: the key itself, directories above it, locks under it,
    * patterns. Does not reap.
    */
-  holdersOf(key: string, nowMs: number, except?: AgentId | ReadonlySet<AgentId>): LockHold[] {
+  holdersOf(key: string, nowMs: number, except?: AgentId | ReadonlySet<AgentId>, name = false): LockHold[] {
     const excluded = (id: AgentId): boolean => (typeof except === 'number' ? id === except : (except?.has(id) ?? false));
     // A few lookups scan the agents (as the seed does); more build the path index once, so answering many
     // paths (check --staged on a big change) stays linear in the registry's size.
     this.lookups += 1;
     const index = this.pathIndex ?? (this.lookups > SCAN_LOOKUPS ? this.index() : null);
-    const kind = lockKind(key);
+    // `name`: the key is a file's name as it is (check's paths from git): never a pattern or a resource.
+    const kind: LockKind = name ? (key.endsWith('/') ? 'directory' : 'path') : lockKind(key);
     const candidates = kind === 'resource' ? [key] : kind === 'pattern' ? [] : [key, ...ancestorDirectories(key)];
     const allKeys = (): Iterable<string> => (index ? index.keys() : this.allKeys());
     if (kind === 'directory') {
@@ -434,7 +435,8 @@ export class AgentRegistry {
         if ((other.startsWith(base) || (other.endsWith('/') && base.startsWith(other))) && mayOverlap(key, other) && !candidates.includes(other)) candidates.push(other);
       }
     }
-    if (kind !== 'resource') for (const pattern of this.patternKeys()) if (!candidates.includes(pattern) && mayOverlap(key, pattern)) candidates.push(pattern);
+    const overlapsPattern = (pattern: string): boolean => (name && kind === 'path' ? covers(pattern, key) : mayOverlap(key, pattern));
+    if (kind !== 'resource') for (const pattern of this.patternKeys()) if (!candidates.includes(pattern) && overlapsPattern(pattern)) candidates.push(pattern);
     const holds: LockHold[] = [];
     for (const held of candidates) {
       const agents = index ? (index.get(held) ?? []) : this.byId.values();

@@ -72,7 +72,7 @@ export class ToolSession {
     }
     if (tool === 'lock' && (data as LockResult).granted) {
       const ttlMs = (input as { ttlMs?: number }).ttlMs ?? this.settings.lockTtlMs;
-      const paths = (data as LockResult).paths.map((p) => p.path);
+      const paths = (data as LockResult).locks.map((p) => p.path);
       // Granted after the client gave up on it: the answer will never reach it, so the lock goes back now.
       if (signal.aborted) {
         await this.giveBack(paths.filter((p) => !this.locks.has(p)), `lock request ${String(request)} was cancelled`);
