@@ -15,13 +15,13 @@ describe('the library API', () => {
     const { id } = await registry.register('editor');
     expect(id).toBe(1);
     const lock = await registry.lock(['src/a.ts', 'docs/'], { agent: id, ttl: '5m', reason: 'api test' });
-    expect(lock).toMatchObject({ granted: true, agent: 1, paths: [{ path: 'src/a.ts' }, { path: 'docs/' }] });
+    expect(lock).toMatchObject({ granted: true, agent: 1, locks: [{ path: 'src/a.ts', kind: 'path' }, { path: 'docs/', kind: 'directory' }] });
     // The CLI sees it, and its --json equals the API's result.
     expect(JSON.parse(cli(['--json', 'holder', 'docs/x.md'], { cwd: ws }).stdout)).toEqual(await registry.holder(['docs/x.md']));
 
     cli(['lock', 'src/b.ts', '--agent', '2'], { cwd: ws });
     const refused = await registry.lock(['src/b.ts'], { agent: id });
-    expect(refused).toMatchObject({ granted: false, paths: [{ path: 'src/b.ts', holder: { id: 2 } }] });
+    expect(refused).toMatchObject({ granted: false, conflicts: [{ path: 'src/b.ts', holders: [{ agent: { id: 2 } }] }] });
     expect((await registry.check(['src/a.ts', 'src/b.ts'], { agent: id })).conflicts.map((c) => c.path)).toEqual(['src/b.ts']);
     expect(await registry.noteEdit(id)).toMatchObject({ counted: true, edit_count: 1 });
     expect(await registry.heartbeat(id)).toMatchObject({ id, state: 'active' });
@@ -40,7 +40,7 @@ describe('the library API', () => {
     const { id } = await registry.register('a');
     await registry.lock(['f'], { agent: id, ttl: 5_000 });
     now += 5_000;
-    expect((await registry.holder(['f']))[0]?.holder).toBeNull();
+    expect((await registry.holder(['f']))[0]?.holders).toEqual([]);
     now += 6_000;
     expect((await registry.reap()).reaped).toEqual([{ id, name: 'a' }]);
   });
