@@ -178,6 +178,15 @@ export interface LockHold {
   readonly kind: LockKind;
 }
 
+/** An agent's live locks as holds, in its lock map's order. */
+export function liveHolds(agent: ReadonlyAgent, nowMs: number): LockHold[] {
+  const holds: LockHold[] = [];
+  forEachLock(agent.lockedPaths, (path, expiry) => {
+    if (expiry > nowMs) holds.push(holdOf(agent, path, expiry));
+  });
+  return holds;
+}
+
 /** A hold read off an agent's lock on `path`. */
 function holdOf(agent: ReadonlyAgent, path: string, expiresMs: number): LockHold {
   const terms = termsOf(agent, path);
