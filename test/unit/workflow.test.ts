@@ -250,6 +250,8 @@ describe('completion', () => {
       }).stdout.trim();
     expect(complete(['harn-agents', 'wi'])).toBe('with-lock');
     expect(complete(['harn-agents', 'lock', '--rea'])).toBe('--reason');
+    expect(complete(['harn-agents', 'lock', '--sh'])).toBe('--shared');
+    expect(complete(['harn-agents', 'with-lock', '--sl'])).toBe('--slots');
     expect(complete(['harn-agents', 'hook', 'un'])).toBe('uninstall');
     expect((await run(['completion', 'zsh'])).stdout).toMatch(/bashcompinit/);
     expect((await run(['completion', 'fish'])).code).toBe(2);
