@@ -18,7 +18,7 @@ describe('the library API', () => {
     expect(lock).toMatchObject({ granted: true, agent: 1, locks: [{ path: 'src/a.ts', kind: 'path' }, { path: 'docs/', kind: 'directory' }] });
     // The CLI sees it, and its --json equals the API's result.
     // (retry_after_ms is counted from each answer's own time, which moved between the two.)
-    const holds = (answer: Array<{ path: string; holders: unknown[] }>) => answer.map((p) => ({ path: p.path, holders: p.holders }));
+    const holds = (answer: ReadonlyArray<{ path: string; holders: readonly unknown[] }>) => answer.map((p) => ({ path: p.path, holders: p.holders }));
     expect(holds(JSON.parse(cli(['--json', 'holder', 'docs/x.md'], { cwd: ws }).stdout))).toEqual(holds([...(await registry.holder(['docs/x.md']))]));
 
     cli(['lock', 'src/b.ts', '--agent', '2'], { cwd: ws });
