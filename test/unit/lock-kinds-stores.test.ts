@@ -118,6 +118,27 @@ describe.each(STORES)('lock kinds on the $name store', (store) => {
     expect((await run(['lock', 'lib/*/', '--agent', '2'])).code).toBe(2);
   });
 
+  it.skipIf(!enabled)('status shows mode, slots and patterns: table, rows into a pipe, --locks', async () => {
+    const { run } = fresh();
+    await run(['lock', 'docs/x.md', '--shared', '--agent', '1', '--ttl', '1h']);
+    await run(['lock', '@gpu', '--slots', '2', '--agent', '1', '--ttl', '1h']);
+    await run(['lock', 'src/**/*.ts', '--agent', '2', '--ttl', '1h']);
+    const table = (await run(['status', '--table'])).stdout;
+    expect(table).toMatch(/docs\/x\.md shared \(/);
+    expect(table).toMatch(/@gpu 2 slots \(/);
+    expect(table).toContain('src/**/*.ts (');
+    const rows = (await run(['status'])).stdout;
+    expect(rows).toMatch(/[\t ]docs\/x\.md=\d+:shared[ \n]/);
+    expect(rows).toMatch(/[\t ]@gpu=\d+:slots=2[ \n]/);
+    const locks = (await run(['status', '--locks', '--table'])).stdout;
+    expect(locks).toMatch(/│ path +│ holder +│ mode +│ reason +│ time left │/);
+    expect(locks).toMatch(/src\/\*\*\/\*\.ts \(pattern\) +│ 2 \(agent-2\) +│ exclusive/);
+    expect(locks).toMatch(/@gpu +│ 1 \(agent-1\) +│ 2 slots/);
+    expect((await run(['status', '--locks'])).stdout).toMatch(/^docs\/x\.md\t1\tagent-1\t-\t\d+\tshared\t-$/m);
+    // --path with a pattern or a directory lists the locks that may overlap it.
+    expect((await run(['--json', 'status', '--path', 'src/a.ts'])).stdout).toContain('src/**/*.ts');
+  });
+
   it.skipIf(!enabled)('every hold in every --json answer has one shape', async () => {
     const { run, json } = fresh();
     await run(['lock', 'docs/x.md', '--shared', '--agent', '1', '--reason', 'r']);
