@@ -1,4 +1,5 @@
-import type { AgentRef, Context } from '../commands/context.js';
+import type { Context } from '../commands/context.js';
+import { pathHolds, type PathHolds } from '../commands/hold.js';
 
 /**
  * The locks an MCP session holds, as the client was told: what the server renews while the client is
@@ -11,11 +12,8 @@ import type { AgentRef, Context } from '../commands/context.js';
 /** A request's id, as the protocol numbers them. */
 export type RequestId = string | number;
 
-/** A lock the session lost without releasing it, and who holds the path now (null: nobody). */
-export interface LostLock {
-  readonly path: string;
-  readonly holder: AgentRef | null;
-}
+/** A lock the session lost without releasing it, and who holds the path now (the one shape of a path's holds; none: nobody). */
+export type LostLock = PathHolds;
 
 interface Held {
   /** The lock's own TTL, renewed each time: the bound on it only if the server dies. */
@@ -85,8 +83,7 @@ export class SessionLocks {
       const gone: LostLock[] = [];
       for (const [path, held] of entries) {
         if (registry.renewLocks(agent, [path], held.ttlMs, nowMs).length === 0) continue;
-        const hold = registry.holderOf(path, nowMs, agent);
-        gone.push({ path, holder: hold ? { id: hold.agent.id, name: hold.agent.name } : null });
+        gone.push(pathHolds(path, registry.holdersOf(path, nowMs, agent), nowMs));
       }
       registry.heartbeat(agent, nowMs);
       return gone;

@@ -24,7 +24,7 @@ export const faceOf = (c: Erased): McpFace<unknown, unknown> => c.mcp as McpFace
 
 /** The line that tells the model its locks are gone, first in the next result. */
 const lostLine = (lost: readonly LostLock[]): string =>
-  `LOST LOCKS: you no longer hold ${lost.map((l) => `${l.path}${l.holder ? ` (now held by ${agentText(l.holder)})` : ''}`).join(', ')}; ` +
+  `LOST LOCKS: you no longer hold ${lost.map((l) => `${l.path}${l.holders.length ? ` (now held by ${l.holders.map((h) => agentText(h.agent)).join(' and ')})` : ''}`).join(', ')}; ` +
   'they were broken, reaped or lapsed and are not taken again: lock them again before editing further.\n';
 
 export class ToolSession {
@@ -112,7 +112,7 @@ export class ToolSession {
     if (!me) return true;
     try {
       const lost = await this.locks.renew(this.ctx, me.id);
-      for (const l of lost) this.log(`agent ${me.id} lost its lock on ${l.path} (${l.holder ? `now held by ${agentText(l.holder)}` : 'broken, reaped or lapsed'}); it is not taken again`);
+      for (const l of lost) this.log(`agent ${me.id} lost its lock on ${l.path} (${l.holders.length ? `now held by ${l.holders.map((h) => agentText(h.agent)).join(' and ')}` : 'broken, reaped or lapsed'}); it is not taken again`);
       return true;
     } catch (error) {
       const held = this.locks.shortestTtlMs() !== undefined;

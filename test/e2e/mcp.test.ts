@@ -362,7 +362,7 @@ describe('harn-agents mcp', () => {
     // The renewal that noticed did not take it back, and no later one will: the session stopped tracking it.
     expect(cli(['holder', 'broken.ts'], { cwd: ws }).code).toBe(1);
     const next = await call(client, 'status');
-    expect(next.structuredContent?.lost_locks).toEqual([{ path: 'broken.ts', holder: null }]);
+    expect(next.structuredContent?.lost_locks).toEqual([{ path: 'broken.ts', holders: [], retry_after_ms: null }]);
     expect(next.content[0]?.text).toMatch(/^LOST LOCKS: you no longer hold broken\.ts;/);
     // Told once; the other lock is still held and renewed.
     expect((await call(client, 'status')).structuredContent?.lost_locks).toBeUndefined();
