@@ -124,3 +124,25 @@ describe('pattern locks', () => {
     expect(encodeSnapshot(back.snapshot())).toBe(text);
   });
 });
+
+describe('harn.locks in the state file', () => {
+  const file = (locks: string) =>
+    `{"next_id":2,"agents":[{"id":1,"name":"a","state":"active","last_seen_ms":0,"edit_count":0,"locked_paths":{"a":1000,"@r":1000}}],"harn":{"locks":${locks}}}\n`;
+
+  it('refuses a mode or slots no writer produces, naming where', () => {
+    expect(() => decodeSnapshot(file('{"1":{"a":{"mode":"weird"}}}'))).toThrow('harn.locks["1"]["a"].mode must be "shared" or "exclusive"');
+    expect(() => decodeSnapshot(file('{"1":{"@r":{"slots":0}}}'))).toThrow('harn.locks["1"]["@r"].slots must be at least 1');
+    expect(() => decodeSnapshot(file('{"1":{"@r":{"slots":1.5}}}'))).toThrow('harn.locks["1"]["@r"].slots must be an integer');
+    expect(() => decodeSnapshot(file('{"1":[]}'))).toThrow('harn.locks["1"] must be an object');
+  });
+
+  it('keeps members it does not know, drops terms of locks that are gone, and writes back the bytes it read', () => {
+    const text = file('{"1":{"a":{"mode":"shared","since":"v9"},"gone.ts":{"mode":"shared"}}}');
+    const reg = AgentRegistry.fromSnapshot({}, decodeSnapshot(text));
+    expect(reg.holdersOf('a', 0).map((h) => h.mode)).toEqual(['shared']);
+    expect(encodeSnapshot(reg.snapshot())).toBe(file('{"1":{"a":{"mode":"shared","since":"v9"}}}'));
+    // Released, its terms go with it.
+    reg.releaseLock(1, 'a');
+    expect(encodeSnapshot(reg.snapshot())).not.toContain('"locks"');
+  });
+});
