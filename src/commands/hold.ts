@@ -59,10 +59,10 @@ export function pathHolds(path: string, holds: readonly LockHold[], nowMs: numbe
   return { path, holders, retry_after_ms: retryAfterMs(holders, nowMs, wantedSlots) };
 }
 
-/** How a hold is held, for text: "" for an exclusive path lock, " (shared)", " (one of 2 slots)". */
+/** How a hold is held, for text: "" for an exclusive lock (a resource's one slot too), " (shared)", " (one of 2 slots)". */
 export function howHeld(hold: Hold): string {
   if (hold.mode === 'shared') return ' (shared)';
-  if (hold.slots !== null) return ` (one of ${hold.slots} slot${hold.slots === 1 ? '' : 's'})`;
+  if (hold.slots !== null && hold.slots > 1) return ` (one of ${hold.slots} slots)`;
   return '';
 }
 

@@ -198,7 +198,7 @@ export function renderLock(r: LockResult): Rendered {
     let outlasts = 0;
     const lines = r.locks.map((p) => {
       const expires = p.expires_ms;
-      const label = `locked ${esc(p.path)}${p.mode === 'shared' ? ' shared' : p.slots !== null ? ` (one of ${p.slots} slot${p.slots === 1 ? '' : 's'})` : ''} for ${agentLabel(p.agent)}`;
+      const label = `locked ${esc(p.path)}${p.mode === 'shared' ? ' shared' : p.slots !== null && p.slots > 1 ? ` (one of ${p.slots} slots)` : ''} for ${agentLabel(p.agent)}`;
       if (timeout === undefined || expires - nowMs <= timeout) return `${label}, ${expiresIn(expires, nowMs)}`;
       outlasts = Math.max(outlasts, expires - nowMs);
       return `${label} until ${clockTime(expires, nowMs)} (${expiresIn(expires, nowMs)}), while agent ${r.agent} heartbeats at least every ${formatSpan(timeout)}`;

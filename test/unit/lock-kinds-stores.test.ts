@@ -139,6 +139,24 @@ describe.each(STORES)('lock kinds on the $name store', (store) => {
     expect((await run(['--json', 'status', '--path', 'src/a.ts'])).stdout).toContain('src/**/*.ts');
   });
 
+  it.skipIf(!enabled)('with-lock takes resources and shared locks as lock does, and releases them after the command', async () => {
+    const { run, json } = fresh();
+    // While the command runs it holds @db: the command itself asks who does.
+    const ran = await run(['with-lock', '@db', '--slots', '2', '--', 'sh', '-c', 'exit 7']);
+    expect(ran.code).toBe(7);
+    expect((await json(['holder', '@db']))[0].holders).toEqual([]);
+    expect((await run(['lock', '@db', '--agent', '1', '--ttl', '1h'])).code).toBe(0);
+    const refused = await run(['with-lock', '@db', '--', 'true']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^refused: @db is held by agent 1 \(agent-1\), expires in/);
+    // Shared: runs beside another shared holder; --shared on a resource is exit 2 before anything is registered.
+    expect((await run(['lock', 'docs/x.md', '--shared', '--agent', '1'])).code).toBe(0);
+    expect((await run(['with-lock', 'docs/x.md', '--shared', '--', 'true'])).code).toBe(0);
+    expect((await run(['with-lock', 'docs/x.md', '--', 'true'])).code).toBe(1);
+    expect((await run(['with-lock', '@db', '--shared', '--', 'true'])).code).toBe(2);
+    expect((await json(['status', '--all'])).agents.map((a: { id: number }) => a.id)).toEqual([1]);
+  });
+
   it.skipIf(!enabled)('every hold in every --json answer has one shape', async () => {
     const { run, json } = fresh();
     await run(['lock', 'docs/x.md', '--shared', '--agent', '1', '--reason', 'r']);
