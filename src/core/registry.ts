@@ -32,7 +32,7 @@
 
 import { usageError } from './errors.js';
 import { covers, isPattern, lockKind, mayOverlap, patternBase, type LockKind } from './glob.js';
-import { forEachLock } from './lock-map.js';
+import { forEachLock, SourcedLockMap } from './lock-map.js';
 import { settingValue, type SettingKey, type WorkspaceSettings } from './settings.js';
 import { chosenIdError, MAX_CHOSEN_ID } from './validate.js';
 
@@ -476,9 +476,14 @@ export class AgentRegistry {
   private patternKeys(): readonly string[] {
     if (this.patterns) return this.patterns;
     const found = new Set<string>();
-    for (const agent of this.byId.values()) forEachLock(agent.lockedPaths, (path) => {
-      if (isPattern(path)) found.add(path);
-    });
+    for (const agent of this.byId.values()) {
+      // A lock map read from a file without any pattern, and not changed since, has none to find.
+      const locks = agent.lockedPaths;
+      if (locks instanceof SourcedLockMap && locks.noPatterns && locks.unchanged) continue;
+      forEachLock(locks, (path) => {
+        if (isPattern(path)) found.add(path);
+      });
+    }
     this.patterns = [...found];
     return this.patterns;
   }

@@ -153,6 +153,10 @@ function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
   if (raw.next_id !== undefined && !(Number.isSafeInteger(raw.next_id) && (raw.next_id as number) >= 0)) return undefined;
   if (!Array.isArray(agentsRaw)) return undefined;
   const agents: Agent[] = [];
+  // No `*` or `?` anywhere, one `[` (the agents array) and no \u escape (which could spell one): no key is a
+  // pattern (core/glob.ts), which lets a lookup skip looking for pattern locks (a native search of the text
+  // instead of a test of every key).
+  const noPatterns = text.indexOf('*') === -1 && text.indexOf('?') === -1 && text.indexOf('[') === text.lastIndexOf('[') && text.indexOf('\\u') === -1;
   // Ids in ascending order (as the registry writes them, mostly) cannot repeat; a set only from the first that is not.
   let lastId = -1;
   let seen: Set<number> | undefined;
@@ -191,13 +195,15 @@ function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
       if (!(Number.isSafeInteger(expiry) && (expiry as number) >= MIN_TIME)) return undefined;
     }
     const extra = members === 6 ? NO_EXTRA : extraFields(record, AGENT_FIELDS);
+    const lockedPaths = new DecodedLockMap(locks as Record<string, number>, record, extra);
+    lockedPaths.noPatterns = noPatterns;
     agents.push({
       id: id as number,
       name,
       state: state as AgentState,
       lastSeenMs: lastSeenMs as number,
       editCount: editCount as number,
-      lockedPaths: new DecodedLockMap(locks as Record<string, number>, record, extra),
+      lockedPaths,
       lockReasons: lazyEmptyMap(),
       extra,
     });

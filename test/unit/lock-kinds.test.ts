@@ -146,3 +146,21 @@ describe('harn.locks in the state file', () => {
     expect(encodeSnapshot(reg.snapshot())).not.toContain('"locks"');
   });
 });
+
+describe('pattern locks in a file read back', () => {
+  it('are found however the file spells them (plain, or with a \\u escape), and a file without any skips the search', () => {
+    const file = (key: string) =>
+      `{"next_id":3,"agents":[{"id":1,"name":"a","state":"active","last_seen_ms":0,"edit_count":0,"locked_paths":{${key}:1000}},{"id":2,"name":"b","state":"active","last_seen_ms":0,"edit_count":0,"locked_paths":{"x.ts":1000}}]}\n`;
+    for (const key of ['"src/*.ts"', '"src/\\u002a.ts"', '"src/\\u005bab].ts"']) {
+      const reg = AgentRegistry.fromSnapshot({}, decodeSnapshot(file(key)));
+      const name = key.includes('005b') ? 'src/a.ts' : 'src/q.ts';
+      expect(reg.holderOf(name, 0)?.agent.id, key).toBe(1);
+    }
+    const plain = AgentRegistry.fromSnapshot({}, decodeSnapshot(file('"src/a.ts"')));
+    expect(plain.holderOf('src/a.ts', 0)?.agent.id).toBe(1);
+    expect(plain.holderOf('src/q.ts', 0)).toBeUndefined();
+    // A pattern locked after the file was read is found too.
+    expect(plain.lockAll(2, ['lib/**'], undefined, 0).granted).toBe(true);
+    expect(plain.holderOf('lib/q.ts', 0)?.agent.id).toBe(2);
+  });
+});
