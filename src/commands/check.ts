@@ -158,11 +158,10 @@ export function renderCheck(r: CheckResult): Rendered {
     lines.push(`harn-agents: warning: ${r.conflicts.length} of ${r.checked} paths are held by other agents (HARN_GUARD=warn: not refusing)`);
   } else {
     lines.push(`harn-agents: ${r.conflicts.length} of ${r.checked} paths are held by other agents`);
-    const holders = [...new Set(r.conflicts.flatMap((c) => c.holders.map((h) => h.agent.id)))];
-    const as = holders.length === 1 ? `HARN_AGENT_ID=${holders[0]}` : `HARN_AGENT_ID=<id>`;
+    const paths = [...new Set(r.conflicts.map((c) => c.path))].slice(0, 20).map((p) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`));
     lines.push(
-      `harn-agents: if you are agent ${holders.join(' or ')}, run as it: ${as} git commit ...; ` +
-        `to go ahead anyway on purpose: HARN_GUARD=warn git commit ..., or git commit --no-verify`,
+      `harn-agents: leave them to their holders and commit only your own files: git restore --staged ${esc(paths.join(' '))}, then commit again ` +
+        '(people: check --help says how a lock is released or overridden on purpose)',
     );
   }
   return { stdout: '', stderr: lines.map((l) => `${l}\n`).join('') };
@@ -187,7 +186,10 @@ export const command = defineCommand({
     ],
     examples: ['harn-agents check src/a.ts src/b.ts', 'harn-agents check --staged', 'harn-agents check --changed origin/main', 'harn-agents check --hook claude-code < payload.json'],
     contextCwd: (options) => options.hookCwd,
-    notes: 'HARN_GUARD=warn prints the conflicts but exits 0; HARN_GUARD=off skips the check.\n',
+    notes:
+      'HARN_GUARD=warn prints the conflicts but exits 0; HARN_GUARD=off skips the check.\n' +
+      'A person who means to commit a held path anyway: HARN_GUARD=warn git commit ..., git commit --no-verify, or\n' +
+      'release --force the lock with a --reason (audited). The refusal itself never says so: agents read it.\n',
     input: ({ args, opts, env, cwd, stdin }) => {
       const guard = guardMode(env.HARN_GUARD);
       const agent = optionalAgent(opts.agent, env);

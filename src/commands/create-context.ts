@@ -1,4 +1,9 @@
-import type { RegistryConfig } from '../core/registry.js';
+import type { HarnEvent } from '../core/events.js';
+import { processAlive } from '../core/process-tree.js';
+import type { AgentProcess, RegistryConfig } from '../core/registry.js';
+import { hostName } from '../core/host.js';
+import { SeenStore } from '../store/seen-store.js';
+import { endDeadSessions } from './agent-session.js';
 import { optionalDuration } from '../core/validate.js';
 import { openStore } from '../store/store-factory.js';
 import { findWorkspace, workspaceOrigin } from '../store/workspace.js';
@@ -21,6 +26,8 @@ export interface ContextSettings {
   readonly warn?: (line: string) => void;
   /** HARN_SAFE_DIRECTORIES: workspace roots whose `.harn/` may belong to another user. */
   readonly safeDirectories?: string;
+  /** Whether a recorded process still runs (default: /proc, by pid and start time); tests inject one. */
+  readonly processAlive?: (process: AgentProcess) => boolean;
 }
 
 /**
@@ -42,8 +49,20 @@ export function registryConfig(
 export function openContext(settings: ContextSettings): Context {
   const workspace = findWorkspace(settings.cwd, { HARN_WORKSPACE: settings.workspace, HARN_SAFE_DIRECTORIES: settings.safeDirectories });
   const clock = settings.clock ?? Date.now;
-  // Agents this call creates record the worktree and branch they come from (read only then).
-  const config = { ...settings.config, origin: settings.config.origin ?? (() => workspaceOrigin(workspace)) };
+  // Agents this call creates record the worktree and branch they come from (read only then). Every
+  // transaction ends the AI agent sessions of this host whose process is gone.
+  const alive = settings.processAlive ?? processAlive;
+  const config: RegistryConfig = {
+    ...settings.config,
+    origin: settings.config.origin ?? (() => workspaceOrigin(workspace)),
+    endSessions:
+      settings.config.endSessions ??
+      ((registry, nowMs) => {
+        const events: HarnEvent[] = [];
+        endDeadSessions(registry, nowMs, hostName(), alive, new SeenStore(workspace.stateDir, workspace), (e) => events.push(e), workspace.root);
+        return events;
+      }),
+  };
   return {
     workspace,
     config,

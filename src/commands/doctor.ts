@@ -7,6 +7,8 @@ import { applyTransaction } from '../store/transaction.js';
 import { describeError, errorCode } from '../store/fs-errors.js';
 import type { Context } from './context.js';
 import { hook } from './hook.js';
+import { runGit } from '../hooks/git.js';
+import { agentSettings, CLAUDE_CODE, CODEX } from '../hooks/agents/claude-settings.js';
 import { defineCommand } from './command.js';
 import { ExitCode, usageError } from '../core/errors.js';
 import { rebaseClock, type ClockRebaseResult } from './clock-rebase.js';
@@ -21,7 +23,7 @@ import { defaultNamespace } from '../store/store-factory.js';
  * that fixes it. Reads only: it takes no lock and writes nothing (the fixes are separate commands).
  */
 
-export type DoctorCheckName = 'settings' | 'store' | 'state' | 'state lock' | 'clock' | 'hooks';
+export type DoctorCheckName = 'settings' | 'store' | 'state' | 'state lock' | 'clock' | 'hooks' | 'agent hooks';
 
 export interface DoctorCheck {
   readonly check: DoctorCheckName;
@@ -65,6 +67,7 @@ export async function doctor(ctx: Context, options: DoctorOptions): Promise<Doct
   if (!options.postgres) checks.push(stateLockCheck(ctx.workspace.statePath));
   if (read.clock) checks.push(clockCheck(read.clock, options.cli));
   checks.push(hooksCheck(ctx.workspace.cwd, options.cli));
+  checks.push(agentHooksCheck(ctx.workspace.cwd, options.cli));
   return { healthy: checks.every((c) => c.ok), checks, clock: read.clock };
 }
 
@@ -205,6 +208,42 @@ function hooksCheck(cwd: string, cli: string): DoctorCheck {
   if (ours.length === hooks.length) return ok('hooks', `installed: ${hooks.map((h) => h.name).join(', ')}`);
   const missing = hooks.filter((h) => h.state !== 'installed').map((h) => `${h.name} is ${h.state === 'foreign' ? 'another hook, not harn-agents' : 'missing'}`);
   return problem('hooks', `${missing.join('; ')} (${ours.map((h) => h.name).join(', ')} installed): the guard runs only in part`, `${cli} hook install`);
+}
+
+/**
+ * The AI agents' session hooks (docs/agents.md): a partial or out-of-date install (an earlier version's
+ * PreToolUse-only hook) is a problem; none at all is one only where the project shows it uses Claude Code (a
+ * `.claude/` folder or CLAUDE.md) or Codex (a `.codex/` folder), since sessions there then coordinate nothing.
+ */
+function agentHooksCheck(cwd: string, cli: string): DoctorCheck {
+  const top = runGit(cwd, ['rev-parse', '--show-toplevel']);
+  if (top.status !== 0) return ok('agent hooks', 'not a git repository: no agent hooks to check');
+  const project = top.stdout.trim();
+  const found: string[] = [];
+  for (const [spec, local, flag] of [
+    [CLAUDE_CODE, false, '--claude-code'],
+    [CLAUDE_CODE, true, '--claude-code --local'],
+    [CODEX, false, '--codex'],
+  ] as const) {
+    let status;
+    try {
+      status = agentSettings(spec, 'status', project, local);
+    } catch (error) {
+      if (isHarnError(error)) return problem('agent hooks', error.message, `${cli} hook status ${flag}`);
+      throw error;
+    }
+    if (status.installed) found.push(`${spec.agent} (${status.file})`);
+    else if (status.missing.length < spec.events.length || /out of date/.test(status.change)) {
+      return problem('agent hooks', `${status.change}: sessions are coordinated only in part`, `${cli} hook install ${flag}`);
+    }
+  }
+  if (found.length > 0) return ok('agent hooks', `installed: ${found.join(', ')}`);
+  const uses = (name: string) => fs.existsSync(`${project}/${name}`);
+  if (uses('.claude') || uses('CLAUDE.md')) {
+    return problem('agent hooks', 'this project uses Claude Code but its sessions do not claim what they edit (no agent hooks)', `${cli} hook install --claude-code`);
+  }
+  if (uses('.codex')) return problem('agent hooks', 'this project uses Codex but its sessions do not claim what they edit (no agent hooks)', `${cli} hook install --codex`);
+  return ok('agent hooks', `not installed (optional: ${cli} hook install --claude-code)`);
 }
 
 /** The CLI's doctor: which of its three jobs, and what the checks need to know about this call. */

@@ -6,7 +6,7 @@ import { ExitCode, isHarnError, stateError, usageError } from '../core/errors.js
 import { escapeForTerminal as esc } from '../render/escape.js';
 import { defineCommand } from './command.js';
 import type { Rendered } from '../render/text.js';
-import { claudeSettings, type ClaudeSettingsResult } from '../hooks/agents/claude-settings.js';
+import { agentSettings, CLAUDE_CODE, CODEX, type ClaudeSettingsResult } from '../hooks/agents/claude-settings.js';
 import { hasBlock, removeBlocks } from '../hooks/blocks.js';
 import { gitLayout, insideWorkTree, type GitLayout } from '../hooks/git.js';
 import { huskyScripts, isHuskyHook } from '../hooks/husky.js';
@@ -212,7 +212,7 @@ function renderClaudeSettings(r: ClaudeSettingsResult): Rendered {
     : { stdout: '', stderr: `harn-agents: ${esc(r.change)}; nothing was changed. Add this to ${esc(r.file)} by hand:\n${r.manual}\n` };
 }
 
-type HookOptions = { readonly action: HookResult['action']; readonly selfCommand: readonly string[]; readonly claudeCode: boolean };
+type HookOptions = { readonly action: HookResult['action']; readonly selfCommand: readonly string[]; readonly claudeCode: boolean; readonly codex?: boolean; readonly local?: boolean };
 type HookOutcome = { readonly kind: 'git'; readonly result: HookResult } | { readonly kind: 'claude-code'; readonly result: ClaudeSettingsResult };
 
 /** Claude Code's settings live at the git top-level (the project Claude Code opens), else the workspace root. */
@@ -224,8 +224,11 @@ function claudeProject(cwd: string, root: string): string {
 export const command = defineCommand({
   name: 'hook',
   run: async (ctx, options: HookOptions): Promise<HookOutcome> =>
-    options.claudeCode
-      ? { kind: 'claude-code', result: claudeSettings(options.action, claudeProject(ctx.workspace.cwd, ctx.workspace.pathRoot)) }
+    options.claudeCode || options.codex
+      ? {
+          kind: 'claude-code',
+          result: agentSettings(options.codex ? CODEX : CLAUDE_CODE, options.action, claudeProject(ctx.workspace.cwd, ctx.workspace.pathRoot), options.local === true),
+        }
       : { kind: 'git', result: hook(options.action, ctx.workspace.cwd, options.selfCommand) },
   render: (r) => (r.kind === 'git' ? renderHook(r.result) : renderClaudeSettings(r.result)),
   json: (r) => r.result,
@@ -236,8 +239,12 @@ export const command = defineCommand({
   cli: {
     description: "install, remove or show the git hooks (or an AI agent's hook) that refuse changes to locked paths",
     arguments: [{ name: '<action>', help: 'install, uninstall or status', words: ['install', 'uninstall', 'status'] }],
-    options: [{ flags: '--claude-code', help: "Claude Code's PreToolUse hook in .claude/settings.json instead of the git hooks" }],
-    examples: ['harn-agents hook install', 'harn-agents hook status', 'harn-agents hook uninstall', 'harn-agents hook install --claude-code'],
+    options: [
+      { flags: '--claude-code', help: "Claude Code's session hooks (claims on edit, stale-write and git guards) in .claude/settings.json instead of the git hooks" },
+      { flags: '--codex', help: "Codex CLI's session hooks (claims on edit, git guard) in .codex/hooks.json instead of the git hooks" },
+      { flags: '--local', help: 'with --claude-code: .claude/settings.local.json (yours alone, not committed) instead' },
+    ],
+    examples: ['harn-agents hook install', 'harn-agents hook status', 'harn-agents hook uninstall', 'harn-agents hook install --claude-code', 'harn-agents hook install --claude-code --local', 'harn-agents hook install --codex'],
     notes:
       'pre-commit checks the staged paths, pre-push the paths changed by the commits being pushed. With husky,\n' +
       "lefthook or pre-commit, the checks go into the manager's own configuration; plain .git/hooks get a\n" +
@@ -247,7 +254,9 @@ export const command = defineCommand({
     input: ({ args, opts, selfCommand }): HookOptions => {
       const action = args[0] as string;
       if (action !== 'install' && action !== 'uninstall' && action !== 'status') throw usageError(`hook: unknown action '${action}' (use install, uninstall or status)`);
-      return { action, selfCommand, claudeCode: opts.claudeCode === true };
+      if (opts.local === true && opts.claudeCode !== true) throw usageError('hook: --local goes with --claude-code');
+      if (opts.codex === true && opts.claudeCode === true) throw usageError('hook: give --claude-code or --codex, one at a time');
+      return { action, selfCommand, claudeCode: opts.claudeCode === true, codex: opts.codex === true, local: opts.local === true };
     },
   },
 });

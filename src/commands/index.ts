@@ -1,3 +1,4 @@
+import { command as agentHook } from './agent-hook.js';
 import { command as check } from './check.js';
 import { command as completion } from './completion.js';
 import { command as config, setCommand as setConfig } from './config.js';
@@ -36,6 +37,7 @@ export const COMMANDS = [
   prune,
   noteEdit,
   check,
+  agentHook,
   withLock,
   hook,
   completion,

@@ -35,6 +35,8 @@ function describeEvent(e: HarnEvent): string {
       return `force-release${e.by === null ? '' : ` by agent ${e.by}`}: ${e.broken.map((b) => `${esc(b.path)} (held by ${agentLabel(b.holder)})`).join(', ')}; reason: ${esc(e.reason)}`;
     case 'with-lock':
       return `with-lock: ${agentLabel(e.agent)} ran ${esc(e.program)} holding ${e.paths.map(esc).join(', ')} for ${formatSpan(e.duration_ms)}, ${e.signal ? `killed by ${e.signal}` : `exit ${e.exit_code}`}${e.lost ? `; lost its lock on ${e.lost.map(esc).join(', ')} and was stopped` : ''}`;
+    case 'session-end':
+      return `session-end: ${agentLabel(e.agent)} ${e.cause === 'process-gone' ? 'found its process gone' : 'ended'}${e.released.length ? `; released ${e.released.map(esc).join(', ')}` : ''}${e.kept.length ? `; kept the claims on uncommitted ${e.kept.map(esc).join(', ')}` : ''}`;
     case 'clock-rebase':
       return `clock-rebase: the registry's times were moved back ${formatSpan(e.offset_ms)} to this clock (${e.agents} agents, ${e.locks} locks)`;
     case 'state-reset':

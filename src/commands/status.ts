@@ -36,6 +36,8 @@ export interface StatusAgent {
   /** The git worktree and branch it registered from (null when unknown: outside git, or an older writer). */
   readonly worktree: string | null;
   readonly branch: string | null;
+  /** The AI coding agent session it stands for (docs/agents.md), or null. */
+  readonly session: { readonly client: string; readonly id: string } | null;
   /** Live locks only (expiry after now), soonest expiry first. */
   readonly locks: readonly StatusLock[];
 }
@@ -105,6 +107,7 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
         own_timeout: agent.meta?.timeoutMs !== undefined,
         worktree: agent.meta?.worktree ?? null,
         branch: agent.meta?.branch ?? null,
+        session: agent.meta?.session ? { client: agent.meta.session.client, id: agent.meta.session.id } : null,
         locks,
       });
     }
@@ -216,12 +219,17 @@ export const command = defineCommand({
               own_timeout: { type: 'boolean' },
               worktree: NULLABLE_STRING,
               branch: NULLABLE_STRING,
+              session: {
+                type: ['object', 'null'],
+                properties: { client: { type: 'string' }, id: { type: 'string' } },
+                required: ['client', 'id'],
+              },
               locks: {
                 type: 'array',
                 items: HOLD_SCHEMA,
               },
             },
-            required: ['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'timeout_ms', 'own_timeout', 'worktree', 'branch', 'locks'],
+            required: ['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'timeout_ms', 'own_timeout', 'worktree', 'branch', 'session', 'locks'],
           },
         },
         hidden: { type: 'integer' },

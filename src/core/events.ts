@@ -36,6 +36,18 @@ export type HarnEvent =
       readonly lost?: readonly string[];
     }
   | {
+      /**
+       * An AI coding agent's session ended (`agent-hook`: SessionEnd, or its process found gone): the claims
+       * on files it left unchanged were released; those on files it changed are kept.
+       */
+      readonly type: 'session-end';
+      readonly ts: number;
+      readonly agent: AgentRefData;
+      readonly cause: 'session-end' | 'process-gone';
+      readonly released: readonly string[];
+      readonly kept: readonly string[];
+    }
+  | {
       /** `doctor --fix-clock`: every stored time moved back by `offset_ms`, so the newest is this clock's now. */
       readonly type: 'clock-rebase';
       readonly ts: number;

@@ -38,6 +38,11 @@ export function processIdentity(pid: number): ProcessIdentity | null {
   return stat ? { pid, start: stat.start } : null;
 }
 
+/** Whether the process recorded as `recorded` still runs (same pid and start time: not a reused pid). */
+export function processAlive(recorded: { readonly pid: number; readonly start: number }): boolean {
+  return processIdentity(recorded.pid)?.start === recorded.start;
+}
+
 /** This process's identity. */
 export function ownProcess(): ProcessIdentity | null {
   return processIdentity(process.pid);
@@ -54,4 +59,54 @@ export function ancestry(pid: number = process.pid): ProcessIdentity[] {
     current = stat.ppid;
   }
   return chain;
+}
+
+/** A process's command line (argv), or null where it cannot be read. */
+export function procCmdline(pid: number): string[] | null {
+  try {
+    const words = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter((word) => word !== '');
+    // A process that set its title (npm: "npm exec harn-agents mcp") has it as one string, NUL-padded.
+    return words.length === 1 && (words[0] as string).includes(' ') ? (words[0] as string).split(' ').filter(Boolean) : words;
+  } catch {
+    return null;
+  }
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'busybox']);
+const base = (word: string | undefined): string => (word ?? '').slice((word ?? '').lastIndexOf('/') + 1);
+
+/**
+ * Whether a command line is a launcher that runs another program for its client rather than being the client:
+ * a shell running `-c` (Claude Code runs each hook through one), `npx`, `npm exec`/`npm x`, `pnpm dlx`,
+ * `yarn dlx` (as their own binaries or as node running their scripts).
+ */
+export function isWrapperCommand(argv: readonly string[]): boolean {
+  const program = base(argv[0]);
+  if (SHELLS.has(program)) return argv.includes('-c') || argv.some((a) => /^-[a-z]*c[a-z]*$/.test(a));
+  let words = argv;
+  if (program === 'node' || program === 'nodejs') words = argv.slice(1).filter((a) => !a.startsWith('-'));
+  const script = base(words[0]);
+  if (['npx', 'npx-cli.js', 'pnpx'].includes(script)) return true;
+  if (['npm', 'npm-cli.js', 'pnpm', 'pnpm.cjs', 'yarn', 'yarn.js', 'yarn.cjs'].includes(script)) {
+    return ['exec', 'x', 'dlx', 'run', 'run-script', 'exec-cli'].includes(words[1] ?? '');
+  }
+  return false;
+}
+
+/**
+ * The client process of this one: the nearest ancestor that is not a wrapper (shell `-c`, npx, npm exec),
+ * skipping `self` (the first entry of `chain`). Never pid 1 or anything at or above it: a process whose
+ * parent is gone is adopted by init (or a subreaper) and has no client to name, so the answer is null.
+ */
+export function clientProcess(chain: readonly ProcessIdentity[] = ancestry(), cmdline: (pid: number) => string[] | null = procCmdline): ProcessIdentity | null {
+  for (const candidate of chain.slice(1)) {
+    if (candidate.pid <= 1) return null;
+    const argv = cmdline(candidate.pid);
+    if (argv === null) return null;
+    if (isWrapperCommand(argv)) continue;
+    // A subreaper (systemd --user, tini, a container's init) adopts orphans: it is nobody's client.
+    if (['systemd', 'init', 'tini', 'dumb-init', 'catatonit'].includes(base(argv[0]))) return null;
+    return candidate;
+  }
+  return null;
 }

@@ -31,6 +31,7 @@
  */
 
 import { usageError } from './errors.js';
+import type { HarnEvent } from './events.js';
 import { covers, isPattern, lockKind, mayOverlap, patternBase, type LockKind } from './glob.js';
 import { forEachLock, SourcedLockMap } from './lock-map.js';
 import { settingValue, type SettingKey, type WorkspaceSettings } from './settings.js';
@@ -109,6 +110,16 @@ export interface AgentProcess {
   readonly extra?: ExtraFields;
 }
 
+/**
+ * The AI coding agent session an agent stands for (`agent-hook`): which client (`claude-code`, `codex`), its
+ * own session id, and the host its process runs on (a process is judged alive only on its own host).
+ */
+export interface AgentSession {
+  readonly client: string;
+  readonly id: string;
+  readonly host: string;
+}
+
 /** Where an agent was created from. */
 export interface AgentOrigin {
   readonly worktree?: string;
@@ -119,6 +130,8 @@ export interface AgentOrigin {
 export interface AgentMeta extends AgentOrigin {
   /** The agent's own silence limit; absent: the workspace's `agent-timeout` setting. */
   readonly timeoutMs?: number;
+  /** Set for the agent of an AI coding agent's session (its hooks register it). */
+  readonly session?: AgentSession;
   /** Members of the agent's `harn.agents` entry this version does not know, kept as they were. */
   readonly extra?: ExtraFields;
 }
@@ -131,6 +144,11 @@ export interface RegistryConfig {
   readonly agentTimeoutMs?: number;
   /** Where the agents this call creates come from (worktree, branch); read only when one is created. */
   readonly origin?: () => AgentOrigin;
+  /**
+   * Run by every transaction before its reap: ends the AI agent sessions whose process is gone (the shell
+   * injects it: it looks at processes and files). Returns the audit events of what it ended.
+   */
+  readonly endSessions?: (registry: AgentRegistry, nowMs: number) => readonly HarnEvent[];
 }
 
 export const DEFAULT_CONFIG: RegistryConfig = {};
@@ -141,6 +159,8 @@ export interface NewAgentOptions {
   readonly timeoutMs?: number;
   /** The long-lived process the agent belongs to. */
   readonly process?: AgentProcess;
+  /** The AI coding agent session the agent stands for. */
+  readonly session?: AgentSession;
 }
 
 /** The snapshot layout of `.harn/agents.json` (the seed's `SerializedRegistry`), as plain data. */
@@ -351,6 +371,7 @@ export class AgentRegistry {
       ...(origin.worktree === undefined ? {} : { worktree: origin.worktree }),
       ...(origin.branch === undefined ? {} : { branch: origin.branch }),
       ...(options.process ? { process: options.process } : origin.process ? { process: origin.process } : {}),
+      ...(options.session ? { session: options.session } : {}),
     };
     this.byId.set(id, {
       id,
@@ -383,6 +404,38 @@ export class AgentRegistry {
     if (info.state === 'crashed') info.state = 'active';
     this.mutations += 1;
     return info;
+  }
+
+  /**
+   * Record that an agent's process is now `process` (a session resumed by a new client process). Refreshes
+   * the agent like a heartbeat.
+   */
+  moveToProcess(id: AgentId, process: AgentProcess, nowMs: number): void {
+    const info = this.heartbeatRecord(id, nowMs);
+    info.meta = { ...info.meta, process };
+    this.touched();
+  }
+
+  /**
+   * An agent whose session ended (its client closed or its process is gone) but whose live locks stay: they
+   * cover uncommitted work. State `gone` is never reaped (reap looks at `active` agents only), so the locks
+   * last until released or broken; `reactivate` brings the agent back (its session resumed).
+   */
+  /** Bring a `gone` or `crashed` agent back to `active` (a session resumed), refreshed like a heartbeat. */
+  reactivate(id: AgentId, nowMs: number): void {
+    const info = this.heartbeatRecord(id, nowMs);
+    if (info.state !== 'active') {
+      info.state = 'active';
+      this.touched();
+    }
+  }
+
+  markGone(id: AgentId): boolean {
+    const info = this.byId.get(id);
+    if (!info || info.state === 'gone') return false;
+    info.state = 'gone';
+    this.touched();
+    return true;
   }
 
   /** Drop an agent record. Returns whether there was one. */
@@ -569,6 +622,14 @@ export class AgentRegistry {
     agent.lastSeenMs = nowMs;
     this.touched();
     return [];
+  }
+
+  /** Set the reason of a lock `agentId` holds on `path` (a claim kept after its session ended). */
+  setLockReason(agentId: AgentId, path: string, reason: string): void {
+    const agent = this.byId.get(agentId);
+    if (!agent?.lockedPaths.has(path) || agent.lockReasons.get(path) === reason) return;
+    agent.lockReasons.set(path, reason);
+    this.touched();
   }
 
   /** Release `agentId`'s lock on `path`. Returns whether it had an entry for it. */

@@ -16,6 +16,7 @@ import type { Context } from '../commands/context.js';
 import { config } from '../commands/config.js';
 import { settingValue, type WorkspaceSettings } from '../core/settings.js';
 import { MAX_NAME_LENGTH } from '../core/validate.js';
+import { clientProcess } from '../core/process-tree.js';
 import { mcpInstructions } from './instructions.js';
 import { faceOf, TOOL_COMMANDS, ToolSession } from './session.js';
 
@@ -111,9 +112,11 @@ export async function serveMcp(base: Context, options: McpOptions): Promise<void
     registering ??= (async () => {
       const name = options.name ?? server.getClientVersion()?.name ?? 'mcp-client';
       // The agent's own timeout is the one the renewal below is paced by, whatever the workspace's setting
-      // becomes later. The client (this server's parent) is recorded with it: `check` run by that client's
-      // hooks then knows the session's locks as its own.
-      const registered = await registry.register(`mcp: ${name}`.slice(0, MAX_NAME_LENGTH), { timeout: settings.agentTimeoutMs, clientPid: process.ppid });
+      // becomes later. The client (the nearest ancestor that is not a launcher: `npx`, `npm exec`, `sh -c`)
+      // is recorded with it: that client's hooks and git commits then know the session's locks as its own.
+      // No client can be named (an orphaned server, adopted by pid 1): none is recorded.
+      const client = clientProcess();
+      const registered = await registry.register(`mcp: ${name}`.slice(0, MAX_NAME_LENGTH), { timeout: settings.agentTimeoutMs, ...(client ? { clientPid: client.pid } : {}) });
       session.agent = registered;
       schedule();
       return registered;

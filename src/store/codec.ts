@@ -1,5 +1,5 @@
 import { stateError } from '../core/errors.js';
-import { AGENT_STATES, MAX_SLOTS, type Agent, type LockTerms, type AgentMeta, type AgentProcess, type AgentState, type ExtraFields, type ReadonlyAgent, type ReadonlyRegistrySnapshot, type RegistrySnapshot } from '../core/registry.js';
+import { AGENT_STATES, MAX_SLOTS, type Agent, type AgentMeta, type AgentProcess, type AgentSession, type AgentState, type ExtraFields, type LockTerms, type ReadonlyAgent, type ReadonlyRegistrySnapshot, type RegistrySnapshot } from '../core/registry.js';
 import { lazyEmptyMap, SourcedLockMap } from '../core/lock-map.js';
 import { SETTINGS, validSettingValue, type WorkspaceSettings } from '../core/settings.js';
 
@@ -36,7 +36,8 @@ const EXTENSION = 'harn';
 const TOP_FIELDS = new Set(['next_id', 'agents', EXTENSION]);
 const EXTENSION_FIELDS = new Set(['reasons', 'settings', 'agents', 'locks']);
 const TERMS_FIELDS = new Set(['mode', 'slots']);
-const META_FIELDS = new Set(['timeout_ms', 'worktree', 'branch', 'process']);
+const META_FIELDS = new Set(['timeout_ms', 'worktree', 'branch', 'process', 'session']);
+const SESSION_FIELDS = ['client', 'id', 'host'] as const;
 const PROCESS_FIELDS = new Set(['pid', 'start']);
 const SETTING_MEMBERS = new Set<string>(SETTINGS.map((s) => s.member));
 const AGENT_FIELDS = new Set(['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'locked_paths']);
@@ -470,6 +471,7 @@ function decodeMeta(raw: unknown, where: string): AgentMeta {
     meta[member] = value;
   }
   if (raw.process !== undefined) meta.process = decodeProcess(raw.process, `${where}.process`);
+  if (raw.session !== undefined) meta.session = decodeSession(raw.session, `${where}.session`);
   const extra = extraFields(raw, META_FIELDS);
   if (extra.length > 0) meta.extra = extra;
   return meta;
@@ -481,6 +483,16 @@ function decodeProcess(raw: unknown, where: string): AgentProcess {
   const start = safeInteger(raw.start, `${where}.start`, 0);
   const extra = extraFields(raw, PROCESS_FIELDS);
   return extra.length > 0 ? { pid, start, extra } : { pid, start };
+}
+
+function decodeSession(raw: unknown, where: string): AgentSession {
+  if (!isObject(raw)) fail(`${where} must be an object`);
+  const text = (member: (typeof SESSION_FIELDS)[number]): string => {
+    const value = raw[member];
+    if (typeof value !== 'string') fail(`${where}.${member} must be a string`);
+    return value;
+  };
+  return { client: text('client'), id: text('id'), host: text('host') };
 }
 
 /** `harn.settings`: known settings validated; members this version does not know kept as they were. */
@@ -527,6 +539,14 @@ function encodeMeta(agent: ReadonlyAgent): string {
     const { pid, start, extra } = meta.process;
     const process = `"pid":${integer(pid, 1, () => `${where}.process.pid`)},"start":${integer(start, 0, () => `${where}.process.start`)}`;
     out += `,"process":{${process}${encodeExtra(extra ?? [], PROCESS_FIELDS, `${where}.process`)}}`;
+  }
+  if (meta.session) {
+    const session = meta.session;
+    const members = SESSION_FIELDS.map((member) => {
+      if (typeof session[member] !== 'string') refuse(`${where}.session.${member} is not a string`);
+      return `"${member}":${JSON.stringify(session[member])}`;
+    });
+    out += `,"session":{${members.join(',')}}`;
   }
   out += encodeExtra(meta.extra ?? [], META_FIELDS, where);
   return out ? `"${agent.id}":{${out.slice(1)}}` : '';

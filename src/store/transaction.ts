@@ -169,14 +169,16 @@ export function applyTransaction<R>(
 export function applyToRegistry<R>(registry: AgentRegistry, time: RegistryTime, storeTimeHintMs: number | undefined, fn: (tx: Transaction) => R): Applied<R> {
   const { nowMs, clockBehindMs } = time;
   const clock = clockFacts(time, storeTimeHintMs);
+  // Sessions whose process is gone end first: a reap would drop the claims that cover their uncommitted work.
+  const sessionEvents = registry.config.endSessions?.(registry, nowMs) ?? [];
   const reapedDetails = registry.reapWithDetails(nowMs);
-  const events: HarnEvent[] = reapedDetails.map(({ agent, releasedPaths }) => ({
-    type: 'reap',
+  const events: HarnEvent[] = [...sessionEvents, ...reapedDetails.map(({ agent, releasedPaths }) => ({
+    type: 'reap' as const,
     ts: nowMs,
     agent: { id: agent.id, name: agent.name },
     last_seen_ms: agent.lastSeenMs,
     released: releasedPaths,
-  }));
+  }))];
   const reaped = reapedDetails.map((r) => r.agent);
   try {
     const result = fn({ registry, nowMs, clockBehindMs, clock, reaped, record: (event) => events.push(event) });

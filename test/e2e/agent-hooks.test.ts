@@ -62,26 +62,59 @@ describe('check --hook claude-code', () => {
 });
 
 describe('hook install --claude-code', () => {
-  it("merges its PreToolUse hook into .claude/settings.json (idempotent); uninstall leaves the user's settings as they were", () => {
+  const ours = (matcher?: string) => ({ ...(matcher ? { matcher } : {}), hooks: [{ type: 'command', command: 'harn-agents agent-hook claude-code' }] });
+  const EVENTS = {
+    SessionStart: [ours()],
+    PreToolUse: [ours('Edit|Write|MultiEdit|NotebookEdit|Bash')],
+    PostToolUse: [ours('Read|Edit|Write|MultiEdit|NotebookEdit|Bash')],
+    SubagentStop: [ours()],
+    Stop: [ours()],
+    SessionEnd: [ours()],
+  };
+
+  it("merges the session lifecycle's hooks into .claude/settings.json (idempotent); uninstall leaves the user's settings as they were", () => {
     const ws = tempDir();
     git(ws, 'git init -q -b main');
     const settings = path.join(ws, '.claude/settings.json');
     fs.mkdirSync(path.dirname(settings));
-    const original = { permissions: { allow: ['Bash(npm test)'] }, hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'my-guard' }] }], Stop: [] } };
+    const original = { permissions: { allow: ['Bash(npm test)'] }, hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'my-guard' }] }], Stop: [{ hooks: [{ type: 'command', command: 'notify-me' }] }] } };
     fs.writeFileSync(settings, JSON.stringify(original));
     fs.mkdirSync(path.join(ws, 'sub'));
-    expect(cli(['hook', 'install', '--claude-code'], { cwd: path.join(ws, 'sub') }).code).toBe(0);
+    const installed = cli(['hook', 'install', '--claude-code'], { cwd: path.join(ws, 'sub') });
+    expect(installed.code).toBe(0);
+    expect(installed.stdout).toMatch(/commit \.claude\/settings\.json/);
     expect(cli(['hook', 'install', '--claude-code'], { cwd: ws }).stdout).toMatch(/already/);
     const merged = JSON.parse(fs.readFileSync(settings, 'utf8'));
     expect(merged.permissions).toEqual(original.permissions);
-    expect(merged.hooks.PreToolUse).toEqual([
-      ...original.hooks.PreToolUse,
-      { matcher: 'Edit|Write|MultiEdit|NotebookEdit', hooks: [{ type: 'command', command: 'harn-agents check --hook claude-code' }] },
-    ]);
+    expect(merged.hooks).toEqual({ ...EVENTS, PreToolUse: [...original.hooks.PreToolUse, ...EVENTS.PreToolUse], Stop: [...original.hooks.Stop, ...EVENTS.Stop] });
     expect(cli(['hook', 'status', '--claude-code'], { cwd: ws }).code).toBe(0);
     expect(cli(['hook', 'uninstall', '--claude-code'], { cwd: ws }).code).toBe(0);
     expect(JSON.parse(fs.readFileSync(settings, 'utf8'))).toEqual(original);
     expect(cli(['hook', 'status', '--claude-code'], { cwd: ws }).code).toBe(1);
+  });
+
+  it('replaces the PreToolUse-only hook of earlier versions, and says a partial install is out of date', () => {
+    const ws = tempDir();
+    git(ws, 'git init -q -b main');
+    const settings = path.join(ws, '.claude/settings.json');
+    fs.mkdirSync(path.dirname(settings));
+    fs.writeFileSync(settings, JSON.stringify({ hooks: { PreToolUse: [{ matcher: 'Edit|Write|MultiEdit|NotebookEdit', hooks: [{ type: 'command', command: 'harn-agents check --hook claude-code' }] }] } }));
+    const status = cli(['hook', 'status', '--claude-code'], { cwd: ws });
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/out of date \(missing: SessionStart, PreToolUse, PostToolUse, SubagentStop, Stop, SessionEnd; run: harn-agents hook install --claude-code\)/);
+    expect(cli(['hook', 'install', '--claude-code'], { cwd: ws }).stdout).toMatch(/updated its hooks/);
+    expect(JSON.parse(fs.readFileSync(settings, 'utf8')).hooks).toEqual(EVENTS);
+  });
+
+  it('--local writes .claude/settings.local.json and leaves settings.json alone', () => {
+    const ws = tempDir();
+    git(ws, 'git init -q -b main');
+    const r = cli(['hook', 'install', '--claude-code', '--local'], { cwd: ws });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/settings\.local\.json is your own/);
+    expect(JSON.parse(fs.readFileSync(path.join(ws, '.claude/settings.local.json'), 'utf8')).hooks).toEqual(EVENTS);
+    expect(fs.existsSync(path.join(ws, '.claude/settings.json'))).toBe(false);
+    expect(cli(['hook', 'install', '--local'], { cwd: ws })).toMatchObject({ code: 2 });
   });
 
   it('leaves a settings file it cannot read as JSON untouched and prints what to add', () => {
@@ -91,7 +124,7 @@ describe('hook install --claude-code', () => {
     fs.writeFileSync(settings, '{ // a comment\n}');
     const r = cli(['hook', 'install', '--claude-code'], { cwd: ws });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/"command": "harn-agents check --hook claude-code"/);
+    expect(r.stderr).toMatch(/"command": "harn-agents agent-hook claude-code"/);
     expect(fs.readFileSync(settings, 'utf8')).toBe('{ // a comment\n}');
   });
 });
@@ -120,5 +153,29 @@ describe('check --changed BASE', () => {
     cli(['lock', 'main-only.ts', '--agent', '2'], { cwd: repo });
     expect(cli(['check', '--changed', 'main'], { cwd: repo }).code).toBe(0);
     expect(cli(['check', '--changed', 'no-such-branch'], { cwd: repo })).toMatchObject({ code: 2 });
+  });
+});
+
+describe('doctor and the agent hooks', () => {
+  it('warns when the session hooks are out of date, partial, or missing in a project that uses Claude Code; not otherwise', () => {
+    const ws = tempDir();
+    git(ws, 'git init -q -b main');
+    const plain = JSON.parse(cli(['--json', 'doctor'], { cwd: ws }).stdout);
+    expect(plain.checks.find((c: { check: string }) => c.check === 'agent hooks')).toMatchObject({ ok: true });
+    fs.writeFileSync(path.join(ws, 'CLAUDE.md'), '# notes\n');
+    const missing = cli(['--json', 'doctor'], { cwd: ws });
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).checks.find((c: { check: string }) => c.check === 'agent hooks')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/uses Claude Code but its sessions do not claim what they edit/),
+      fix: 'harn-agents hook install --claude-code',
+    });
+    fs.mkdirSync(path.join(ws, '.claude'));
+    fs.writeFileSync(path.join(ws, '.claude/settings.json'), JSON.stringify({ hooks: { PreToolUse: [{ matcher: 'Edit', hooks: [{ type: 'command', command: 'harn-agents check --hook claude-code' }] }] } }));
+    const old = JSON.parse(cli(['--json', 'doctor'], { cwd: ws }).stdout).checks.find((c: { check: string }) => c.check === 'agent hooks');
+    expect(old).toMatchObject({ ok: false, detail: expect.stringMatching(/out of date .*sessions are coordinated only in part/) });
+    expect(cli(['hook', 'install', '--claude-code'], { cwd: ws }).code).toBe(0);
+    const fixed = JSON.parse(cli(['--json', 'doctor'], { cwd: ws }).stdout).checks.find((c: { check: string }) => c.check === 'agent hooks');
+    expect(fixed).toMatchObject({ ok: true, detail: expect.stringMatching(/^installed: claude-code/) });
   });
 });

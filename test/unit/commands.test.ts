@@ -289,6 +289,7 @@ describe('status', () => {
         own_timeout: false,
         worktree: null,
         branch: null,
+        session: null,
         locks: [{ path: 'a', kind: 'path', mode: 'exclusive', slots: null, agent: { id: 1, name: 'editor' }, expires_ms: T0 + 3_600_000, reason: null }],
       },
     ]);

@@ -66,6 +66,7 @@ describe('harn-agents doctor', () => {
       ['state lock', true, null],
       ['clock', true, null],
       ['hooks', true, null],
+      ['agent hooks', true, null],
     ]);
     expect(d.json.checks.find((c) => c.check === 'state')?.detail).toBe('valid: 1 agent');
     expect(d.text).toMatch(/\nhealthy\n$/);

@@ -178,6 +178,8 @@ describe('one clock per output', () => {
     );
     const check = renderCheck({ guard: 'on', agent: null, recognised: [], checked: 1, conflicts: [{ path: 'a.ts', holders: [hold(now + 2_000)], retry_after_ms: 2_000 }], now_ms: now });
     expect(check.stderr).toMatch(/a\.ts: held by agent 3 \(ana\), expires in 2s/);
-    expect(check.stderr).toMatch(/HARN_AGENT_ID=3 git commit .*HARN_GUARD=warn.*--no-verify/);
+    // What to do instead (commit only your own files), never how to get around the guard: a model reads this.
+    expect(check.stderr).toMatch(/commit only your own files: git restore --staged a\.ts, then commit again/);
+    expect(check.stderr).not.toMatch(/HARN_GUARD=|--no-verify|HARN_AGENT_ID=/);
   });
 });

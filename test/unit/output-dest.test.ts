@@ -47,6 +47,7 @@ describe('status on a terminal', () => {
         own_timeout: false,
         worktree: null,
         branch: null,
+        session: null,
         locks: [{ path: `src/${'very-long-directory-name/'.repeat(8)}file.ts`, expires_ms: 1_060_000, reason: 'a long reason that goes on and on' }],
       },
     ],
