@@ -43,6 +43,15 @@ harn-agents lock src/api.ts --agent "$CI_ID"
 say 'harn-agents --json holder src/api.ts'
 harn-agents --json holder src/api.ts
 
+# Two Claude Code sessions, as their hooks call harn-agents (hook install --claude-code installs them): the
+# first edit of a file claims it for the session until it is committed; the other session is told to wait.
+payload() { printf '{"session_id":"%s","transcript_path":"/tmp/t.jsonl","cwd":"%s","hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"file_path":"%s/src/new.ts","content":"x"}}' "$1" "$ws" "$ws"; }
+A=7f3c9a2e-5b1d-4c2d-9e5b-0a1b2c3d4e5f B=b84d0c11-93aa-4f0e-8c11-6d2e7f809a1b
+say "harn-agents agent-hook claude-code <<<\"\$(payload \$A)\"   # session A's PreToolUse of Write: claimed, nothing printed"
+harn-agents agent-hook claude-code <<<"$(payload $A)"
+say "harn-agents agent-hook claude-code <<<\"\$(payload \$B)\"   # session B is refused, and told what to do instead"
+harn-agents agent-hook claude-code <<<"$(payload $B)"
+
 say 'cat .harn/agents.json       # the seed layout, shared with Rust embedders'
 cat .harn/agents.json
 

@@ -19,6 +19,7 @@ function newest(dir: string): number {
  * with one clear line if the build does.
  */
 export default function setup(): void {
+  requirePostgres();
   const bundle = path.join(ROOT, 'dist/harn-agents.cjs');
   const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
   const source = Math.max(newest(path.join(ROOT, 'src')), fs.statSync(path.join(ROOT, 'scripts/build.mjs')).mtimeMs);
@@ -26,4 +27,18 @@ export default function setup(): void {
   process.stderr.write('[harn-agents] dist/ is older than src/: rebuilding before the tests (npm run build)\n');
   const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('dist/ is older than src/ and `npm run build` failed: the end-to-end tests would test a stale build');
+}
+
+/**
+ * In CI (.ci/run sets HARN_REQUIRE_POSTGRES) the PostgreSQL suites must run: a missing URL or a server that
+ * does not answer fails the whole run here, instead of letting every PostgreSQL test be skipped.
+ */
+function requirePostgres(): void {
+  if (!process.env.HARN_REQUIRE_POSTGRES) return;
+  const url = process.env.HARN_TEST_POSTGRES_URL;
+  if (!url) throw new Error('HARN_REQUIRE_POSTGRES is set but HARN_TEST_POSTGRES_URL is not: the PostgreSQL suites would be skipped');
+  const probe = spawnSync('psql', [url, '-Atc', 'select 1'], { encoding: 'utf8' });
+  if (probe.status !== 0 || probe.stdout.trim() !== '1') {
+    throw new Error(`HARN_REQUIRE_POSTGRES is set but PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')} does not answer: ${(probe.stderr || probe.error?.message || '').trim()}`);
+  }
 }
