@@ -17,6 +17,7 @@ import {
   findSessionAgent,
   ORPHAN_REASON,
   ownAgents,
+  sameProcess,
   SESSION_LEASE_MS,
   sessionAgentName,
 } from './agent-session.js';
@@ -135,10 +136,24 @@ class Session {
         ...(process ? { process } : {}),
         session: { client, id: this.id, host },
       });
+      // A new session in the client process of one that ended (Claude Code's /clear) carries on its work:
+      // the claims kept on its uncommitted changes are this session's now.
+      if (process) {
+        for (const ended of [...registry.agents()]) {
+          const s = ended.meta?.session;
+          if (ended.state === 'gone' && s?.client === client && s.host === host && sameProcess(ended.meta?.process, process)) {
+            registry.transferLocks(ended.id, id, nowMs, CLAIM_REASON);
+          }
+        }
+      }
       return registry.get(id) as ReadonlyAgent;
     }
     const recorded = found.meta?.process;
     if (process && !(recorded && recorded.pid === process.pid && recorded.start === process.start)) registry.moveToProcess(found.id, process, nowMs);
+    if (found.state !== 'active') {
+      // A session resumed: the claims it kept while it was ended are its work in progress again.
+      for (const [p, expiry] of found.lockedPaths) if (expiry > nowMs && found.lockReasons.get(p) === ORPHAN_REASON) registry.setLockReason(found.id, p, CLAIM_REASON);
+    }
     registry.reactivate(found.id, nowMs);
     return found;
   }
@@ -254,11 +269,14 @@ class Session {
     const heldBy = (file: string) => claims.others.find((c) => c.path === file || (c.path.endsWith('/') && file.startsWith(c.path)));
     const hit: { op: GitOperation; files: Map<string, string> } | undefined = operations
       .map((op) => {
-        const dir = path.relative(top, path.resolve(cwd, op.dir)).split(path.sep).join('/') || '.';
+        const relative = path.relative(top, path.resolve(cwd, op.dir));
         const files = new Map<string, string>();
+        // Run in another repository (`cd /tmp/other && git stash`): none of this work tree's changes.
+        if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) return { op, files };
+        const dir = relative.split(path.sep).join('/') || '.';
         for (const [file, info] of changed) {
           if ((op.files === 'tracked' && !info.tracked) || (op.files === 'untracked' && info.tracked)) continue;
-          if (!op.all && !op.pathspecs.some((spec) => pathspecCovers(spec, dir, file))) continue;
+          if (!op.all && !op.pathspecs.some((spec) => pathspecCovers(spec, dir, file, top))) continue;
           const holder = heldBy(file);
           if (holder) files.set(file, holder.label);
         }

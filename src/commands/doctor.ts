@@ -237,13 +237,29 @@ function agentHooksCheck(cwd: string, cli: string): DoctorCheck {
       return problem('agent hooks', `${status.change}: sessions are coordinated only in part`, `${cli} hook install ${flag}`);
     }
   }
-  if (found.length > 0) return ok('agent hooks', `installed: ${found.join(', ')}`);
+  if (found.length > 0) {
+    // The hooks run `harn-agents` from PATH or the project's node_modules/.bin: with neither, they do nothing.
+    const onPath = (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && isExecutable(`${dir}/harn-agents`));
+    if (!onPath && !isExecutable(`${project}/node_modules/.bin/harn-agents`)) {
+      return problem('agent hooks', `installed (${found.join(', ')}), but harn-agents is neither on PATH nor in ${project}/node_modules/.bin: the hooks cannot run it and guard nothing`, 'npm install -D harn-agents');
+    }
+    return ok('agent hooks', `installed: ${found.join(', ')}`);
+  }
   const uses = (name: string) => fs.existsSync(`${project}/${name}`);
   if (uses('.claude') || uses('CLAUDE.md')) {
     return problem('agent hooks', 'this project uses Claude Code but its sessions do not claim what they edit (no agent hooks)', `${cli} hook install --claude-code`);
   }
   if (uses('.codex')) return problem('agent hooks', 'this project uses Codex but its sessions do not claim what they edit (no agent hooks)', `${cli} hook install --codex`);
   return ok('agent hooks', `not installed (optional: ${cli} hook install --claude-code)`);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** The CLI's doctor: which of its three jobs, and what the checks need to know about this call. */

@@ -632,6 +632,28 @@ export class AgentRegistry {
     this.touched();
   }
 
+  /**
+   * Move `from`'s live locks (and their reasons, or `reason`) to `to` (a session that took over another's
+   * work: `/clear` in the same client process). Returns the paths moved.
+   */
+  transferLocks(from: AgentId, to: AgentId, nowMs: number, reason?: string): string[] {
+    const source = this.byId.get(from);
+    const target = this.byId.get(to);
+    if (!source || !target || from === to) return [];
+    const moved: string[] = [];
+    for (const [path, expiry] of source.lockedPaths) {
+      if (expiry <= nowMs) continue;
+      target.lockedPaths.set(path, Math.max(expiry, target.lockedPaths.get(path) ?? 0));
+      const why = reason ?? source.lockReasons.get(path);
+      if (why !== undefined) target.lockReasons.set(path, why);
+      moved.push(path);
+    }
+    source.lockedPaths.clear();
+    source.lockReasons.clear();
+    this.touched();
+    return moved;
+  }
+
   /** Release `agentId`'s lock on `path`. Returns whether it had an entry for it. */
   releaseLock(agentId: AgentId, path: string): boolean {
     const agent = this.byId.get(agentId);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, cli, tempDir } from '../helpers/cli.js';
+import { harnOnPath } from '../helpers/claude-sessions.js';
 
 // Claude Code's PreToolUse hook (`check --hook claude-code`, `hook install --claude-code`) and the CI check
 // (`check --changed BASE`), run as Claude Code and a CI job run them: a real process, stdin, exit codes.
@@ -62,7 +63,8 @@ describe('check --hook claude-code', () => {
 });
 
 describe('hook install --claude-code', () => {
-  const ours = (matcher?: string) => ({ ...(matcher ? { matcher } : {}), hooks: [{ type: 'command', command: 'harn-agents agent-hook claude-code' }] });
+  const COMMAND = 'exec "$(command -v harn-agents || echo "$CLAUDE_PROJECT_DIR/node_modules/.bin/harn-agents")" agent-hook claude-code';
+  const ours = (matcher?: string) => ({ ...(matcher ? { matcher } : {}), hooks: [{ type: 'command', command: COMMAND }] });
   const EVENTS = {
     SessionStart: [ours()],
     PreToolUse: [ours('Edit|Write|MultiEdit|NotebookEdit|Bash')],
@@ -124,7 +126,7 @@ describe('hook install --claude-code', () => {
     fs.writeFileSync(settings, '{ // a comment\n}');
     const r = cli(['hook', 'install', '--claude-code'], { cwd: ws });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/"command": "harn-agents agent-hook claude-code"/);
+    expect(r.stderr).toContain('agent-hook claude-code"');
     expect(fs.readFileSync(settings, 'utf8')).toBe('{ // a comment\n}');
   });
 });
@@ -175,7 +177,9 @@ describe('doctor and the agent hooks', () => {
     const old = JSON.parse(cli(['--json', 'doctor'], { cwd: ws }).stdout).checks.find((c: { check: string }) => c.check === 'agent hooks');
     expect(old).toMatchObject({ ok: false, detail: expect.stringMatching(/out of date .*sessions are coordinated only in part/) });
     expect(cli(['hook', 'install', '--claude-code'], { cwd: ws }).code).toBe(0);
-    const fixed = JSON.parse(cli(['--json', 'doctor'], { cwd: ws }).stdout).checks.find((c: { check: string }) => c.check === 'agent hooks');
+    const fixed = JSON.parse(cli(['--json', 'doctor'], { cwd: ws, env: { PATH: `${harnOnPath()}:${process.env.PATH ?? ''}` } }).stdout).checks.find(
+      (c: { check: string }) => c.check === 'agent hooks',
+    );
     expect(fixed).toMatchObject({ ok: true, detail: expect.stringMatching(/^installed: claude-code/) });
   });
 });

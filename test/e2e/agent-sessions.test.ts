@@ -346,7 +346,9 @@ describe('Codex CLI sessions (payloads as Codex documents them: Bash and apply_p
     expect(install.status, install.stderr).toBe(0);
     const hooks = JSON.parse(fs.readFileSync(path.join(repo, '.codex/hooks.json'), 'utf8')).hooks;
     expect(Object.keys(hooks)).toEqual(['SessionStart', 'PreToolUse', 'PostToolUse', 'SubagentStop', 'Stop']);
-    expect(hooks.PreToolUse).toEqual([{ matcher: 'Bash|apply_patch', hooks: [{ type: 'command', command: 'harn-agents agent-hook codex' }] }]);
+    expect(hooks.PreToolUse).toEqual([
+      { matcher: 'Bash|apply_patch', hooks: [{ type: 'command', command: 'exec "$(command -v harn-agents || echo "$(git rev-parse --show-toplevel)/node_modules/.bin/harn-agents")" agent-hook codex' }] },
+    ]);
     const hook = (input: string) => cli(['agent-hook', 'codex'], { cwd: repo, input });
     const first = hook(payload(repo, 'codex-x', 'PreToolUse', 'apply_patch', patch('src/a1.ts')));
     expect(first).toMatchObject({ code: 0, stdout: '' });
@@ -359,4 +361,51 @@ describe('Codex CLI sessions (payloads as Codex documents them: Bash and apply_p
     const sweep = JSON.parse(hook(payload(repo, 'codex-y', 'PreToolUse', 'Bash', "git commit -am 'wip'")).stdout).hookSpecificOutput;
     expect(sweep.permissionDecisionReason).toMatch(/`git commit -am wip` would stage or commit uncommitted changes other sessions are working on: src\/a1\.ts/);
   });
+});
+
+describe('installed as a devDependency only', () => {
+  it('the session hooks find harn-agents in node_modules/.bin (not on the hook shell\'s PATH), and doctor sees it', async () => {
+    const repo = repoWith(['src/a1.ts']);
+    fs.mkdirSync(path.join(repo, 'node_modules/.bin'), { recursive: true });
+    fs.symlinkSync(path.resolve(import.meta.dirname, '../../bin/harn-agents.js'), path.join(repo, 'node_modules/.bin/harn-agents'));
+    fs.appendFileSync(path.join(repo, '.git/info/exclude'), 'node_modules/\n');
+    // PATH as Claude Code's hook shell has it: no harn-agents anywhere on it.
+    const env = sessionEnv('/nonexistent');
+    expect(sh(repo, 'command -v harn-agents', env).status).not.toBe(0);
+    expect(sh(repo, 'node_modules/.bin/harn-agents hook install --claude-code', env).status).toBe(0);
+    const world = new World(repo, true);
+    const a = startSession(repo, 'dev-a', env);
+    const b = startSession(repo, 'dev-b', env);
+    open.push(a, b);
+    await world.read(a, 'src/a1.ts');
+    expect((await world.write(a, 'src/a1.ts', 'a')).allowed).toBe(true);
+    await world.read(b, 'src/a1.ts');
+    expect((await world.write(b, 'src/a1.ts', 'b', 'Edit')).reason).toMatch(/src\/a1\.ts is held by agent \d+ \(claude-code dev-a/);
+    const doctorCheck = (extraEnv: Record<string, string>) =>
+      JSON.parse(cli(['--json', 'doctor'], { cwd: repo, env: extraEnv }).stdout).checks.find((c: { check: string }) => c.check === 'agent hooks');
+    expect(doctorCheck({ PATH: `/nonexistent:${process.env.PATH ?? ''}` })).toMatchObject({ ok: true });
+    fs.rmSync(path.join(repo, 'node_modules'), { recursive: true });
+    expect(doctorCheck({ PATH: '/usr/bin:/bin' })).toMatchObject({ ok: false, fix: 'npm install -D harn-agents' });
+  }, 60_000);
+});
+
+describe('a session cleared (/clear) or resumed', () => {
+  it('after /clear, the new session of the same process carries on the old one\'s uncommitted work and can commit it', async () => {
+    const { repo, env, world } = setup(true);
+    const s = startSession(repo, 'before-clear', env);
+    const other = startSession(repo, 'other', env);
+    open.push(s, other);
+    await world.read(s, 'src/a1.ts');
+    expect((await world.write(s, 'src/a1.ts', 'mine')).allowed).toBe(true);
+    await s.ask({ event: 'SessionEnd', reason: 'clear' });
+    const start = await s.ask({ event: 'SessionStart', source: 'clear', session: 'after-clear' });
+    expect(start.context).not.toMatch(/src\/a1\.ts/); // not listed as someone else's
+    await world.read(s, 'src/a1.ts');
+    expect((await world.write(s, 'src/a1.ts', 'mine-again', 'Edit')).allowed).toBe(true);
+    // Still the session's own to everyone else, with the reason of work in progress.
+    await world.read(other, 'src/a1.ts');
+    expect((await world.write(other, 'src/a1.ts', 'no', 'Edit')).reason).toMatch(/src\/a1\.ts is held by agent \d+ \(claude-code after-cl.*\(editing\)/);
+    expect((await world.bash(s, 'git add src/a1.ts && git commit -qm mine')).allowed).toBe(true);
+    expect(sh(repo, 'git status --porcelain').stdout).toBe('');
+  }, 60_000);
 });

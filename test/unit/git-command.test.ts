@@ -71,6 +71,58 @@ describe('gitOperations', () => {
   });
 });
 
+describe('gitOperations: the forms models write (from an adversarial review)', () => {
+  // Each discards or stages src/b.ts when run at the work tree's top /repo.
+  const covers = (line: string, file = 'src/b.ts', top = '/repo') =>
+    gitOperations(line, (_d, w) => w === '.' || w.startsWith('src') || w.startsWith('/repo')).some(
+      (op) => op.all || op.pathspecs.some((s) => pathspecCovers(s, op.dir, file, top)),
+    );
+  for (const line of [
+    'git stash 2>&1',
+    'git stash > /dev/null',
+    'git stash -q 2>/dev/null || true',
+    'git stash -u 2>&1',
+    'git stash push -m wip 2>&1',
+    'git clean -fd 2>&1',
+    'git clean -fd &>/dev/null',
+    'git add -A 2>&1',
+    'git commit -am x 2>&1',
+    'timeout 60 git reset --hard',
+    'timeout -s KILL 60 git stash',
+    'if true; then git stash; fi',
+    'for f in src/*.ts; do git checkout -- "$f"; done',
+    '! git stash',
+    '(cd lib && ls) && git checkout .',
+    'cd lib && cd - && git checkout .',
+    'git checkout -- /repo/src/b.ts',
+    'git checkout /repo/src/b.ts',
+    'git restore /repo/src',
+    'git stash push -- /repo/src',
+    'git rm -f /repo/src/b.ts',
+    "git commit -F - <<'EOF'\nDon't break it\nEOF\ngit stash",
+    'git add $(git ls-files -m)',
+    'git add `git ls-files -m`',
+    'git add --pathspec-from-file=list',
+    'env -i git add -A',
+    'sudo -u x git add -A',
+    'nice -n 5 git add -A',
+    'git mv -f src/a.ts src/b.ts',
+    'git checkout-index -f -a',
+    'git read-tree -u --reset HEAD',
+  ]) {
+    it(line.split('\n').join('\\n'), () => expect(covers(line)).toBe(true));
+  }
+
+  it('what runs in another repository, or names files outside this one, is none of its changes', () => {
+    expect(gitOperations('cd /tmp/other && git add -A')[0]?.dir).toBe('/tmp/other');
+    expect(pathspecCovers('/elsewhere/src/b.ts', '.', 'src/b.ts', '/repo')).toBe(false);
+    expect(pathspecCovers('/repo', '.', 'src/b.ts', '/repo')).toBe(true);
+    // A heredoc's body is not run; `>` names a file, not a pathspec.
+    expect(ops("cat > notes.md <<'EOF'\ngit stash\nEOF")).toEqual([]);
+    expect(ops('git log > out.txt')).toEqual([]);
+  });
+});
+
 describe('shellWords', () => {
   it('splits commands and honours quotes and escapes', () => {
     expect(shellWords(`git commit -m "a && b" && echo 'c;d' ; x\\ y`)).toEqual([['git', 'commit', '-m', 'a && b'], ['echo', 'c;d'], ['x y']]);

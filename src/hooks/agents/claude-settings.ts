@@ -26,7 +26,11 @@ export interface AgentSettingsSpec {
   readonly commitNote: (relative: string, local: boolean) => string;
 }
 
-export const CLAUDE_COMMAND = 'harn-agents agent-hook claude-code';
+/**
+ * The hook command: `harn-agents` on PATH, else the project's own devDependency (Claude Code's hook shell does
+ * not put node_modules/.bin on PATH). Committed, so it names no path of this machine.
+ */
+export const CLAUDE_COMMAND = 'exec "$(command -v harn-agents || echo "$CLAUDE_PROJECT_DIR/node_modules/.bin/harn-agents")" agent-hook claude-code';
 export const LEGACY_CLAUDE_COMMAND = 'harn-agents check --hook claude-code';
 const EDITING = 'Edit|Write|MultiEdit|NotebookEdit';
 
@@ -42,7 +46,7 @@ export const CLAUDE_CODE: AgentSettingsSpec = {
     ['SessionEnd', null],
   ],
   command: CLAUDE_COMMAND,
-  legacy: [LEGACY_CLAUDE_COMMAND],
+  legacy: [LEGACY_CLAUDE_COMMAND, 'harn-agents agent-hook claude-code'],
   commitNote: (relative, local) => (local ? `${relative} is your own (Claude Code keeps settings.local.json out of git)` : `commit ${relative} so every session of the project uses them`),
 };
 
@@ -57,8 +61,9 @@ export const CODEX: AgentSettingsSpec = {
     ['SubagentStop', null],
     ['Stop', null],
   ],
-  command: 'harn-agents agent-hook codex',
-  legacy: [],
+  // Codex runs hooks in the session's directory, which may be below the top.
+  command: 'exec "$(command -v harn-agents || echo "$(git rev-parse --show-toplevel)/node_modules/.bin/harn-agents")" agent-hook codex',
+  legacy: ['harn-agents agent-hook codex'],
   commitNote: (relative) => `commit ${relative}; Codex runs a project's hooks once you trust them (its /hooks review)`,
 };
 

@@ -24,13 +24,29 @@ export interface GitOperation {
   readonly files: 'tracked' | 'untracked' | 'any';
 }
 
-/** Split a command line into simple commands (at `;`, `&&`, `||`, `|`, `&`, newlines), each as words. */
+/** A subshell's start or end, between the simple commands `shellWords` returns (its `cd` ends with it). */
+export const SUBSHELL_START = ['('];
+export const SUBSHELL_END = [')'];
+
+/**
+ * Split a command line into simple commands (at `;`, `&&`, `||`, `|`, `&`, newlines), each as words, with
+ * quotes and escapes honoured. Redirections (`2>&1`, `> file`, `<in`, `&>log`) are dropped with their
+ * target, and a here-document's body is skipped (its text is no command). Subshells `( ... )` are marked
+ * with SUBSHELL_START and SUBSHELL_END; `{ ... }` groups are not (they run in the same shell).
+ */
 export function shellWords(line: string): string[][] {
   const commands: string[][] = [];
   let words: string[] = [];
   let word: string | null = null;
+  /** Here-document delimiters whose bodies start at the next newline. */
+  const heredocs: Array<{ delimiter: string; strip: boolean }> = [];
+  /** The next word is a redirection's target (dropped). */
+  let target = false;
   const endWord = () => {
-    if (word !== null) words.push(word);
+    if (word !== null) {
+      if (target) target = false;
+      else words.push(word);
+    }
     word = null;
   };
   const endCommand = () => {
@@ -59,7 +75,44 @@ export function shellWords(line: string): string[][] {
     } else if (c === '#' && word === null) {
       const end = line.indexOf('\n', i);
       i = end === -1 ? line.length : end - 1;
-    } else if (c === ';' || c === '&' || c === '|' || c === '\n' || c === '(' || c === ')' || c === '{' || c === '}') {
+    } else if (c === '>' || c === '<' || (c === '&' && line[i + 1] === '>')) {
+      // A redirection: an fd number before it is part of it, not a word.
+      if (word !== null && /^\d+$/.test(word)) word = null;
+      endWord();
+      if (c === '<' && line[i + 1] === '<' && line[i + 2] !== '<') {
+        const strip = line[i + 2] === '-';
+        i += strip ? 2 : 1;
+        const m = /^[ \t]*(['"]?)([^\s;&|<>()'"]+)\1/.exec(line.slice(i + 1));
+        if (m) {
+          heredocs.push({ delimiter: m[2] as string, strip });
+          i += m[0].length;
+        }
+        continue;
+      }
+      let j = i + 1;
+      while (j < line.length && (line[j] === '>' || line[j] === '<' || line[j] === '&' || line[j] === '|')) j++;
+      // `>&2`, `2>&1`: a descriptor, not a file word.
+      const fd = /^\d+|^-/.exec(line.slice(j));
+      if (line[j - 1] === '&' && fd) j += fd[0].length;
+      else target = true;
+      i = j - 1;
+    } else if (c === '\n' && heredocs.length > 0) {
+      endCommand();
+      // Skip each pending here-document's body, up to its delimiter line.
+      let pos = i + 1;
+      for (const { delimiter, strip } of heredocs.splice(0)) {
+        for (;;) {
+          const eol = line.indexOf('\n', pos);
+          const text = line.slice(pos, eol === -1 ? line.length : eol);
+          pos = eol === -1 ? line.length : eol + 1;
+          if ((strip ? text.replace(/^\t+/, '') : text) === delimiter || eol === -1) break;
+        }
+      }
+      i = pos - 1;
+    } else if (c === '(' || c === ')') {
+      endCommand();
+      commands.push(c === '(' ? SUBSHELL_START : SUBSHELL_END);
+    } else if (c === ';' || c === '&' || c === '|' || c === '\n' || c === '{' || c === '}') {
       endCommand();
     } else if (c === ' ' || c === '\t' || c === '\r') {
       endWord();
@@ -79,6 +132,7 @@ const VALUE_OPTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
   add: new Set(['--chmod', '--pathspec-from-file']),
   commit: new Set(['-m', '--message', '-F', '--file', '-C', '--reuse-message', '-c', '--reedit-message', '--author', '--date', '-t', '--template', '--fixup', '--squash', '--cleanup', '-S', '--trailer', '--pathspec-from-file']),
   stash: new Set(['-m', '--message', '--pathspec-from-file']),
+  'checkout-index': new Set(['--prefix', '--stage']),
   checkout: new Set(['-b', '-B', '--orphan', '--conflict', '--pathspec-from-file']),
   restore: new Set(['-s', '--source', '--conflict', '--pathspec-from-file']),
   clean: new Set(['-e', '--exclude']),
@@ -87,8 +141,35 @@ const VALUE_OPTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
   switch: new Set(['-c', '-C', '--create', '--force-create', '--orphan', '--conflict']),
 };
 
-/** Environment assignments and wrappers before a program (`FOO=1 git`, `env git`, `command git`, `sudo git`). */
-const PREFIXES = new Set(['env', 'command', 'exec', 'sudo', 'nice', 'nohup', 'time', 'builtin']);
+/** Shell keywords and wrappers before a program (`if git ...`, `! git`, `env git`, `timeout 60 git`). */
+const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'do', 'while', 'until', '!', 'time', 'command', 'exec', 'builtin', 'nohup', 'xargs', 'eval']);
+/** Wrappers, and how many words after their options they take before the program. */
+const WRAPPERS: Readonly<Record<string, number>> = { env: 0, sudo: 0, nice: 0, timeout: 1, stdbuf: 0, ionice: 0, chronic: 0, flock: 1 };
+/** Wrapper options that take a value in the next word. */
+const WRAPPER_VALUE_OPTIONS = new Set(['-u', '-g', '-n', '-s', '-k', '-c', '-C', '-w', '-E', '--signal', '--kill-after', '--user', '--group', '--adjustment']);
+
+/** The words of a simple command from its program on: keywords, assignments and wrappers skipped. */
+function programWords(command: readonly string[]): readonly string[] {
+  let words = command;
+  for (;;) {
+    const first = words[0];
+    if (first === undefined) return words;
+    if (KEYWORDS.has(first) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(first)) {
+      words = words.slice(1);
+      continue;
+    }
+    const takes = Object.hasOwn(WRAPPERS, first) ? WRAPPERS[first] : undefined;
+    if (takes === undefined) return words;
+    let i = 1;
+    while (i < words.length && ((words[i] as string).startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i] as string))) {
+      i += WRAPPER_VALUE_OPTIONS.has(words[i] as string) ? 2 : 1;
+    }
+    words = words.slice(i + takes);
+  }
+}
+
+/** A word whose value the shell decides at run time (`$f`, `$(...)`, a backquote): it may name anything. */
+const dynamic = (word: string): boolean => /[$`]/.test(word);
 
 interface Parsed {
   readonly flags: readonly string[];
@@ -104,8 +185,9 @@ function parseArgs(words: readonly string[], valueOptions: ReadonlySet<string>):
     const word = words[i] as string;
     if (word === '--') return { flags, positionals, afterDashes: words.slice(i + 1) };
     if (word.startsWith('--')) {
-      flags.push(word);
-      if (valueOptions.has(word)) i++;
+      const eq = word.indexOf('=');
+      flags.push(eq === -1 ? word : word.slice(0, eq));
+      if (eq === -1 && valueOptions.has(word)) i++;
     } else if (word.startsWith('-') && word.length > 1) {
       // Bundled short flags (`-am msg`): each letter is a flag; one taking a value takes the rest or the next word.
       for (let j = 1; j < word.length; j++) {
@@ -133,13 +215,25 @@ const has = (parsed: Parsed, ...names: string[]): boolean => names.some((n) => p
 export function gitOperations(line: string, exists: (dir: string, word: string) => boolean = () => false): GitOperation[] {
   const operations: GitOperation[] = [];
   let dir = '.';
+  let previous = '.';
+  const saved: string[] = [];
+  const join = (base: string, target: string) => (target.startsWith('/') ? target : base === '.' ? target : `${base}/${target}`);
   for (const command of shellWords(line)) {
-    let words = command;
-    while (words.length > 0 && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] as string) || PREFIXES.has(words[0] as string))) words = words.slice(1);
+    if (command === SUBSHELL_START) {
+      saved.push(dir);
+      continue;
+    }
+    if (command === SUBSHELL_END) {
+      dir = saved.pop() ?? dir;
+      continue;
+    }
+    const words = programWords(command);
     const program = words[0];
-    if (program === 'cd') {
-      const target = words[1];
-      dir = target === undefined || target === '~' ? '.' : target.startsWith('/') ? target : dir === '.' ? target : `${dir}/${target}`;
+    if (program === 'cd' || program === 'pushd') {
+      const target = words.find((w, k) => k > 0 && !w.startsWith('-') ) ?? (words[1] === '-' ? '-' : undefined);
+      const next = target === undefined || target === '~' || dynamic(target) ? '.' : target === '-' ? previous : join(dir, target);
+      previous = dir;
+      dir = next;
       continue;
     }
     if (program === undefined || !(program === 'git' || program.endsWith('/git'))) continue;
@@ -149,10 +243,7 @@ export function gitOperations(line: string, exists: (dir: string, word: string) 
       const word = words[i] as string;
       if (!word.startsWith('-')) break;
       if (GLOBAL_VALUE_OPTIONS.has(word)) {
-        if (word === '-C' && words[i + 1] !== undefined) {
-          const target = words[i + 1] as string;
-          runDir = target.startsWith('/') ? target : runDir === '.' ? target : `${runDir}/${target}`;
-        }
+        if (word === '-C' && words[i + 1] !== undefined) runDir = join(runDir, words[i + 1] as string);
         i++;
       }
     }
@@ -163,7 +254,9 @@ export function gitOperations(line: string, exists: (dir: string, word: string) 
     const parsed = parseArgs(rest, VALUE_OPTIONS[sub] ?? new Set());
     const specs = parsed.afterDashes ?? parsed.positionals;
     const op = (effect: GitOperation['effect'], pathspecs: readonly string[], files: GitOperation['files'] = 'any'): void => {
-      operations.push({ effect, text, dir: runDir, pathspecs: pathspecs.length > 0 ? pathspecs : [], all: pathspecs.length === 0, files });
+      // A pathspec the shell fills in at run time (`"$f"`, `$(git ls-files -m)`) may name anything.
+      const all = pathspecs.length === 0 || pathspecs.some(dynamic);
+      operations.push({ effect, text, dir: runDir, pathspecs: all ? [] : pathspecs, all, files });
     };
     switch (sub) {
       case 'add':
@@ -215,6 +308,16 @@ export function gitOperations(line: string, exists: (dir: string, word: string) 
       case 'switch':
         if (has(parsed, '--discard-changes', '-f', '--force')) op('destroy', [], 'tracked');
         break;
+      case 'mv':
+        // `git mv -f a b` overwrites b.
+        if (has(parsed, '-f', '--force') && parsed.positionals.length >= 2) op('destroy', parsed.positionals.slice(-1), 'any');
+        break;
+      case 'checkout-index':
+        if (has(parsed, '-f', '--force')) op('destroy', has(parsed, '-a', '--all') ? [] : parsed.afterDashes ?? parsed.positionals, 'tracked');
+        break;
+      case 'read-tree':
+        if (has(parsed, '-u') && has(parsed, '--reset', '-m')) op('destroy', [], 'tracked');
+        break;
       default:
         break;
     }
@@ -227,13 +330,32 @@ export function gitOperations(line: string, exists: (dir: string, word: string) 
  * the top). Literal prefixes and git's glob characters are honoured; a magic pathspec (`:(...)`, `:/`) is taken
  * to cover everything.
  */
-export function pathspecCovers(pathspec: string, dir: string, file: string): boolean {
+export function pathspecCovers(pathspec: string, dir: string, file: string, top: string | null = null): boolean {
   if (pathspec.startsWith(':')) return true;
-  const joined = normalise(dir === '.' || dir === '' ? pathspec : `${dir}/${pathspec}`);
+  let spec = pathspec;
+  if (spec.startsWith('/')) {
+    // An absolute pathspec names a place in the work tree `top`, or outside it (nothing of it); without the
+    // top, it may name anything.
+    if (top === null) return true;
+    const relative = posixRelative(top, spec);
+    if (relative === null) return false;
+    spec = relative;
+    dir = '.';
+  }
+  const joined = normalise(dir === '.' || dir === '' ? spec : `${dir}/${spec}`);
   if (joined === null) return true; // above the top: covers the whole tree as far as we can tell
   if (joined === '') return true;
   if (/[*?[]/.test(joined)) return globRegExp(joined).test(file);
   return file === joined || file.startsWith(`${joined.replace(/\/$/, '')}/`);
+}
+
+/** `path` relative to `top` (both absolute), '.' for the top itself, or null when it lies outside. */
+function posixRelative(top: string, path: string): string | null {
+  const t = normalise(top.slice(1));
+  const p = normalise(path.slice(1));
+  if (t === null || p === null) return null;
+  if (p === t) return '.';
+  return t === '' ? p : p.startsWith(`${t}/`) ? p.slice(t.length + 1) : null;
 }
 
 /** `a/./b/../c` -> `a/c`; null when it climbs above the top. */
