@@ -26,6 +26,7 @@ export { ExitCode, HarnError, isHarnError } from '../core/errors.js';
 export type { CheckResult } from '../commands/check.js';
 export type { ConfigResult } from '../commands/config.js';
 export type { HeartbeatResult } from '../commands/heartbeat.js';
+export type { Hold, PathHolds } from '../commands/hold.js';
 export type { HolderResult } from '../commands/holder.js';
 export type { LockResult } from '../commands/lock.js';
 export type { LogResult } from '../commands/log.js';

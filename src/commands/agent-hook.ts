@@ -199,7 +199,8 @@ class Session {
       const agent = this.ensureAgent(registry, nowMs);
       const own = ownAgents(registry, agent.id, this.options.process);
       for (const lockPath of paths) {
-        const hold = registry.holderOf(lockPath, nowMs, own);
+        // A file's name as it is: a pattern or directory lock covering it holds it, whatever characters it has.
+        const hold = registry.holdersOf(lockPath, nowMs, own, true)[0];
         if (hold) return { agent: agent.id, nowMs, lockPath, hold, claimed: [] };
       }
       // Each path on its own: a refusal now can only be a lock of the session's own (its MCP server's).

@@ -3,7 +3,7 @@ import { isHarnError, usageError } from '../core/errors.js';
 import { ancestry, type ProcessIdentity } from '../core/process-tree.js';
 import type { ReadonlyAgent } from '../core/registry.js';
 import { describeValue, optionalAgentId, pathList } from '../core/validate.js';
-import type { AgentRef, Context } from './context.js';
+import type { Context } from './context.js';
 import { defineCommand, type Environment } from './command.js';
 import { cliPaths, optionalAgent } from './argv.js';
 import { guardMode, type GuardMode } from './environment.js';
@@ -15,8 +15,9 @@ import { HarnError } from '../core/errors.js';
 import path from 'node:path';
 import { ExitCode } from '../core/errors.js';
 import { optionsObject } from '../core/validate.js';
-import { AGENT_REF, agentText, expiresText, mcpPaths, NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
-import { agentLabel, because, expiresIn, through, type Rendered } from '../render/text.js';
+import { mcpPaths, NOW_MS } from './mcp-schema.js';
+import type { Rendered } from '../render/text.js';
+import { holdSays, holdText, pathHolds, PATH_HOLDS_SCHEMA, type PathHolds } from './hold.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 
 const GUARD_MODES: readonly unknown[] = ['on', 'warn', 'off'];
@@ -47,13 +48,8 @@ export interface CheckOptions {
   readonly ancestry?: readonly ProcessIdentity[];
 }
 
-export interface CheckConflict {
-  readonly path: string;
-  readonly holder: AgentRef;
-  readonly held_path: string;
-  readonly reason: string | null;
-  readonly expires_ms: number;
-}
+/** A path held by others (shared holds too: a commit changing a file others read is a conflict), with every hold on it. */
+export type CheckConflict = PathHolds;
 
 export interface CheckResult {
   readonly guard: GuardMode;
@@ -110,10 +106,9 @@ export async function check(ctx: Context, given: CheckOptions): Promise<CheckRes
     const except = options.agent ?? new Set(recognised);
     const conflicts: CheckConflict[] = [];
     for (const path of paths) {
-      const hold = registry.holderOf(path, nowMs, except);
-      if (hold) {
-        conflicts.push({ path, holder: { id: hold.agent.id, name: hold.agent.name }, held_path: hold.path, reason: hold.reason ?? null, expires_ms: hold.expiresMs });
-      }
+      // The paths are names of files (from git, stdin or the command line), never patterns or resources.
+      const holds = registry.holdersOf(path, nowMs, except, true);
+      if (holds.length > 0) conflicts.push(pathHolds(path, holds, nowMs));
     }
     return { guard: options.guard, agent: options.agent, recognised, shared_process: shared, checked: paths.size, conflicts, now_ms: nowMs };
   }, recognising ? undefined : { paths: [...paths] });
@@ -161,7 +156,7 @@ async function checkForAgentHook(ctx: Context, options: CheckOptions): Promise<C
 /** One message for the model (Claude Code shows a blocking hook's stderr to it). */
 function renderAgentHookRefusal(r: CheckResult): Rendered {
   if (r.conflicts.length === 0) return { stdout: '', stderr: '' };
-  const held = r.conflicts.map((c) => `${esc(c.path)} is locked by ${agentLabel(c.holder)}${through(c.path, c.held_path)}${because(c.reason)}, ${expiresIn(c.expires_ms, r.now_ms)}`);
+  const held = r.conflicts.flatMap((c) => c.holders.map((h) => `${esc(c.path)} is locked by ${holdText(c.path, h, r.now_ms)}`));
   const verdict = r.guard === 'warn' ? 'HARN_GUARD=warn: not refusing.' : 'Do not edit it now: work on something else, or ask its holder to release it.';
   const shared =
     r.shared_process.length > 0
@@ -176,7 +171,7 @@ function renderAgentHookRefusal(r: CheckResult): Rendered {
  */
 export function renderCheck(r: CheckResult): Rendered {
   if (r.guard === 'off' || r.conflicts.length === 0) return { stdout: '', stderr: '' };
-  const lines = r.conflicts.map((c) => `${esc(c.path)}: held by ${agentLabel(c.holder)}${through(c.path, c.held_path)}${because(c.reason)}, ${expiresIn(c.expires_ms, r.now_ms)}`);
+  const lines = r.conflicts.flatMap((c) => c.holders.map((h) => `${esc(c.path)}: held by ${holdText(c.path, h, r.now_ms)}`));
   if (r.guard === 'warn') {
     lines.push(`harn-agents: warning: ${r.conflicts.length} of ${r.checked} paths are held by other agents (HARN_GUARD=warn: not refusing)`);
   } else {
@@ -274,14 +269,7 @@ export const command = defineCommand({
         recognised: { type: 'array', items: { type: 'integer' } },
         shared_process: { type: 'array', items: { type: 'integer' } },
         checked: { type: 'integer' },
-        conflicts: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: { path: { type: 'string' }, holder: AGENT_REF, held_path: { type: 'string' }, reason: NULLABLE_STRING, expires_ms: { type: 'integer' } },
-            required: ['path', 'holder', 'held_path', 'reason', 'expires_ms'],
-          },
-        },
+        conflicts: { type: 'array', items: PATH_HOLDS_SCHEMA },
         now_ms: NOW_MS,
       },
       required: ['guard', 'agent', 'recognised', 'shared_process', 'checked', 'conflicts', 'now_ms'],
@@ -290,7 +278,7 @@ export const command = defineCommand({
       r.conflicts.length === 0
         ? `no conflicts: none of the ${r.checked} paths is held by another agent`
         : `${r.conflicts.length} of ${r.checked} paths are held by other agents: ` +
-          r.conflicts.map((c) => `${c.path} by ${agentText(c.holder)}${c.held_path !== c.path ? ` through ${c.held_path}` : ''}${c.reason ? ` (reason: ${c.reason})` : ''}, ${expiresText(c.expires_ms, r.now_ms)}`).join('; ') +
+          r.conflicts.map((c) => `${c.path} by ${c.holders.map((h) => holdSays(c.path, h, r.now_ms)).join(' and by ')}`).join('; ') +
           '. Do not edit or commit them.',
   },
 });

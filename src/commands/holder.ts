@@ -4,27 +4,17 @@ import type { Context } from './context.js';
 import { defineCommand } from './command.js';
 import { cliPaths } from './argv.js';
 import { ExitCode } from '../core/errors.js';
-import { agentText, expiresText, mcpPaths, NOW_MS, NULLABLE_STRING } from './mcp-schema.js';
-import { agentLabel, because, expiresIn, through, type Rendered } from '../render/text.js';
+import { mcpPaths, NOW_MS } from './mcp-schema.js';
+import type { Rendered } from '../render/text.js';
+import { holdSays, holdText, pathHolds, PATH_HOLDS_SCHEMA, type PathHolds } from './hold.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 
 export interface HolderOptions {
   readonly paths: readonly string[];
 }
 
-export interface PathHolder {
-  readonly path: string;
-  readonly holder: {
-    readonly id: number;
-    readonly name: string;
-    readonly expires_ms: number;
-    /** The lock that holds the path: itself, a directory above it, or (for a directory) a path under it. */
-    readonly held_path: string;
-    readonly reason: string | null;
-  } | null;
-}
-
-export type HolderResult = readonly PathHolder[];
+/** Each path asked, with every live lock that holds it (none: free). */
+export type HolderResult = readonly PathHolds[];
 
 /** The answer with the registry's time it was given at (what `expires_ms` is counted against). */
 export interface HolderAnswer {
@@ -42,24 +32,14 @@ export async function holdersAt(ctx: Context, options: HolderOptions): Promise<H
   const paths = normaliseLockPaths(pathList(options.paths, 'paths'), ctx.workspace.cwd, ctx.workspace.pathRoot);
   return ctx.store.transact('query', ({ registry, nowMs }) => ({
     now_ms: nowMs,
-    result: paths.map((path) => {
-      const hold = registry.holderOf(path, nowMs);
-      return {
-        path,
-        holder: hold ? { id: hold.agent.id, name: hold.agent.name, expires_ms: hold.expiresMs, held_path: hold.path, reason: hold.reason ?? null } : null,
-      };
-    }),
+    result: paths.map((path) => pathHolds(path, registry.holdersOf(path, nowMs), nowMs)),
   }), { paths });
 }
 
 /** Every span is counted from the answer's own time (`now_ms`, the registry's clock), never this process's. */
 export const renderHolder = (r: HolderAnswer): Rendered => ({
   stdout: r.result
-    .map((p) =>
-      p.holder
-        ? `${esc(p.path)}: ${agentLabel(p.holder)}${through(p.path, p.holder.held_path)}${because(p.holder.reason)}, ${expiresIn(p.holder.expires_ms, r.now_ms)}\n`
-        : `${esc(p.path)}: free\n`,
-    )
+    .map((p) => (p.holders.length > 0 ? p.holders.map((h) => `${esc(p.path)}: ${holdText(p.path, h, r.now_ms)}\n`).join('') : `${esc(p.path)}: free\n`))
     .join(''),
   stderr: '',
 });
@@ -70,17 +50,17 @@ export const command = defineCommand({
   run: holdersAt,
   render: renderHolder,
   json: (r) => r.result,
-  exitCode: (r) => (r.result.some((p) => p.holder) ? ExitCode.ok : ExitCode.no),
+  exitCode: (r) => (r.result.some((p) => p.holders.length > 0) ? ExitCode.ok : ExitCode.no),
   cli: {
     description: 'show who holds each path; exit 0 when any is held, 1 when none is',
-    arguments: [{ name: '<path...>', help: 'files to ask about' }],
-    examples: ['harn-agents holder src/a.ts', 'harn-agents holder src/a.ts --json'],
+    arguments: [{ name: '<path...>', help: 'files, directories, patterns or resources to ask about' }],
+    examples: ['harn-agents holder src/a.ts', 'harn-agents holder src/a.ts --json', "harn-agents holder 'src/**/*.ts' @gpu"],
     input: ({ args }) => ({ paths: cliPaths(args[0]) }),
   },
   library: { method: 'holder', input: (paths: readonly string[]): HolderOptions => ({ paths }), run: holder },
   mcp: {
     tool: 'holder',
-    description: 'Who holds each path (or null when it is free).',
+    description: 'Who holds each path (every holder: shared locks and resources can have several; an empty list when it is free).',
     properties: (settings) => ({ paths: mcpPaths(settings) }),
     required: ['paths'],
     readOnly: true,
@@ -89,37 +69,12 @@ export const command = defineCommand({
     outputSchema: {
       type: 'object',
       properties: {
-        result: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              path: { type: 'string' },
-              holder: {
-                anyOf: [
-                  {
-                    type: 'object',
-                    properties: { id: { type: 'integer' }, name: { type: 'string' }, expires_ms: { type: 'integer' }, held_path: { type: 'string' }, reason: NULLABLE_STRING },
-                    required: ['id', 'name', 'expires_ms', 'held_path', 'reason'],
-                  },
-                  { type: 'null' },
-                ],
-              },
-            },
-            required: ['path', 'holder'],
-          },
-        },
+        result: { type: 'array', items: PATH_HOLDS_SCHEMA },
         now_ms: NOW_MS,
       },
       required: ['result', 'now_ms'],
     },
     says: ({ result, now_ms }) =>
-      result
-        .map((p) =>
-          p.holder
-            ? `${p.path}: held by ${agentText(p.holder)}${p.holder.held_path !== p.path ? ` through ${p.holder.held_path}` : ''}${p.holder.reason ? ` (reason: ${p.holder.reason})` : ''}, ${expiresText(p.holder.expires_ms, now_ms)}`
-            : `${p.path}: free`,
-        )
-        .join('; '),
+      result.map((p) => (p.holders.length > 0 ? `${p.path}: held by ${p.holders.map((h) => holdSays(p.path, h, now_ms)).join(' and by ')}` : `${p.path}: free`)).join('; '),
   },
 });

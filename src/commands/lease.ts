@@ -1,7 +1,8 @@
 import { keepAliveIntervalMs } from '../core/keepalive.js';
 import { monotonicMs } from '../core/monotonic.js';
 import type { AgentRegistry } from '../core/registry.js';
-import type { AgentRef, Context } from './context.js';
+import type { Context } from './context.js';
+import { pathHolds, type PathHolds } from './hold.js';
 
 /**
  * "Hold these locks while something runs": the one keeper of an agent's locks for as long as a process holds
@@ -36,10 +37,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How a lock was lost: `lapsed` (not renewed in time, by this clock) or `lost` (the store no longer has it). */
 export type LossCause = 'lapsed' | 'lost';
 
-/** A lock the lease no longer holds, and who holds its path now (null: nobody, or not known after a lapse). */
-export interface LostLock {
-  readonly path: string;
-  readonly holder: AgentRef | null;
+/**
+ * A lock the lease no longer holds: the path's holds now, in the one shape of a path's holds (no holders:
+ * nobody, or not known after a lapse), and how it was lost.
+ */
+export interface LostLock extends PathHolds {
   readonly why: LossCause;
 }
 
@@ -75,9 +77,8 @@ interface Held {
 export type HeldLock = readonly [string, Held];
 
 /** Who holds `path` now, other than `agent`. */
-function holderOf(registry: AgentRegistry, path: string, nowMs: number, agent: number): AgentRef | null {
-  const hold = registry.holderOf(path, nowMs, agent);
-  return hold ? { id: hold.agent.id, name: hold.agent.name } : null;
+function holdsOf(registry: AgentRegistry, path: string, nowMs: number, agent: number): PathHolds {
+  return pathHolds(path, registry.holdersOf(path, nowMs, agent), nowMs);
 }
 
 export class Lease {
@@ -197,7 +198,7 @@ export class Lease {
         for (const [path, held] of entries) {
           // Lapsed by this clock while the renewal waited for the store: never extended, whatever the store says.
           if (this.timers.now() >= held.surelyHeldUntil) continue;
-          if (registry.renewLocks(agent, [path], held.ttlMs, nowMs).length > 0) lost.push({ path, holder: holderOf(registry, path, nowMs, agent), why: 'lost' });
+          if (registry.renewLocks(agent, [path], held.ttlMs, nowMs).length > 0) lost.push({ ...holdsOf(registry, path, nowMs, agent), why: 'lost' });
         }
         if (this.options.heartbeat) registry.heartbeat(agent, nowMs);
         return lost;
@@ -224,7 +225,7 @@ export class Lease {
   private lapse(): void {
     const now = this.timers.now();
     const lapsed: LostLock[] = [];
-    for (const [path, held] of this.held) if (now >= held.surelyHeldUntil) lapsed.push({ path, holder: null, why: 'lapsed' });
+    for (const [path, held] of this.held) if (now >= held.surelyHeldUntil) lapsed.push({ path, holders: [], retry_after_ms: null, why: 'lapsed' });
     for (const l of lapsed) this.held.delete(l.path);
     this.watchLapse();
     if (lapsed.length > 0) this.options.events.lost(lapsed);

@@ -1,14 +1,24 @@
 import { normaliseLockPaths } from '../core/paths.js';
-import { agentId, optionalDuration, optionalReason, optionsObject, pathList } from '../core/validate.js';
+import { agentId, describeValue, optionalDuration, optionalFlag, optionalReason, optionsObject, pathList } from '../core/validate.js';
+import { usageError } from '../core/errors.js';
+import { MAX_SLOTS, type LockTerms } from '../core/registry.js';
+import { holdJson, holdSays, holdText, HOLD_SCHEMA, pathHolds, PATH_HOLDS_SCHEMA, type Hold, type PathHolds } from './hold.js';
+
+/** `--slots N` as typed: a whole number (checked against its range with the other options). */
+export function parseSlots(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[0-9]+$/.test(value)) throw usageError(`--slots must be a whole number from 1 to ${MAX_SLOTS}; got '${String(value)}'`);
+  return Number(value);
+}
 import { defineCommand, type CancelSignal } from './command.js';
 import { cliPaths, resolveAgent } from './argv.js';
 import { ExitCode } from '../core/errors.js';
 import type { Duration } from '../core/durations.js';
-import { AGENT_REF, agentText, expiresText, lockLifetime, mcpPaths, NOW_MS, NULLABLE_STRING, pathsText } from './mcp-schema.js';
+import { lockLifetime, mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
 import { formatSpan } from '../core/durations.js';
-import { agentLabel, because, clockTime, expiresIn, through, type Rendered } from '../render/text.js';
+import { agentLabel, clockTime, expiresIn, type Rendered } from '../render/text.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
-import type { AgentRef, Context } from './context.js';
+import type { Context } from './context.js';
 
 export interface LockOptions {
   /** Paths as the user gave them; normalised against the workspace. */
@@ -20,6 +30,10 @@ export interface LockOptions {
   readonly waitMs?: number;
   /** Why the paths are locked; shown to anyone the lock stops. */
   readonly reason?: string;
+  /** Lock shared (paths, directories, patterns): any number of shared holders, no exclusive one. */
+  readonly shared?: boolean;
+  /** A resource's slots (`@name` only): at most this many holders at once (default 1). */
+  readonly slots?: number;
   /**
    * Aborts when the caller gives up (an MCP request the client cancelled): a `wait` stops at once, and a try
    * whose transaction has not run yet takes nothing; the call then rejects with `LockCancelled`.
@@ -48,20 +62,15 @@ async function sleepUnlessAborted(ctx: Context, ms: number, signal: CancelSignal
   signal.removeEventListener('abort', wake);
 }
 
-export interface LockPathResult {
-  readonly path: string;
-  /** Granted: the caller. Refused: the agent holding the path, or null for a path that was free. */
-  readonly holder: AgentRef | null;
-  readonly expires_ms: number | null;
-  /** Refused: the holder's own lock path (a directory above, or a path under, this one), and its reason. */
-  readonly held_path?: string;
-  readonly reason?: string | null;
-}
-
 export interface LockResult {
   readonly granted: boolean;
   readonly agent: number;
-  readonly paths: readonly LockPathResult[];
+  /** Granted: the caller's holds, one per key asked. Refused: none. */
+  readonly locks: readonly Hold[];
+  /** Refused: each key that conflicts, with every hold in its way. Granted: none. */
+  readonly conflicts: readonly PathHolds[];
+  /** Refused: how long from `now_ms` until every conflict's holds expire (when to try again); granted: null. */
+  readonly retry_after_ms: number | null;
   /** The registry's time of the answer: the clock `expires_ms` is counted on. */
   readonly now_ms: number;
   /**
@@ -82,7 +91,7 @@ const WAIT_POLL_MIN_MS = 50;
  * disagree with it by hours; never less than 50 ms nor more than 200 ms, nor past the wait's end.
  */
 export function waitPollMs(result: LockResult, remainingMs: number): number {
-  const soonest = Math.min(...result.paths.map((p) => (p.holder ? (p.expires_ms ?? Infinity) : Infinity)));
+  const soonest = Math.min(...result.conflicts.flatMap((c) => c.holders.map((h) => h.expires_ms)));
   const untilExpiry = soonest - result.now_ms + 1;
   const poll = Math.min(WAIT_POLL_MS, Math.max(WAIT_POLL_MIN_MS, untilExpiry));
   return Math.max(1, Math.min(remainingMs, poll));
@@ -96,17 +105,41 @@ export async function lock(ctx: Context, options: LockOptions): Promise<LockResu
 
 /** The options of a lock, checked (the one place `lock` and `with-lock` validate them). */
 export function lockSettings(options: Omit<LockOptions, 'paths'>): Omit<LockOptions, 'paths'> {
+  const slots = options.slots;
+  if (slots !== undefined && !(Number.isSafeInteger(slots) && slots >= 1 && slots <= MAX_SLOTS)) {
+    throw usageError(`slots must be a whole number from 1 to ${MAX_SLOTS}; got ${describeValue(slots)}`);
+  }
   return {
     agent: agentId(options.agent, 'agent'),
     ttlMs: optionalDuration(options.ttlMs, 'ttl'),
     waitMs: optionalDuration(options.waitMs, 'wait'),
     reason: optionalReason(options.reason, 'reason'),
+    shared: optionalFlag(options.shared, 'shared'),
+    slots,
   };
+}
+
+/**
+ * The terms of one lock call, checked against its keys: `shared` is for paths, directories and patterns (a
+ * resource is shared by its slots), `slots` for resources only.
+ */
+export function lockTerms(keys: readonly string[], options: Pick<LockOptions, 'shared' | 'slots'>): LockTerms {
+  const resources = keys.filter((k) => k.startsWith('@'));
+  if (options.shared && resources.length > 0) {
+    throw usageError(`${resources[0]} is a resource: it is shared by its slots, not --shared; lock it with --slots N to let N agents hold it`);
+  }
+  if (options.slots !== undefined && resources.length < keys.length) {
+    const path = keys.find((k) => !k.startsWith('@')) as string;
+    throw usageError(`--slots is for resources (@name), not for the path ${path}; lock a path --shared to let several agents hold it`);
+  }
+  if (options.shared) return { mode: 'shared' };
+  return options.slots !== undefined && options.slots !== 1 ? { slots: options.slots } : {};
 }
 
 /** `lock` for paths already in their stored form (callers that normalised them once, as with-lock does). */
 export async function lockNormalised(ctx: Context, paths: readonly string[], given: Omit<LockOptions, 'paths'>): Promise<LockResult> {
   const options = { ...lockSettings(given), signal: given.signal };
+  lockTerms(paths, options);
   const deadline = ctx.clock() + (options.waitMs ?? 0);
   for (;;) {
     const result = await tryOnce(ctx, options, paths);
@@ -117,39 +150,39 @@ export async function lockNormalised(ctx: Context, paths: readonly string[], giv
 }
 
 function tryOnce(ctx: Context, options: Omit<LockOptions, 'paths'>, paths: readonly string[]): Promise<LockResult> {
+  const terms = lockTerms(paths, options);
   return ctx.store.transact('update', ({ registry, nowMs }) => {
     // Checked inside the transaction: a cancellation that came before it takes nothing (thrown, nothing is saved).
     if (options.signal?.aborted) throw new LockCancelled(paths);
-    const outcome = registry.lockAll(options.agent, paths, options.ttlMs, nowMs, options.reason);
+    const outcome = registry.lockAll(options.agent, paths, options.ttlMs, nowMs, options.reason, terms);
     if (outcome.granted) {
-      const holder = { id: outcome.agent.id, name: outcome.agent.name };
       return {
         granted: true,
         agent: options.agent,
-        paths: paths.map((path) => ({ path, holder, expires_ms: outcome.expiresMs })),
+        locks: paths.map((path) => holdJson(registry.holdersOf(path, nowMs).find((h) => h.agent.id === options.agent && h.path === path) ?? never(path))),
+        conflicts: [],
+        retry_after_ms: null,
         now_ms: nowMs,
         agent_timeout_ms: registry.timeoutOf(outcome.agent),
       };
     }
-    const byPath = new Map(outcome.conflicts.map((c) => [c.path, c]));
+    const conflicts = paths.flatMap((path) => {
+      const holds = outcome.conflicts.filter((c) => c.path === path).map((c) => c.hold);
+      return holds.length > 0 ? [pathHolds(path, holds, nowMs, path.startsWith('@') ? (terms.slots ?? 1) : undefined)] : [];
+    });
     return {
       granted: false,
-      now_ms: nowMs,
       agent: options.agent,
-      paths: paths.map((path) => {
-        const conflict = byPath.get(path);
-        return conflict
-          ? {
-              path,
-              holder: { id: conflict.holder.id, name: conflict.holder.name },
-              expires_ms: conflict.expiresMs,
-              held_path: conflict.heldPath,
-              reason: conflict.reason ?? null,
-            }
-          : { path, holder: null, expires_ms: null };
-      }),
+      locks: [],
+      conflicts,
+      retry_after_ms: Math.max(...conflicts.map((c) => c.retry_after_ms ?? 0)),
+      now_ms: nowMs,
     };
   }, { agents: [options.agent], paths });
+}
+
+function never(path: string): never {
+  throw new Error(`the lock on ${path} was granted but is not held`);
 }
 
 /**
@@ -163,9 +196,9 @@ export function renderLock(r: LockResult): Rendered {
   if (r.granted) {
     const timeout = r.agent_timeout_ms;
     let outlasts = 0;
-    const lines = r.paths.map((p) => {
-      const expires = p.expires_ms ?? nowMs;
-      const label = `locked ${esc(p.path)} for ${agentLabel(p.holder ?? { id: r.agent, name: '' })}`;
+    const lines = r.locks.map((p) => {
+      const expires = p.expires_ms;
+      const label = `locked ${esc(p.path)}${p.mode === 'shared' ? ' shared' : p.slots !== null && p.slots > 1 ? ` (one of ${p.slots} slots)` : ''} for ${agentLabel(p.agent)}`;
       if (timeout === undefined || expires - nowMs <= timeout) return `${label}, ${expiresIn(expires, nowMs)}`;
       outlasts = Math.max(outlasts, expires - nowMs);
       return `${label} until ${clockTime(expires, nowMs)} (${expiresIn(expires, nowMs)}), while agent ${r.agent} heartbeats at least every ${formatSpan(timeout)}`;
@@ -178,9 +211,7 @@ export function renderLock(r: LockResult): Rendered {
         : '';
     return { stdout: lines.map((l) => `${l}\n`).join(''), stderr: hint };
   }
-  const lines = r.paths
-    .filter((p) => p.holder)
-    .map((p) => `refused: ${esc(p.path)} is held by ${agentLabel(p.holder as AgentRef)}${through(p.path, p.held_path)}${because(p.reason)}, ${expiresIn(p.expires_ms ?? nowMs, nowMs)}`);
+  const lines = r.conflicts.flatMap((c) => c.holders.map((h) => `refused: ${esc(c.path)} is held by ${holdText(c.path, h, nowMs)}`));
   lines.push(`nothing was locked for agent ${r.agent}`);
   return { stdout: '', stderr: lines.map((l) => `${l}\n`).join('') };
 }
@@ -198,11 +229,16 @@ export const command = defineCommand({
       { flags: '--ttl <duration>', help: "how long the locks last (default: --lock-ttl, else the workspace's lock-ttl)", value: 'duration' },
       { flags: '--wait <duration>', help: 'when refused, keep trying for this long', value: 'duration' },
       { flags: '--reason <text>', help: 'why you lock: shown to anyone the lock stops' },
+      { flags: '--shared', help: 'a shared (read) lock: other agents may hold it shared too, none exclusively' },
+      { flags: '--slots <n>', help: 'for a resource (@name): at most n holders at once (default 1); every caller names the same n' },
     ],
     examples: [
       'harn-agents lock src/a.ts src/b.ts --agent 3 --ttl 2m',
       'harn-agents lock src/a.ts --wait 30s    # agent from HARN_AGENT_ID',
       'harn-agents lock src/api/ --agent 3 --reason "renaming the API"   # a trailing / locks the directory',
+      "harn-agents lock 'src/**/*.test.ts' --agent 3   # a pattern, as git's :(glob) pathspec",
+      'harn-agents lock docs/schema.md --shared        # readers share it; a writer waits',
+      'harn-agents lock @gpu --slots 2                 # a resource two agents may hold at once',
     ],
     input: ({ args, opts, env }) => ({
       paths: cliPaths(args[0]),
@@ -210,20 +246,31 @@ export const command = defineCommand({
       ttlMs: opts.ttl as number | undefined,
       waitMs: opts.wait as number | undefined,
       reason: optionalReason(opts.reason, '--reason'),
+      shared: opts.shared === true ? true : undefined,
+      slots: parseSlots(opts.slots),
     }),
   },
   library: {
     method: 'lock',
-    input: (paths: readonly string[], options: { agent: number; ttl?: Duration; wait?: Duration; reason?: string }): LockOptions => {
+    input: (paths: readonly string[], options: { agent: number; ttl?: Duration; wait?: Duration; reason?: string; shared?: boolean; slots?: number }): LockOptions => {
       const o = optionsObject(options, 'options');
-      return { paths, agent: o.agent as number, ttlMs: optionalDuration(o.ttl, 'ttl'), waitMs: optionalDuration(o.wait, 'wait'), reason: o.reason as string | undefined };
+      return {
+        paths,
+        agent: o.agent as number,
+        ttlMs: optionalDuration(o.ttl, 'ttl'),
+        waitMs: optionalDuration(o.wait, 'wait'),
+        reason: o.reason as string | undefined,
+        shared: o.shared as boolean | undefined,
+        slots: o.slots as number | undefined,
+      };
     },
   },
   mcp: {
     tool: 'lock',
     description: (settings) =>
-      'Lock files (or directories, with a trailing /) for this session before you edit them, so other agents do not; all or none. ' +
-      `${lockLifetime(settings)} A refusal is a normal result naming who holds what: do not edit those paths.`,
+      'Lock files (or directories, with a trailing /, or patterns such as src/**/*.test.ts) for this session before you edit them, so other agents do not; all or none. ' +
+      'With shared: true, a read lock others may share (no one may then lock it to write). A name starting with @ (@gpu, @db) is a resource; with slots: N, at most N sessions hold it at once. ' +
+      `${lockLifetime(settings)} A refusal is a normal result naming who holds what and when to try again: do not edit those paths.`,
     properties: (settings) => ({
       paths: mcpPaths(settings),
       ttl: {
@@ -232,6 +279,8 @@ export const command = defineCommand({
       },
       reason: { type: 'string', description: 'Why you lock, shown to others.' },
       wait: { type: 'string', description: 'If refused, keep trying this long, e.g. "20s". Cancelling the request stops the wait and locks nothing.' },
+      shared: { type: 'boolean', description: 'A shared (read) lock: others may hold it shared too; no one exclusively.' },
+      slots: { type: 'integer', minimum: 1, description: 'For a resource (@name): at most this many holders at once (default 1); every caller names the same number.' },
     }),
     required: ['paths'],
     readOnly: false,
@@ -241,6 +290,8 @@ export const command = defineCommand({
       ttlMs: optionalDuration(args.ttl, 'ttl') ?? session.lockTtlMs,
       waitMs: optionalDuration(args.wait, 'wait'),
       reason: args.reason as string | undefined,
+      shared: args.shared as boolean | undefined,
+      slots: args.slots as number | undefined,
       signal: session.signal,
     }),
     outputSchema: {
@@ -248,33 +299,19 @@ export const command = defineCommand({
       properties: {
         granted: { type: 'boolean' },
         agent: { type: 'integer' },
-        paths: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              path: { type: 'string' },
-              holder: { anyOf: [AGENT_REF, { type: 'null' }] },
-              expires_ms: { type: ['integer', 'null'] },
-              held_path: { type: 'string' },
-              reason: NULLABLE_STRING,
-            },
-            required: ['path', 'holder', 'expires_ms'],
-          },
-        },
+        locks: { type: 'array', items: HOLD_SCHEMA, description: 'Granted: your holds.' },
+        conflicts: { type: 'array', items: PATH_HOLDS_SCHEMA, description: 'Refused: each path in the way, with every hold on it.' },
+        retry_after_ms: { type: ['integer', 'null'], description: 'Refused: until the holds in the way expire (they may be renewed): when to try again.' },
         now_ms: NOW_MS,
         agent_timeout_ms: { type: 'integer', description: "Granted: the agent's own timeout; its locks go when it is reaped." },
       },
-      required: ['granted', 'agent', 'paths', 'now_ms'],
+      required: ['granted', 'agent', 'locks', 'conflicts', 'retry_after_ms', 'now_ms'],
     },
     says: (r) => {
-      if (r.granted) return `locked ${pathsText(r.paths.map((p) => p.path))} until you release it (renewed while this session is connected)`;
-      const held = r.paths.flatMap((p) =>
-        p.holder
-          ? [`${p.path} is held by ${agentText(p.holder)}${p.held_path && p.held_path !== p.path ? ` through ${p.held_path}` : ''}${p.reason ? ` (reason: ${p.reason})` : ''}, ${expiresText(p.expires_ms ?? r.now_ms, r.now_ms)}`]
-          : [],
-      );
-      return `refused: ${held.join('; ')}; nothing was locked. Do not edit these paths: wait for them (wait), or work on something else.`;
+      if (r.granted) return `locked ${pathsText(r.locks.map((p) => p.path))} until you release it (renewed while this session is connected)`;
+      const held = r.conflicts.flatMap((c) => c.holders.map((h) => `${c.path} is held by ${holdSays(c.path, h, r.now_ms)}`));
+      const retry = r.retry_after_ms === null ? '' : ` They expire in ${formatSpan(r.retry_after_ms)} unless renewed.`;
+      return `refused: ${held.join('; ')}; nothing was locked.${retry} Do not edit these paths: wait for them (wait), or work on something else.`;
     },
   },
 });

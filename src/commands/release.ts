@@ -1,7 +1,8 @@
 import { usageError } from '../core/errors.js';
 import { normaliseLockPaths } from '../core/paths.js';
 import { optionalAgentId, optionalFlag, optionalReason, pathList } from '../core/validate.js';
-import type { AgentRef, Context } from './context.js';
+import type { Context } from './context.js';
+import { holdJson, HOLD_SCHEMA, PATH_HOLDS_SCHEMA, pathHolds, type Hold, type PathHolds } from './hold.js';
 import { defineCommand } from './command.js';
 import { cliPaths, optionalAgent, resolveAgent } from './argv.js';
 import { mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
@@ -18,12 +19,8 @@ export interface ReleaseOptions {
   readonly reason?: string;
 }
 
-export interface BrokenLock {
-  readonly path: string;
-  readonly holder: AgentRef;
-  readonly expires_ms: number;
-  readonly lock_reason: string | null;
-}
+/** A lock `release --force` broke: the hold as it was. */
+export type BrokenLock = Hold;
 
 export interface ReleaseResult {
   readonly agent: number | null;
@@ -35,8 +32,8 @@ export interface ReleaseResult {
   readonly not_held: readonly string[];
   /** With `force`: the locks broken, with their holders. */
   readonly broken?: readonly BrokenLock[];
-  /** With `force`: paths not locked themselves but held through a directory lock, which was left alone. */
-  readonly held_through?: readonly { readonly path: string; readonly held_path: string; readonly holder: AgentRef }[];
+  /** With `force`: paths not locked themselves but held through other locks (a directory, a pattern), left alone. */
+  readonly held_through?: readonly PathHolds[];
 }
 
 export async function release(ctx: Context, given: ReleaseOptions): Promise<ReleaseResult> {
@@ -67,17 +64,17 @@ function forceRelease(ctx: Context, options: ReleaseOptions, paths: readonly str
   return ctx.store.transact('maybe-update', ({ registry, nowMs, record }) => {
     const broken: BrokenLock[] = [];
     for (const path of paths) {
-      for (const hold of registry.forceRelease(path, nowMs)) {
-        broken.push({ path, holder: { id: hold.agent.id, name: hold.agent.name }, expires_ms: hold.expiresMs, lock_reason: hold.reason ?? null });
-      }
+      for (const hold of registry.forceRelease(path, nowMs)) broken.push(holdJson(hold));
     }
-    if (broken.length > 0) record({ type: 'force-release', ts: nowMs, by: options.agent, reason, broken });
+    // The event log keeps its own record shape (docs/cli.md, log).
+    const logged = broken.map((b) => ({ path: b.path, holder: b.agent, expires_ms: b.expires_ms, lock_reason: b.reason }));
+    if (broken.length > 0) record({ type: 'force-release', ts: nowMs, by: options.agent, reason, broken: logged });
     const released = paths.filter((p) => broken.some((b) => b.path === p));
     const notHeld = paths.filter((p) => !released.includes(p));
     // Exactly these paths: a directory lock covering one is named, not broken.
     const heldThrough = notHeld.flatMap((path) => {
-      const hold = registry.holderOf(path, nowMs);
-      return hold ? [{ path, held_path: hold.path, holder: { id: hold.agent.id, name: hold.agent.name } }] : [];
+      const holds = registry.holdersOf(path, nowMs);
+      return holds.length > 0 ? [pathHolds(path, holds, nowMs)] : [];
     });
     return { agent: options.agent, now_ms: nowMs, released, not_held: notHeld, broken, held_through: heldThrough };
   }, { paths });
@@ -89,12 +86,14 @@ export const command = defineCommand({
   render: (r) => {
     const lines = r.broken
       ? [
-          ...r.broken.map((b) => `broke ${esc(b.path)}: it was held by ${agentLabel(b.holder)}${because(b.lock_reason)}`),
-          ...r.not_held.map((p) => {
+          ...r.broken.map((b) => `broke ${esc(b.path)}: it was held by ${agentLabel(b.agent)}${b.mode === 'shared' ? ' (shared)' : ''}${because(b.reason)}`),
+          ...r.not_held.flatMap((p) => {
             const held = r.held_through?.find((h) => h.path === p);
             return held
-              ? `${esc(p)} is not locked itself: it is held through ${agentLabel(held.holder)}'s lock on ${esc(held.held_path)}, left alone (break that one: harn-agents release --force ${esc(held.held_path)} --reason ...)`
-              : `${esc(p)} was not locked by anyone`;
+              ? held.holders.map(
+                  (h) => `${esc(p)} is not locked itself: it is held through ${agentLabel(h.agent)}'s lock on ${esc(h.path)}, left alone (break that one: harn-agents release --force ${esc(h.path)} --reason ...)`,
+                )
+              : [`${esc(p)} was not locked by anyone`];
           }),
         ]
       : [...r.released.map((p) => `released ${esc(p)}`), ...r.not_held.map((p) => `${esc(p)} was not locked by agent ${r.agent}`)];
@@ -102,7 +101,7 @@ export const command = defineCommand({
   },
   cli: {
     description: "release an agent's locks on paths (a path it does not hold is not an error)",
-    arguments: [{ name: '<path...>', help: 'files to release' }],
+    arguments: [{ name: '<path...>', help: 'paths, directories, patterns or resources to release, as they were locked' }],
     options: [
       { flags: '--agent <id>', help: 'the agent releasing (default: HARN_AGENT_ID)' },
       { flags: '--force', help: "break any agent's lock on exactly these paths (needs --reason; recorded in the event log)" },
@@ -138,6 +137,8 @@ export const command = defineCommand({
         now_ms: NOW_MS,
         released: { type: 'array', items: { type: 'string' } },
         not_held: { type: 'array', items: { type: 'string' } },
+        broken: { type: 'array', items: HOLD_SCHEMA },
+        held_through: { type: 'array', items: PATH_HOLDS_SCHEMA },
       },
       required: ['agent', 'now_ms', 'released', 'not_held'],
     },

@@ -3,6 +3,8 @@ import { escapeForTerminal as esc } from '../render/escape.js';
 import { defineCommand, type McpSettings } from './command.js';
 import type { Context } from './context.js';
 import { NOW_MS, pathsText } from './mcp-schema.js';
+import { liveHolds } from '../core/registry.js';
+import { holdJson, HOLD_SCHEMA, type Hold } from './hold.js';
 
 export interface WhoamiOptions extends McpSettings {
   readonly id: number;
@@ -19,7 +21,7 @@ export interface WhoamiResult {
   readonly lock_ttl_ms: number;
   readonly agent_timeout_ms: number;
   /** The session agent's live locks. */
-  readonly locks: ReadonlyArray<{ readonly path: string; readonly expires_ms: number }>;
+  readonly locks: readonly Hold[];
   readonly now_ms: number;
 }
 
@@ -32,7 +34,7 @@ export async function whoami(ctx: Context, options: WhoamiOptions): Promise<Whoa
     paths_relative_to: options.pathBase,
     lock_ttl_ms: options.lockTtlMs,
     agent_timeout_ms: options.agentTimeoutMs,
-    locks: [...(registry.get(options.id)?.lockedPaths ?? [])].filter(([, expiry]) => expiry > nowMs).map(([path, expiry]) => ({ path, expires_ms: expiry })),
+    locks: ((agent) => (agent ? liveHolds(agent, nowMs).map(holdJson) : []))(registry.get(options.id)),
     now_ms: nowMs,
   }), { agents: [options.id] });
 }
@@ -56,7 +58,7 @@ export const command = defineCommand({
         paths_relative_to: { type: 'string' },
         lock_ttl_ms: { type: 'integer' },
         agent_timeout_ms: { type: 'integer' },
-        locks: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, expires_ms: { type: 'integer' } }, required: ['path', 'expires_ms'] } },
+        locks: { type: 'array', items: HOLD_SCHEMA },
         now_ms: NOW_MS,
       },
       required: ['id', 'name', 'workspace', 'paths_relative_to', 'lock_ttl_ms', 'agent_timeout_ms', 'locks', 'now_ms'],

@@ -7,7 +7,7 @@ import { normaliseLockPaths } from '../core/paths.js';
 import { agentName, MAX_NAME_LENGTH, optionalAgentId, optionalDuration, optionalReason, pathList } from '../core/validate.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 import type { Context } from './context.js';
-import { lockNormalised, renderLock, type LockResult } from './lock.js';
+import { lockNormalised, lockSettings, lockTerms, parseSlots, renderLock, type LockResult } from './lock.js';
 import { constants as osConstants } from 'node:os';
 import { ExitCode } from '../core/errors.js';
 import { cliPaths, optionalAgent } from './argv.js';
@@ -25,6 +25,10 @@ export interface WithLockOptions {
   readonly ttlMs?: number;
   readonly waitMs?: number;
   readonly reason?: string;
+  /** Hold the paths shared (see `lock --shared`). */
+  readonly shared?: boolean;
+  /** A resource's slots (see `lock --slots`). */
+  readonly slots?: number;
   /** When the lock is lost: how long the command has between SIGTERM and SIGKILL (default 10 s). */
   readonly killAfterMs?: number;
   /**
@@ -70,6 +74,8 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   const program = options.command[0];
   if (program === undefined) throw usageError('no command given: harn-agents with-lock <path...> -- <command> [args...]');
   const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.pathRoot);
+  // Checked before a transient agent is registered, so bad terms leave nothing behind.
+  lockTerms(paths, options);
   // A name given was checked by the register rule (withLockSettings: 1 to MAX_NAME_LENGTH characters, as
   // every face); the default one is cut to fit it, as the MCP session's is.
   const name = options.name ?? `with-lock: ${program}`.slice(0, MAX_NAME_LENGTH);
@@ -80,7 +86,7 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
     (await ctx.store.transact('update', ({ registry, nowMs }) => registry.register(name, nowMs, self ? { process: self } : {}), { newId: true }));
   const transient = options.agent === null;
 
-  const granted = await lockNormalised(ctx, paths, { agent, ttlMs: options.ttlMs, waitMs: options.waitMs, reason: options.reason });
+  const granted = await lockNormalised(ctx, paths, { agent, ttlMs: options.ttlMs, waitMs: options.waitMs, reason: options.reason, shared: options.shared, slots: options.slots });
   if (!granted.granted) {
     if (transient) await ctx.store.transact('update', ({ registry }) => registry.unregister(agent), { agents: [agent] });
     return { ran: false, lock: granted };
@@ -88,7 +94,7 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
 
   const started = ctx.clock();
   // The TTL the locks were granted with (the call's, else the workspace's), and the agent's own timeout.
-  const ttl = Math.max(1, (granted.paths[0]?.expires_ms ?? granted.now_ms) - granted.now_ms);
+  const ttl = Math.max(1, (granted.locks[0]?.expires_ms ?? granted.now_ms) - granted.now_ms);
   const agentTimeoutMs = granted.agent_timeout_ms ?? ttl;
   let lost: LostLocks | null = null;
   let child: ReturnType<typeof spawn> | undefined;
@@ -117,7 +123,7 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   /** Why the locks went, for the message. */
   const lossDetail = async (locks: readonly LostLock[], why: LostLocks['why']): Promise<string> => {
     if (why === 'lost') {
-      const holder = locks.find((l) => l.holder)?.holder;
+      const holder = locks.find((l) => l.holders.length > 0)?.holders[0]?.agent;
       return holder ? `now held by agent ${holder.id} (${holder.name})` : 'expired, broken or reaped';
     }
     // Lapsed by this process's own clock (it was stopped, or the store was out of reach for a whole TTL):
@@ -271,6 +277,8 @@ function withLockSettings(options: WithLockOptions): WithLockOptions {
     ttlMs: optionalDuration(options.ttlMs, 'ttl'),
     waitMs: optionalDuration(options.waitMs, 'wait'),
     reason: optionalReason(options.reason, 'reason'),
+    shared: lockSettings({ agent: 0, shared: options.shared }).shared,
+    slots: lockSettings({ agent: 0, slots: options.slots }).slots,
     name: options.name === undefined || options.name === null ? undefined : agentName(options.name, 'name'),
     killAfterMs: optionalDuration(options.killAfterMs, 'killAfter'),
     commandStdoutToStderr: options.commandStdoutToStderr === true,
@@ -302,11 +310,18 @@ export const command = defineCommand({
       { flags: '--ttl <duration>', help: 'lock TTL; renewed every third of it while the command runs', value: 'duration' },
       { flags: '--wait <duration>', help: 'when refused, keep trying for this long', value: 'duration' },
       { flags: '--reason <text>', help: 'why the paths are locked' },
+      { flags: '--shared', help: 'hold the paths shared (readers together; a writer waits)' },
+      { flags: '--slots <n>', help: 'for a resource (@name): at most n holders at once (default 1)' },
       { flags: '-E, --conflict-exit-code <n>', help: 'exit code when the locks are refused (default 1), as flock -E' },
       { flags: '--name <name>', help: 'name of the transient agent (default: "with-lock: <program>"; arguments are never shown)' },
       { flags: '--kill-after <duration>', help: 'if the locks are lost while the command runs: SIGTERM, then SIGKILL after this (default 10s)', value: 'duration' },
     ],
-    examples: ['harn-agents with-lock db/schema.sql -- ./migrate.sh up', 'harn-agents with-lock src/api/ --wait 5m -E 75 -- npm run codegen'],
+    examples: [
+      'harn-agents with-lock db/schema.sql -- ./migrate.sh up',
+      'harn-agents with-lock src/api/ --wait 5m -E 75 -- npm run codegen',
+      'harn-agents with-lock @db --wait 10m -- ./migrate.sh   # a resource, as with paths',
+      'harn-agents with-lock @gpu --slots 2 --wait 1h -- python train.py',
+    ],
     input: ({ args, opts, argv, env, globals }) => {
       const dash = argv.indexOf('--');
       if (dash === -1) throw usageError('put -- before the command: harn-agents with-lock <path...> -- <command> [args...]');
@@ -323,6 +338,8 @@ export const command = defineCommand({
         ttlMs: opts.ttl as number | undefined,
         waitMs: opts.wait as number | undefined,
         reason: optionalReason(opts.reason, '--reason'),
+        shared: opts.shared === true ? true : undefined,
+        slots: parseSlots(opts.slots),
         killAfterMs: opts.killAfter as number | undefined,
         commandStdoutToStderr: globals.json === true,
       };

@@ -120,7 +120,13 @@ export class SourcedMap<V> implements Map<string, V> {
 }
 
 /** An agent's lock map (path -> expiry) read from a state file. */
-export class SourcedLockMap extends SourcedMap<number> {}
+export class SourcedLockMap extends SourcedMap<number> {
+  /**
+   * Set by the reader when the file it came from has no `*`, `?` and only one `[` (the agents array): then
+   * none of its keys is a pattern, and while it is unchanged no lookup needs to look at its keys for one.
+   */
+  noPatterns = false;
+}
 
 const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
 

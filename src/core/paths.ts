@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from './errors.js';
+import { isPattern, patternProblem } from './glob.js';
 import { MAX_PATH_BYTES } from './validate.js';
 
 /** The refusal of a path over MAX_PATH_BYTES, naming its start (not all of it: it may be megabytes). */
@@ -72,7 +73,33 @@ function toPosix(dir: string): string {
   return path.sep === '/' ? dir : dir.replaceAll(path.sep, '/');
 }
 
-/** Normalise several paths, dropping duplicates while keeping the order they were given in. */
+/** The longest resource name after its `@`. */
+export const MAX_RESOURCE_NAME = 256;
+
+/**
+ * Normalise a lock key given by a user: a resource (`@name`) is taken as written (a name, not a path); a
+ * pattern (`*`, `?`, `[`) is normalised as a path and must be one git's wildmatch accepts, naming files (no
+ * trailing `/`); anything else is a path (`normaliseLockPath`).
+ */
+export function normaliseLockKey(input: string, cwd: string, root: string): string {
+  if (input.startsWith('@')) {
+    const name = input.slice(1);
+    if (name.length === 0) throw usageError("a resource needs a name after its @ (e.g. @gpu)");
+    if (name.length > MAX_RESOURCE_NAME) throw usageError(`a resource name is at most ${MAX_RESOURCE_NAME} characters`);
+    if (/[\u0000-\u001f\u007f\s]/.test(name)) throw usageError(`'${input.replace(/[\u0000-\u001f\u007f]/g, '?')}': a resource name has no spaces or control characters`);
+    return input;
+  }
+  const key = normaliseLockPath(input, cwd, root);
+  if (!isPattern(key)) return key;
+  if (key.endsWith('/')) {
+    throw usageError(`'${input}': a pattern names files, not directories; to lock what is under the directories it matches, end it with /** (e.g. src/*/**)`);
+  }
+  const problem = patternProblem(key);
+  if (problem) throw usageError(`'${input}' is not a pattern git accepts: it has ${problem}; to lock a *, ? or [ literally, write it in brackets ([*], [?], [[])`);
+  return key;
+}
+
+/** Normalise several lock keys (paths, patterns, resources), dropping duplicates while keeping their order. */
 export function normaliseLockPaths(inputs: readonly string[], cwd: string, root: string): string[] {
-  return [...new Set(inputs.map((input) => normaliseLockPath(input, cwd, root)))];
+  return [...new Set(inputs.map((input) => normaliseLockKey(input, cwd, root)))];
 }

@@ -10,11 +10,14 @@
  *   timeout (set when it was created, else the workspace's setting); at exactly the timeout it is still active.
  *   No call's options change another agent's timeout.
  * - A lock is held while `expiry > now`; at `expiry == now` the path is free.
- * - At most one agent holds a live lock on a path: `tryLock` refuses while another agent's lock is live.
+ * - At most one agent holds a live exclusive lock on a path, and then no other agent holds it at all:
+ *   `tryLock` refuses while another agent's lock is live. Shared locks have any number of holders.
  *   Expired entries of other agents may stay in their `lockedPaths` (as in the seed); they hold nothing.
- * - A path ending in `/` is a directory lock: it covers every path under it. Two locks conflict when they
- *   are the same path or one covers the other; a lock is refused while a conflicting live lock is held by
- *   another agent.
+ * - A path ending in `/` is a directory lock: it covers every path under it; a path with `*`, `?` or `[` is a
+ *   pattern (git's `:(glob)` meaning, core/glob.ts); a name starting with `@` is a resource. Two locks overlap
+ *   when some name is covered by both (for patterns: may be, when that cannot be decided cheaply). A lock is
+ *   refused while an overlapping live lock is held by another agent, unless both are shared; a resource lock
+ *   with N slots is refused while N other agents hold it.
  * - Re-locking a path one already holds extends it (renewal); granting refreshes `lastSeenMs`.
  * - Ids are never handed out twice: `nextId` only grows and stays above every id registered.
  * - An id chosen by a call (`registerWithId`, or a heartbeat or lock for an unknown id) is at most 2^32-1
@@ -29,6 +32,8 @@
 
 import { usageError } from './errors.js';
 import type { HarnEvent } from './events.js';
+import { covers, isPattern, lockKind, mayOverlap, patternBase, type LockKind } from './glob.js';
+import { forEachLock, SourcedLockMap } from './lock-map.js';
 import { settingValue, type SettingKey, type WorkspaceSettings } from './settings.js';
 import { chosenIdError, MAX_CHOSEN_ID } from './validate.js';
 
@@ -52,6 +57,8 @@ export interface Agent {
   readonly lockedPaths: Map<string, number>;
   /** Why a path is locked (`lock --reason`), for paths in `lockedPaths` that have one. */
   readonly lockReasons: Map<string, string>;
+  /** How a lock is held when not exclusive with one slot (shared, or a resource's slots); absent: none is. */
+  lockTerms?: Map<string, LockTerms>;
   extra: ExtraFields;
   /** What this tool keeps about the agent outside the seed's members (the state's `harn.agents`). */
   meta?: AgentMeta;
@@ -69,9 +76,31 @@ export interface ReadonlyAgent {
   readonly editCount: number;
   readonly lockedPaths: ReadonlyMap<string, number>;
   readonly lockReasons: ReadonlyMap<string, string>;
+  readonly lockTerms?: ReadonlyMap<string, LockTerms>;
   readonly extra: ExtraFields;
   readonly meta?: AgentMeta;
 }
+
+export type LockMode = 'exclusive' | 'shared';
+
+/**
+ * How a lock is held beyond its path and expiry. Absent members are the defaults: exclusive, one slot. A
+ * resource (`@name`) takes `slots`; a path, directory or pattern may be `shared`.
+ */
+export interface LockTerms {
+  readonly mode?: 'shared';
+  readonly slots?: number;
+  /** Members of the state file's terms this version does not know, kept as they were. */
+  readonly extra?: ExtraFields;
+}
+
+/** The most slots a resource can have. */
+export const MAX_SLOTS = 1_000_000;
+
+const EXCLUSIVE: LockTerms = {};
+
+/** An agent's terms for one of its locks (the defaults when it has none). */
+export const termsOf = (agent: ReadonlyAgent, path: string): LockTerms => agent.lockTerms?.get(path) ?? EXCLUSIVE;
 
 /** A long-lived process an agent belongs to (with-lock, an MCP client): its id and start time, against reuse. */
 export interface AgentProcess {
@@ -159,24 +188,56 @@ export interface ReadonlyRegistrySnapshot {
 
 export interface LockHold {
   readonly agent: ReadonlyAgent;
-  /** The lock that holds: the asked path itself, a directory above it, or (for a directory) a path under it. */
+  /** The lock that holds: the asked path itself, a directory above it, (for a directory) a path under it, or a pattern. */
   readonly path: string;
   readonly expiresMs: number;
   readonly reason: string | undefined;
+  readonly mode: LockMode;
+  /** A resource's slots (undefined for paths). */
+  readonly slots: number | undefined;
+  readonly kind: LockKind;
+}
+
+/** An agent's live locks as holds, in its lock map's order. */
+export function liveHolds(agent: ReadonlyAgent, nowMs: number): LockHold[] {
+  const holds: LockHold[] = [];
+  forEachLock(agent.lockedPaths, (path, expiry) => {
+    if (expiry > nowMs) holds.push(holdOf(agent, path, expiry));
+  });
+  return holds;
+}
+
+/** A hold read off an agent's lock on `path`. */
+function holdOf(agent: ReadonlyAgent, path: string, expiresMs: number): LockHold {
+  const terms = termsOf(agent, path);
+  const kind = lockKind(path);
+  return {
+    agent,
+    path,
+    expiresMs,
+    reason: agent.lockReasons.get(path),
+    mode: terms.mode ?? 'exclusive',
+    slots: kind === 'resource' ? (terms.slots ?? 1) : undefined,
+    kind,
+  };
 }
 
 export interface LockConflict {
   readonly path: string;
   readonly holder: ReadonlyAgent;
-  /** The conflicting lock's own path (differs from `path` for directory locks). */
+  /** The conflicting lock's own path (differs from `path` for directory locks and patterns). */
   readonly heldPath: string;
   readonly expiresMs: number;
   readonly reason: string | undefined;
+  /** The conflicting hold, whole. */
+  readonly hold: LockHold;
 }
 
-/** Whether a lock on `a` and a lock on `b` cover a common path. */
+/** Whether a lock on `a` and a lock on `b` cover a common path (patterns: may cover one). */
 export function locksOverlap(a: string, b: string): boolean {
   if (a === b) return true;
+  if (a.startsWith('@') || b.startsWith('@')) return false;
+  if (isPattern(a) || isPattern(b)) return mayOverlap(a, b);
   const dirA = a.endsWith('/');
   const dirB = b.endsWith('/');
   return (dirA && (b.startsWith(a) || b === a.slice(0, -1))) || (dirB && (a.startsWith(b) || a === b.slice(0, -1)));
@@ -210,6 +271,8 @@ export class AgentRegistry {
   private settingsExtra: ExtraFields;
   /** path -> agents with an entry for it; built on first lookup, dropped on any lock mutation. */
   private pathIndex: Map<string, Agent[]> | null = null;
+  /** The pattern keys any agent has an entry for; found on first lookup, dropped on any lock mutation. */
+  private patterns: string[] | null = null;
   private mutations = 0;
   private lookups = 0;
 
@@ -244,6 +307,7 @@ export class AgentRegistry {
   private touched(): void {
     this.mutations += 1;
     this.pathIndex = null;
+    this.patterns = null;
   }
 
   /** The workspace settings that are set (absent keys have their defaults). */
@@ -401,28 +465,80 @@ export class AgentRegistry {
 
   /**
    * The live lock that holds `path` for an agent other than `except`, if any: a lock on the path itself
-   * first, then a directory lock above it, then (when `path` is a directory) a lock under it. Does not reap.
+   * first, then a directory lock above it, then (when `path` is a directory) a lock under it, then a pattern.
+   * Does not reap.
    */
   holderOf(path: string, nowMs: number, except?: AgentId | ReadonlySet<AgentId>): LockHold | undefined {
+    return this.holdersOf(path, nowMs, except)[0];
+  }
+
+  /**
+   * Every live lock of an agent other than `except` that overlaps `key` (a path, directory, pattern or
+   * resource), in the order `holderOf` prefers them: the key itself, directories above it, locks under it,
+   * patterns. Does not reap.
+   */
+  holdersOf(key: string, nowMs: number, except?: AgentId | ReadonlySet<AgentId>, name = false): LockHold[] {
     const excluded = (id: AgentId): boolean => (typeof except === 'number' ? id === except : (except?.has(id) ?? false));
     // A few lookups scan the agents (as the seed does); more build the path index once, so answering many
     // paths (check --staged on a big change) stays linear in the registry's size.
     this.lookups += 1;
     const index = this.pathIndex ?? (this.lookups > SCAN_LOOKUPS ? this.index() : null);
-    const candidates = [path, ...ancestorDirectories(path)];
-    if (path.endsWith('/')) {
-      const held = index ? index.keys() : [...this.byId.values()].flatMap((agent) => [...agent.lockedPaths.keys()]);
-      for (const other of held) if (other !== path && locksOverlap(path, other) && !candidates.includes(other)) candidates.push(other);
+    // `name`: the key is a file's name as it is (check's paths from git): never a pattern or a resource.
+    const kind: LockKind = name ? (key.endsWith('/') ? 'directory' : 'path') : lockKind(key);
+    const candidates = kind === 'resource' ? [key] : kind === 'pattern' ? [] : [key, ...ancestorDirectories(key)];
+    const allKeys = (): Iterable<string> => (index ? index.keys() : this.allKeys());
+    if (kind === 'directory') {
+      for (const other of allKeys()) if (other !== key && !other.startsWith('@') && !isPattern(other) && locksOverlap(key, other) && !candidates.includes(other)) candidates.push(other);
+    } else if (kind === 'pattern') {
+      // Only keys under the pattern's literal base, directories above it, and patterns can overlap it.
+      const base = patternBase(key);
+      for (const other of allKeys()) {
+        if (other.startsWith('@') || isPattern(other)) continue;
+        if ((other.startsWith(base) || (other.endsWith('/') && base.startsWith(other))) && mayOverlap(key, other) && !candidates.includes(other)) candidates.push(other);
+      }
     }
+    const overlapsPattern = (pattern: string): boolean => (name && kind === 'path' ? covers(pattern, key) : mayOverlap(key, pattern));
+    if (kind !== 'resource') for (const pattern of this.patternKeys()) if (!candidates.includes(pattern) && overlapsPattern(pattern)) candidates.push(pattern);
+    const holds: LockHold[] = [];
     for (const held of candidates) {
       const agents = index ? (index.get(held) ?? []) : this.byId.values();
       for (const agent of agents) {
         if (excluded(agent.id)) continue;
         const expiry = agent.lockedPaths.get(held);
-        if (expiry !== undefined && expiry > nowMs) return { agent, path: held, expiresMs: expiry, reason: agent.lockReasons.get(held) };
+        if (expiry !== undefined && expiry > nowMs) holds.push(holdOf(agent, held, expiry));
       }
     }
-    return undefined;
+    return holds;
+  }
+
+  /** Every key any agent has an entry for, without building lock maps (for the few scanning lookups). */
+  private *allKeys(): Iterable<string> {
+    const seen = new Set<string>();
+    for (const agent of this.byId.values()) {
+      const keys: string[] = [];
+      forEachLock(agent.lockedPaths, (path) => keys.push(path));
+      for (const path of keys) {
+        if (seen.has(path)) continue;
+        seen.add(path);
+        yield path;
+      }
+    }
+  }
+
+  /** The pattern keys any agent has an entry for (live or not). */
+  private patternKeys(): readonly string[] {
+    if (this.patterns) return this.patterns;
+    const found = new Set<string>();
+    for (const agent of this.byId.values()) {
+      // A lock map read from a file without any pattern, and not changed since, has none to find.
+      const locks = agent.lockedPaths;
+      if (locks instanceof SourcedLockMap && locks.noPatterns && locks.unchanged) continue;
+      forEachLock(locks, (path) => {
+        if (isPattern(path)) found.add(path);
+      });
+    }
+    this.patterns = [...found];
+    return this.patterns;
   }
 
   /** The seed's `lock_holder`: reaps, then returns the id holding a live lock on `path`. */
@@ -437,25 +553,53 @@ export class AgentRegistry {
   }
 
   /**
-   * Lock every path for `agentId`, or none: refused while any path has a live lock held by another agent.
-   * Reaps first, so a silent holder does not block forever. An unknown agent is registered as `agent-<id>`.
+   * The live locks of other agents that stop `agentId` from locking `key` with `terms`: every overlapping
+   * lock unless both are shared; for a resource, its holders once they fill its slots. A resource asked with
+   * other slots than its live holders hold it with is a usage error (exit 2) naming them.
    */
-  lockAll(agentId: AgentId, paths: readonly string[], ttlMs: number | undefined, nowMs: number, reason?: string): LockAllResult {
+  conflictsOf(agentId: AgentId, key: string, terms: LockTerms, nowMs: number): LockHold[] {
+    const holds = this.holdersOf(key, nowMs, agentId);
+    if (lockKind(key) === 'resource') {
+      const slots = terms.slots ?? 1;
+      const other = holds.find((h) => h.path === key && (h.slots ?? 1) !== slots);
+      if (other) {
+        throw usageError(
+          `${key} has ${other.slots ?? 1} slot${(other.slots ?? 1) === 1 ? '' : 's'} (agent ${other.agent.id} holds it so), not ${slots}: ` +
+            `lock it with --slots ${other.slots ?? 1}, or wait until its holders release it`,
+        );
+      }
+      return holds.length >= slots ? holds : [];
+    }
+    const shared = terms.mode === 'shared';
+    return holds.filter((h) => !(shared && h.mode === 'shared'));
+  }
+
+  /**
+   * Lock every path for `agentId`, or none: refused while any path has a live lock held by another agent
+   * that conflicts (see `conflictsOf`). Reaps first, so a silent holder does not block forever. An unknown
+   * agent is registered as `agent-<id>`. `terms` apply to every path (default: exclusive, one slot).
+   */
+  lockAll(agentId: AgentId, paths: readonly string[], ttlMs: number | undefined, nowMs: number, reason?: string, terms: LockTerms = EXCLUSIVE): LockAllResult {
     this.reap(nowMs);
     const conflicts: LockConflict[] = [];
     for (const path of paths) {
-      const hold = this.holderOf(path, nowMs, agentId);
-      if (hold) conflicts.push({ path, holder: hold.agent, heldPath: hold.path, expiresMs: hold.expiresMs, reason: hold.reason });
+      for (const hold of this.conflictsOf(agentId, path, terms, nowMs)) {
+        conflicts.push({ path, holder: hold.agent, heldPath: hold.path, expiresMs: hold.expiresMs, reason: hold.reason, hold });
+      }
     }
     if (conflicts.length > 0) return { granted: false, conflicts };
 
     const agent = this.byId.get(agentId) ?? this.heartbeatRecord(agentId, nowMs);
     // Saturates: a registry time near 2^53 (a skewed writer) must not produce an expiry no file can hold.
     const expiresMs = Math.min(nowMs + (ttlMs ?? this.defaultLockTtlMs), Number.MAX_SAFE_INTEGER);
+    const plain = terms.mode === undefined && (terms.slots ?? 1) === 1;
     for (const path of paths) {
       agent.lockedPaths.set(path, expiresMs);
       // A renewal without a reason keeps the reason given before.
       if (reason !== undefined) agent.lockReasons.set(path, reason);
+      // Locking again with other terms changes them (shared to exclusive and back).
+      if (!plain) (agent.lockTerms ??= new Map()).set(path, terms.mode === 'shared' ? { mode: 'shared' } : { slots: terms.slots as number });
+      else agent.lockTerms?.delete(path);
     }
     agent.lastSeenMs = nowMs;
     if (agent.state === 'crashed') agent.state = 'active';
@@ -515,6 +659,7 @@ export class AgentRegistry {
     const agent = this.byId.get(agentId);
     const removed = agent?.lockedPaths.delete(path) ?? false;
     agent?.lockReasons.delete(path);
+    agent?.lockTerms?.delete(path);
     if (removed) this.touched();
     return removed;
   }
@@ -527,9 +672,10 @@ export class AgentRegistry {
     const broken: LockHold[] = [];
     for (const agent of this.index().get(path) ?? []) {
       const expiry = agent.lockedPaths.get(path);
-      if (expiry !== undefined && expiry > nowMs) broken.push({ agent, path, expiresMs: expiry, reason: agent.lockReasons.get(path) });
+      if (expiry !== undefined && expiry > nowMs) broken.push(holdOf(agent, path, expiry));
       agent.lockedPaths.delete(path);
       agent.lockReasons.delete(path);
+      agent.lockTerms?.delete(path);
       this.touched();
     }
     return broken;
@@ -554,6 +700,7 @@ export class AgentRegistry {
         info.state = 'crashed';
         info.lockedPaths.clear();
         info.lockReasons.clear();
+        info.lockTerms?.clear();
         reaped.push({ agent: info, releasedPaths });
       }
     }

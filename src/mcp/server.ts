@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpSettings, ObjectSchema } from '../commands/command.js';
 import { LockCancelled } from '../commands/lock.js';
+import { PATH_HOLDS_SCHEMA } from '../commands/hold.js';
 import { escapeForTerminal } from '../render/escape.js';
 import type { Context } from '../commands/context.js';
 import { config } from '../commands/config.js';
@@ -44,14 +45,7 @@ const SESSION_MEMBERS = {
   lost_locks: {
     type: 'array',
     description: 'Locks this session lost since the last result (broken, reaped or lapsed): you no longer hold these paths.',
-    items: {
-      type: 'object',
-      properties: {
-        path: { type: 'string' },
-        holder: { anyOf: [{ type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } }, required: ['id', 'name'] }, { type: 'null' }] },
-      },
-      required: ['path', 'holder'],
-    },
+    items: PATH_HOLDS_SCHEMA,
   },
 } as const;
 

@@ -29,7 +29,7 @@ export const faceOf = (c: Erased): McpFace<unknown, unknown> => c.mcp as McpFace
 
 /** The line that tells the model its locks are gone, first in the next result. */
 const lostLine = (lost: readonly LostLock[]): string =>
-  `LOST LOCKS: you no longer hold ${lost.map((l) => `${l.path}${l.holder ? ` (now held by ${agentText(l.holder)})` : ''}`).join(', ')}; ` +
+  `LOST LOCKS: you no longer hold ${lost.map((l) => `${l.path}${l.holders.length ? ` (now held by ${l.holders.map((h) => agentText(h.agent)).join(' and ')})` : ''}`).join(', ')}; ` +
   'they were broken, reaped or lapsed and are not taken again: lock them again before editing further.\n';
 
 export class ToolSession {
@@ -65,7 +65,7 @@ export class ToolSession {
       timers: this.hooks.timers,
       events: {
         lost: (locks) => {
-          for (const l of locks) this.log(`agent ${agent.id} lost its lock on ${l.path} (${l.holder ? `now held by ${agentText(l.holder)}` : 'broken, reaped or lapsed'}); it is not taken again`);
+          for (const l of locks) this.log(`agent ${agent.id} lost its lock on ${l.path} (${l.holders.length ? `now held by ${l.holders.map((h) => agentText(h.agent)).join(' and ')}` : 'broken, reaped or lapsed'}); it is not taken again`);
           this.lost.push(...locks);
         },
         failed: (error) => {
@@ -99,7 +99,7 @@ export class ToolSession {
     }
     if (tool === 'lock' && (data as LockResult).granted) {
       const ttlMs = (input as { ttlMs?: number }).ttlMs ?? this.settings.lockTtlMs;
-      const paths = (data as LockResult).paths.map((p) => p.path);
+      const paths = (data as LockResult).locks.map((p) => p.path);
       // Granted after the client gave up on it: the answer will never reach it, so the lock goes back now.
       if (signal.aborted) {
         await this.giveBack(paths.filter((p) => !this.lease?.has(p)), `lock request ${String(request)} was cancelled`);
@@ -110,7 +110,7 @@ export class ToolSession {
     if (tool === 'release') this.lease?.release((data as ReleaseResult).released);
     const structured: Record<string, unknown> = { ...(mcp.structured ? mcp.structured(data) : (data as Record<string, unknown>)) };
     const lost = this.takeLost();
-    if (lost.length > 0) structured.lost_locks = lost.map(({ path, holder }) => ({ path, holder }));
+    if (lost.length > 0) structured.lost_locks = lost.map(({ path, holders, retry_after_ms }) => ({ path, holders, retry_after_ms }));
     const line = (lost.length ? lostLine(lost) : '') + mcp.says(data, session);
     return { content: [{ type: 'text', text: `${line}\n${JSON.stringify(structured)}` }], structuredContent: structured };
   }

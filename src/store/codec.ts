@@ -1,5 +1,5 @@
 import { stateError } from '../core/errors.js';
-import { AGENT_STATES, type Agent, type AgentMeta, type AgentProcess, type AgentSession, type AgentState, type ExtraFields, type ReadonlyAgent, type ReadonlyRegistrySnapshot, type RegistrySnapshot } from '../core/registry.js';
+import { AGENT_STATES, MAX_SLOTS, type Agent, type AgentMeta, type AgentProcess, type AgentSession, type AgentState, type ExtraFields, type LockTerms, type ReadonlyAgent, type ReadonlyRegistrySnapshot, type RegistrySnapshot } from '../core/registry.js';
 import { lazyEmptyMap, SourcedLockMap } from '../core/lock-map.js';
 import { SETTINGS, validSettingValue, type WorkspaceSettings } from '../core/settings.js';
 
@@ -11,7 +11,11 @@ import { SETTINGS, validSettingValue, type WorkspaceSettings } from '../core/set
  * of the seed's layout ignores (serde skips unknown fields):
  *   "harn": {"reasons": {"<agent id>": {"<path>": "<why it is locked>"}},
  *            "settings": {"agent_timeout_ms": N, "lock_ttl_ms": N, "retention_ms": N},
- *            "agents": {"<agent id>": {"timeout_ms": N, "worktree": "...", "branch": "...", "process": {"pid": N, "start": N}}}}
+ *            "agents": {"<agent id>": {"timeout_ms": N, "worktree": "...", "branch": "...", "process": {"pid": N, "start": N}}},
+ *            "locks": {"<agent id>": {"<path>": {"mode": "shared"} | {"slots": N}}}}
+ * Every lock, whatever its kind, is in the agent's `locked_paths`; `harn.locks` only says how one is held when
+ * it is not exclusive with one slot. A reader of the seed's layout sees a shared lock or a resource's slot as
+ * an exclusive lock (the safe reading: never as free); a rewrite that drops `harn` makes them exclusive.
  * A Rust embedder that rewrites the file drops it: the locks stay; reasons, settings and each agent's own
  * timeout are lost (those agents then follow the default timeout).
  *
@@ -30,7 +34,8 @@ export const MAX_DEPTH = 1000;
 
 const EXTENSION = 'harn';
 const TOP_FIELDS = new Set(['next_id', 'agents', EXTENSION]);
-const EXTENSION_FIELDS = new Set(['reasons', 'settings', 'agents']);
+const EXTENSION_FIELDS = new Set(['reasons', 'settings', 'agents', 'locks']);
+const TERMS_FIELDS = new Set(['mode', 'slots']);
 const META_FIELDS = new Set(['timeout_ms', 'worktree', 'branch', 'process', 'session']);
 const SESSION_FIELDS = ['client', 'id', 'host'] as const;
 const PROCESS_FIELDS = new Set(['pid', 'start']);
@@ -149,6 +154,10 @@ function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
   if (raw.next_id !== undefined && !(Number.isSafeInteger(raw.next_id) && (raw.next_id as number) >= 0)) return undefined;
   if (!Array.isArray(agentsRaw)) return undefined;
   const agents: Agent[] = [];
+  // No `*` or `?` anywhere, one `[` (the agents array) and no \u escape (which could spell one): no key is a
+  // pattern (core/glob.ts), which lets a lookup skip looking for pattern locks (a native search of the text
+  // instead of a test of every key).
+  const noPatterns = text.indexOf('*') === -1 && text.indexOf('?') === -1 && text.indexOf('[') === text.lastIndexOf('[') && text.indexOf('\\u') === -1;
   // Ids in ascending order (as the registry writes them, mostly) cannot repeat; a set only from the first that is not.
   let lastId = -1;
   let seen: Set<number> | undefined;
@@ -187,13 +196,15 @@ function decodeAgentsFast(text: string, raw: unknown): Agent[] | undefined {
       if (!(Number.isSafeInteger(expiry) && (expiry as number) >= MIN_TIME)) return undefined;
     }
     const extra = members === 6 ? NO_EXTRA : extraFields(record, AGENT_FIELDS);
+    const lockedPaths = new DecodedLockMap(locks as Record<string, number>, record, extra);
+    lockedPaths.noPatterns = noPatterns;
     agents.push({
       id: id as number,
       name,
       state: state as AgentState,
       lastSeenMs: lastSeenMs as number,
       editCount: editCount as number,
-      lockedPaths: new DecodedLockMap(locks as Record<string, number>, record, extra),
+      lockedPaths,
       lockReasons: lazyEmptyMap(),
       extra,
     });
@@ -398,7 +409,55 @@ function decodeExtension(raw: unknown, agents: readonly Agent[]): ExtraFields {
       if (agent) agent.meta = meta;
     }
   }
+  const locks = raw.locks;
+  if (locks !== undefined) {
+    if (!isObject(locks)) fail(`${EXTENSION}.locks must be an object`);
+    for (const id of Object.keys(locks)) {
+      const perPath = locks[id];
+      const where = `${EXTENSION}.locks[${JSON.stringify(id)}]`;
+      if (!isObject(perPath)) fail(`${where} must be an object`);
+      for (const path of Object.keys(perPath)) {
+        const terms = decodeTerms(perPath[path], `${where}[${JSON.stringify(path)}]`);
+        const agent = byId().get(id);
+        // Terms of a lock that is no longer there (e.g. after a Rust rewrite) are dropped.
+        if (agent?.lockedPaths.has(path)) (agent.lockTerms ??= new Map()).set(path, terms);
+      }
+    }
+  }
   return extraFields(raw, EXTENSION_FIELDS);
+}
+
+function decodeTerms(raw: unknown, where: string): LockTerms {
+  if (!isObject(raw)) fail(`${where} must be an object`);
+  const terms: { mode?: 'shared'; slots?: number; extra?: ExtraFields } = {};
+  if (raw.mode !== undefined) {
+    if (raw.mode !== 'shared' && raw.mode !== 'exclusive') fail(`${where}.mode must be "shared" or "exclusive"`);
+    if (raw.mode === 'shared') terms.mode = 'shared';
+  }
+  if (raw.slots !== undefined) {
+    terms.slots = safeInteger(raw.slots, `${where}.slots`, 1);
+    if (terms.slots > MAX_SLOTS) fail(`${where}.slots must be at most ${MAX_SLOTS}`);
+  }
+  const extra = extraFields(raw, TERMS_FIELDS);
+  if (extra.length > 0) terms.extra = extra;
+  return terms;
+}
+
+function encodeTerms(agent: ReadonlyAgent): string {
+  let out = '';
+  for (const [path, terms] of agent.lockTerms ?? []) {
+    if (!agent.lockedPaths.has(path)) continue;
+    const where = `${EXTENSION}.locks["${agent.id}"][${JSON.stringify(path)}]`;
+    let members = '';
+    if (terms.mode !== undefined) {
+      if (terms.mode !== 'shared') refuse(`${where}.mode is not "shared"`);
+      members += ',"mode":"shared"';
+    }
+    if (terms.slots !== undefined) members += `,"slots":${integer(terms.slots, 1, () => `${where}.slots`)}`;
+    members += encodeExtra(terms.extra ?? [], TERMS_FIELDS, where);
+    if (members) out += `${out ? ',' : ''}${JSON.stringify(path)}:{${members.slice(1)}}`;
+  }
+  return out ? `"${agent.id}":{${out}}` : '';
 }
 
 function decodeMeta(raw: unknown, where: string): AgentMeta {
@@ -506,10 +565,12 @@ function encodeExtension(snapshot: ReadonlyRegistrySnapshot): string {
     if (paths) reasons += `${reasons ? ',' : ''}"${agent.id}":{${paths}}`;
   }
   const metas = snapshot.agents.map(encodeMeta).filter(Boolean).join(',');
+  const terms = snapshot.agents.map(encodeTerms).filter(Boolean).join(',');
   const members = [
     reasons ? `"reasons":{${reasons}}` : '',
     encodeSettings(snapshot),
     metas ? `"agents":{${metas}}` : '',
+    terms ? `"locks":{${terms}}` : '',
     encodeExtra(snapshot.extension ?? [], EXTENSION_FIELDS, EXTENSION).slice(1),
   ].filter(Boolean);
   return members.length ? `,"${EXTENSION}":{${members.join(',')}}` : '';

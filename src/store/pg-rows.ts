@@ -1,15 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { HarnEvent } from '../core/events.js';
-import { AgentRegistry, ancestorDirectories, type Agent, type AgentMeta, type AgentState, type ExtraFields, type RegistryConfig } from '../core/registry.js';
+import { AgentRegistry, ancestorDirectories, type Agent, type AgentMeta, type AgentState, type ExtraFields, type LockTerms, type RegistryConfig } from '../core/registry.js';
+import { lockKind, patternBase } from '../core/glob.js';
 import { DEFAULT_AGENT_TIMEOUT_MS, SETTINGS, validSettingValue, type WorkspaceSettings } from '../core/settings.js';
 
 /**
- * The PostgreSQL store's rows (schema version 2): one row per namespace, per agent and per lock, and the
+ * The PostgreSQL store's rows (schema version 3): one row per namespace, per agent and per lock, and the
  * statements that load the slice of them one operation needs and write back what it changed.
  *
  *   harn_namespaces (namespace PK, next_id, extra, extension, settings)   next_id: ids are never reused
  *   harn_agents     (namespace, id) PK, ord, name, state, last_seen_ms, edit_count, timeout_ms, extra, meta
- *   harn_locks      (namespace, path COLLATE "C", agent_id) PK, expires_ms, reason, ord, reason_ord
+ *   harn_locks      (namespace, path COLLATE "C", agent_id) PK, expires_ms, reason, ord, reason_ord, mode, slots
+ *
+ * A lock row's `mode` is 'shared' or null (exclusive) and `slots` a resource's slots or null (one); schema 3
+ * added them (a schema-2 database gets them, and its rows keep their meaning: exclusive, one slot). Every kind
+ * of lock (path, directory, pattern, resource) is a row under its key; pattern rows are found by a partial
+ * index, since any of them may cover a path an operation names.
  *
  * `ord` and `reason_ord` (from one sequence) keep the order the seed's layout lists agents, paths and reasons
  * in, so `export` gives back the bytes `import` took. `extra`/`extension` hold, as JSON text, the members the
@@ -19,7 +25,10 @@ import { DEFAULT_AGENT_TIMEOUT_MS, SETTINGS, validSettingValue, type WorkspaceSe
  * `harn.agents` entry (worktree, branch, client process, members not known) as JSON text in `meta`.
  */
 
-export const ROWS_SCHEMA_VERSION = 2;
+export const ROWS_SCHEMA_VERSION = 3;
+
+/** The keys that are patterns (core/glob's isPattern), as a predicate on harn_locks' rows. */
+const PATTERN_ROW = "left(path, 1) <> '@' AND path ~ '[*?[]'";
 
 /** The tables, created once under an advisory lock (the legacy ones too, so a v1 client finds its tables). */
 export const ROWS_DDL: readonly string[] = [
@@ -46,6 +55,10 @@ export const ROWS_DDL: readonly string[] = [
      expires_ms bigint NOT NULL, reason text, ord bigint NOT NULL DEFAULT nextval('harn_order'), reason_ord bigint,
      PRIMARY KEY (namespace, path, agent_id))`,
   'CREATE INDEX IF NOT EXISTS harn_locks_agent ON harn_locks (namespace, agent_id)',
+  // Schema 3: how a lock is held (null, null: exclusive, one slot, as every schema-2 row), and its patterns.
+  "ALTER TABLE harn_locks ADD COLUMN IF NOT EXISTS mode text CHECK (mode IN ('shared'))",
+  'ALTER TABLE harn_locks ADD COLUMN IF NOT EXISTS slots integer CHECK (slots >= 1)',
+  `CREATE INDEX IF NOT EXISTS harn_locks_patterns ON harn_locks (namespace) WHERE ${PATTERN_ROW}`,
 ];
 
 /**
@@ -75,20 +88,33 @@ function itemKey(namespace: string, item: string): bigint {
   return digest(`${namespace}\0${item}`).readBigInt64BE(0);
 }
 
+/** The advisory key every path operation takes shared, and a pattern with no literal directory exclusive. */
+const ROOT_KEY = '#root';
+
 /**
  * `BEGIN` and the advisory locks of a slice writer, as one simple-protocol round trip (the keys are integers
  * computed here, so no text from outside reaches the statement): the namespace shared; each agent exclusive
  * (two calls for one agent, or two creating it, run one after the other); each path exclusive and each
  * directory above it shared, so two operations conflict exactly when their paths overlap (a directory lock
- * "a/" takes "a/" exclusive, a lock under it takes "a/" shared). Keys are taken in one order: no deadlock.
+ * "a/" takes "a/" exclusive, a lock under it takes "a/" shared). A pattern can only cover names under its
+ * literal directory (`src/` for `src/**\/*.ts`), so it takes that directory as a directory lock would
+ * (the root key when it has none, which every path operation takes shared); a resource takes its name only.
+ * Keys are taken in one order: no deadlock.
  */
 export function sliceLocksStatement(namespace: string, agents: readonly number[], paths: readonly string[]): string {
   const keys = new Map<bigint, boolean>();
   const want = (key: bigint, exclusive: boolean) => keys.set(key, exclusive || (keys.get(key) ?? false));
   for (const id of agents) want(itemKey(namespace, `#agent ${id}`), true);
   for (const path of paths) {
-    want(itemKey(namespace, path), true);
-    for (const dir of ancestorDirectories(path)) want(itemKey(namespace, dir), false);
+    const kind = lockKind(path);
+    if (kind === 'resource') {
+      want(itemKey(namespace, path), true);
+      continue;
+    }
+    const key = kind === 'pattern' ? patternBase(path) : path;
+    want(itemKey(namespace, key === '' ? ROOT_KEY : key), true);
+    want(itemKey(namespace, ROOT_KEY), false);
+    if (key !== '') for (const dir of ancestorDirectories(key)) if (dir !== key) want(itemKey(namespace, dir), false);
   }
   const [a, b] = namespaceKey(namespace);
   const calls = [`pg_advisory_xact_lock_shared(${a}, ${b})`];
@@ -123,7 +149,13 @@ type LockRow = {
   reason: string | null;
   ord: number;
   reason_ord: number | null;
+  mode: 'shared' | null;
+  slots: number | null;
 };
+
+/** A lock's terms as stored (null, null: exclusive, one slot). */
+const termsColumns = (terms: LockTerms | undefined): readonly [string | null, number | null] => [terms?.mode ?? null, terms?.slots ?? null];
+const termsKey = (terms: LockTerms | undefined): string => `${terms?.mode ?? ''}\0${terms?.slots ?? ''}`;
 
 /** What a transaction loaded: the registry built from it, its time, and what to compare the result with. */
 export interface Loaded {
@@ -143,8 +175,8 @@ interface AgentBefore {
   readonly extra: string;
   /** `timeout_ms` and `meta` as loaded (the meta never changes in place: a new record is an upsert). */
   readonly meta: string;
-  /** The lock rows loaded for this agent: path -> [expiry, reason]. */
-  readonly locks: Map<string, readonly [number, string | null]>;
+  /** The lock rows loaded for this agent: path -> [expiry, reason, terms]. */
+  readonly locks: Map<string, readonly [number, string | null, string]>;
 }
 
 interface Before {
@@ -236,7 +268,14 @@ function buildRegistry(
     });
   }
   const sorted = [...lockRows].sort((x, y) => int(x.ord) - int(y.ord));
-  for (const lock of sorted) agents.get(int(lock.agent_id))?.lockedPaths.set(lock.path, int(lock.expires_ms));
+  for (const lock of sorted) {
+    const agent = agents.get(int(lock.agent_id));
+    if (!agent) continue;
+    agent.lockedPaths.set(lock.path, int(lock.expires_ms));
+    if (lock.mode !== null || lock.slots !== null) {
+      (agent.lockTerms ??= new Map()).set(lock.path, lock.mode === 'shared' ? { mode: 'shared' } : { slots: int(lock.slots) });
+    }
+  }
   const reasons = sorted.filter((l) => l.reason !== null).sort((x, y) => int(x.reason_ord) - int(y.reason_ord));
   for (const lock of reasons) agents.get(int(lock.agent_id))?.lockReasons.set(lock.path, lock.reason as string);
   const before: Before = {
@@ -256,7 +295,7 @@ function buildRegistry(
           editCount: agent.editCount,
           extra: json(agent.extra),
           meta: metaKey(agent),
-          locks: new Map([...agent.lockedPaths].map(([path, expiry]) => [path, [expiry, agent.lockReasons.get(path) ?? null] as const])),
+          locks: new Map([...agent.lockedPaths].map(([path, expiry]) => [path, [expiry, agent.lockReasons.get(path) ?? null, termsKey(agent.lockTerms?.get(path))] as const])),
         },
       ]),
     ),
@@ -313,15 +352,27 @@ export async function loadSlice(
 ): Promise<Loaded> {
   const exact = new Set<string>();
   const ranges: Array<[string, string]> = [];
+  // A pattern with no literal directory may cover any name: every live lock is loaded.
+  let everything = false;
   for (const path of scope.paths) {
+    const kind = lockKind(path);
     exact.add(path);
-    for (const dir of ancestorDirectories(path)) exact.add(dir);
-    if (path.endsWith('/')) {
-      exact.add(path.slice(0, -1));
-      // Every path starting with `path`: from it up to the same prefix with its last character ('/') + 1.
-      ranges.push([path, `${path.slice(0, -1)}0`]);
+    if (kind === 'resource') continue;
+    // A pattern covers names under its literal directory only: the locks there and above it.
+    const dirKey = kind === 'pattern' ? patternBase(path) : path;
+    if (dirKey === '') {
+      everything = true;
+      continue;
+    }
+    for (const dir of ancestorDirectories(dirKey)) exact.add(dir);
+    if (dirKey.endsWith('/')) {
+      exact.add(dirKey.slice(0, -1));
+      // Every path starting with `dirKey`: from it up to the same prefix with its last character ('/') + 1.
+      ranges.push([dirKey, `${dirKey.slice(0, -1)}0`]);
     }
   }
+  // Any pattern may cover a path named here (or overlap a pattern): the live ones are loaded for every path.
+  const patterns = scope.paths.some((path) => lockKind(path) !== 'resource');
   let lockedNextId: number | null = null;
   if (scope.lockNextId) {
     // The counter's row lock: ids are handed out one at a time (only `register` takes it).
@@ -337,11 +388,17 @@ export async function loadSlice(
     `WITH clock AS (${CLOCK_SQL}),
      now AS (SELECT greatest(server_ms, coalesce(newest, server_ms)) AS ms FROM clock),
      l AS (
-       SELECT path, agent_id, expires_ms, reason, ord, reason_ord FROM harn_locks WHERE namespace = $1 AND path = ANY($2::text[])
+       SELECT path, agent_id, expires_ms, reason, ord, reason_ord, mode, slots FROM harn_locks WHERE namespace = $1 AND path = ANY($2::text[])
        UNION
-       SELECT h.path, h.agent_id, h.expires_ms, h.reason, h.ord, h.reason_ord
+       SELECT h.path, h.agent_id, h.expires_ms, h.reason, h.ord, h.reason_ord, h.mode, h.slots
          FROM unnest($3::text[], $4::text[]) AS r(lo, hi) JOIN harn_locks h ON h.namespace = $1 AND h.path >= r.lo AND h.path < r.hi
-         WHERE h.expires_ms > (SELECT ms FROM now)),
+         WHERE h.expires_ms > (SELECT ms FROM now)
+       UNION
+       SELECT path, agent_id, expires_ms, reason, ord, reason_ord, mode, slots FROM harn_locks
+         WHERE namespace = $1 AND $8::boolean AND ${PATTERN_ROW} AND expires_ms > (SELECT ms FROM now)
+       UNION
+       SELECT path, agent_id, expires_ms, reason, ord, reason_ord, mode, slots FROM harn_locks
+         WHERE namespace = $1 AND $9::boolean AND expires_ms > (SELECT ms FROM now)),
      ns AS (SELECT next_id, settings FROM harn_namespaces WHERE namespace = $1),
      timeout AS (SELECT coalesce((SELECT (settings->'values'->>'agent-timeout')::bigint FROM ns), $6::bigint) AS ms),
      due AS (SELECT id FROM harn_agents WHERE namespace = $1 AND state = 'active' AND timeout_ms IS NULL
@@ -354,7 +411,7 @@ export async function loadSlice(
        (SELECT json_agg(a ORDER BY a.ord) FROM harn_agents a WHERE namespace = $1 AND id IN (SELECT id FROM ids)) AS agents,
        (SELECT json_agg(l) FROM l) AS locks
      FROM clock`,
-    [namespace, [...exact], ranges.map((x) => x[0]), ranges.map((x) => x[1]), scope.agents, DEFAULT_AGENT_TIMEOUT_MS, write ? REAP_BATCH : 0],
+    [namespace, [...exact], ranges.map((x) => x[0]), ranges.map((x) => x[1]), scope.agents, DEFAULT_AGENT_TIMEOUT_MS, write ? REAP_BATCH : 0, patterns, everything],
   );
   const row = r.rows[0];
   if (!row) throw new Error('the clock query returned no row');
@@ -369,7 +426,7 @@ export async function loadSlice(
     .filter((a) => a.state === 'active' && nowMs - int(a.last_seen_ms) > (a.timeout_ms === null ? workspaceTimeoutMs : int(a.timeout_ms)))
     .map((a) => int(a.id));
   if (due.length > 0 && write) {
-    const all = await sql<LockRow>('SELECT path, agent_id, expires_ms, reason, ord, reason_ord FROM harn_locks WHERE namespace = $1 AND agent_id = ANY($2::bigint[])', [namespace, due]);
+    const all = await sql<LockRow>('SELECT path, agent_id, expires_ms, reason, ord, reason_ord, mode, slots FROM harn_locks WHERE namespace = $1 AND agent_id = ANY($2::bigint[])', [namespace, due]);
     const seen = new Set(lockRows.map((l) => `${l.agent_id}\0${l.path}`));
     lockRows = [...lockRows, ...all.rows.filter((l) => !seen.has(`${l.agent_id}\0${l.path}`))];
   }
@@ -393,19 +450,19 @@ export async function writeBack(sql: Sql, namespace: string, loaded: Loaded, eve
   const upserts: Agent[] = [];
   const updates: Array<{ agent: Agent; was: AgentBefore }> = [];
   const dropLocks: Array<[number, string]> = [];
-  const setLocks: Array<[number, string, number, string | null]> = [];
+  const setLocks: Array<[number, string, number, string | null, LockTerms | undefined]> = [];
   for (const agent of registry.agents() as IterableIterator<Agent>) {
     const was = before.agents.get(agent.id);
     if (!was || was.record !== agent) {
       upserts.push(agent);
-      for (const [path, expiry] of agent.lockedPaths) setLocks.push([agent.id, path, expiry, agent.lockReasons.get(path) ?? null]);
+      for (const [path, expiry] of agent.lockedPaths) setLocks.push([agent.id, path, expiry, agent.lockReasons.get(path) ?? null, agent.lockTerms?.get(path)]);
       continue;
     }
     const extra = json(agent.extra);
     if (metaKey(agent) !== was.meta) {
       // Only a new record has new meta (register, import); a change in place is written like one.
       upserts.push(agent);
-      for (const [path, expiry] of agent.lockedPaths) setLocks.push([agent.id, path, expiry, agent.lockReasons.get(path) ?? null]);
+      for (const [path, expiry] of agent.lockedPaths) setLocks.push([agent.id, path, expiry, agent.lockReasons.get(path) ?? null, agent.lockTerms?.get(path)]);
       continue;
     }
     if (agent.name !== was.name || agent.state !== was.state || agent.lastSeenMs !== was.lastSeenMs || agent.editCount !== was.editCount || extra !== was.extra) {
@@ -414,8 +471,9 @@ export async function writeBack(sql: Sql, namespace: string, loaded: Loaded, eve
     for (const path of was.locks.keys()) if (!agent.lockedPaths.has(path)) dropLocks.push([agent.id, path]);
     for (const [path, expiry] of agent.lockedPaths) {
       const reason = agent.lockReasons.get(path) ?? null;
+      const terms = agent.lockTerms?.get(path);
       const old = was.locks.get(path);
-      if (!old || old[0] !== expiry || old[1] !== reason) setLocks.push([agent.id, path, expiry, reason]);
+      if (!old || old[0] !== expiry || old[1] !== reason || old[2] !== termsKey(terms)) setLocks.push([agent.id, path, expiry, reason, terms]);
     }
   }
   if (before.whole && upserts.some((a) => before.agents.has(a.id))) {
@@ -470,11 +528,12 @@ export async function writeBack(sql: Sql, namespace: string, loaded: Loaded, eve
       AND (agent_id, path) IN (SELECT * FROM unnest(${p(dropLocks.map((l) => l[0]), 'bigint[]')}, ${p(dropLocks.map((l) => l[1]), 'text[]')})))`);
   }
   if (setLocks.length) {
-    ctes.push(`set_locks AS (INSERT INTO harn_locks AS h (namespace, agent_id, path, expires_ms, reason, reason_ord)
-      SELECT $1, v.agent_id, v.path, v.expires_ms, v.reason, CASE WHEN v.reason IS NULL THEN NULL ELSE nextval('harn_order') END
+    ctes.push(`set_locks AS (INSERT INTO harn_locks AS h (namespace, agent_id, path, expires_ms, reason, reason_ord, mode, slots)
+      SELECT $1, v.agent_id, v.path, v.expires_ms, v.reason, CASE WHEN v.reason IS NULL THEN NULL ELSE nextval('harn_order') END, v.mode, v.slots
       FROM unnest(${p(setLocks.map((l) => l[0]), 'bigint[]')}, ${p(setLocks.map((l) => l[1]), 'text[]')}, ${p(setLocks.map((l) => l[2]), 'bigint[]')},
-        ${p(setLocks.map((l) => l[3]), 'text[]')}) AS v(agent_id, path, expires_ms, reason)
-      ON CONFLICT (namespace, path, agent_id) DO UPDATE SET expires_ms = EXCLUDED.expires_ms, reason = EXCLUDED.reason,
+        ${p(setLocks.map((l) => l[3]), 'text[]')}, ${p(setLocks.map((l) => termsColumns(l[4])[0]), 'text[]')}, ${p(setLocks.map((l) => termsColumns(l[4])[1]), 'integer[]')})
+        AS v(agent_id, path, expires_ms, reason, mode, slots)
+      ON CONFLICT (namespace, path, agent_id) DO UPDATE SET expires_ms = EXCLUDED.expires_ms, reason = EXCLUDED.reason, mode = EXCLUDED.mode, slots = EXCLUDED.slots,
         reason_ord = CASE WHEN EXCLUDED.reason IS NULL THEN NULL WHEN h.reason IS NULL THEN EXCLUDED.reason_ord ELSE h.reason_ord END)`);
   }
   if (nextId !== null || namespaceChanged) {

@@ -340,7 +340,8 @@ export class PgStore implements Store {
     } catch (error) {
       if (errorCode(error) !== '42P01') throw error; // 42P01: no such table, a new database (or one of schema 1)
     }
-    if (version === null || (missingColumn && version <= ROWS_SCHEMA_VERSION)) await this.createSchema(sql);
+    // A database of an older schema (2: no lock modes) gets the (idempotent) DDL and the new version.
+    if (version === null || ((missingColumn || version < ROWS_SCHEMA_VERSION) && version <= ROWS_SCHEMA_VERSION)) await this.createSchema(sql);
     else if (version > ROWS_SCHEMA_VERSION) {
       throw stateError(`the PostgreSQL store's schema is version ${version}, newer than this harn-agents understands (${ROWS_SCHEMA_VERSION})`);
     }
@@ -361,6 +362,8 @@ export class PgStore implements Store {
       if (legacy.rows.length === 0) await sql('INSERT INTO harn_schema (version) VALUES ($1)', [LEGACY_SCHEMA_VERSION]);
       const version = await sql<{ version: number }>('SELECT version FROM harn_layout');
       if (version.rows.length === 0) await sql('INSERT INTO harn_layout (version) VALUES ($1)', [ROWS_SCHEMA_VERSION]);
+      // Schema 2 to 3: the columns above were added with values that keep every row's meaning.
+      else await sql('UPDATE harn_layout SET version = $1 WHERE version < $1', [ROWS_SCHEMA_VERSION]);
       await sql('COMMIT');
     } catch (error) {
       // The first error is the one reported; a failed ROLLBACK leaves the server to roll back at session end.

@@ -110,7 +110,7 @@ describe.skipIf(!FAKETIME)('one call with a clock an hour ahead (libfaketime)', 
     expect(cli(['doctor'], { cwd: ws }).code).toBe(0);
     expect(cli(['status'], { cwd: ws }).stderr).not.toMatch(/warning/);
     // g kept its time left (at most 5 s), so it is still held now...
-    expect(JSON.parse(cli(['--json', 'holder', 'g'], { cwd: ws }).stdout)[0].holder.id).toBe(3);
+    expect(JSON.parse(cli(['--json', 'holder', 'g'], { cwd: ws }).stdout)[0].holders[0].agent.id).toBe(3);
     expect(cli(['lock', 'g', '--agent', '4'], { cwd: ws }).code).toBe(1);
     // ...and free for a call whose clock is 6 s later.
     expect(skewed('+6s', ['lock', 'g', '--agent', '4'], ws).code).toBe(0);

@@ -47,7 +47,7 @@ describe('many processes at once', () => {
     expect(results.filter((r) => r.code === 1)).toHaveLength(5);
     const winner = results.find((r) => r.code === 0);
     const holderId = JSON.parse(winner?.stdout ?? '{}').agent;
-    expect(JSON.parse(cli(['--json', 'holder', 'hot.ts'], { cwd: ws }).stdout)[0].holder.id).toBe(holderId);
+    expect(JSON.parse(cli(['--json', 'holder', 'hot.ts'], { cwd: ws }).stdout)[0].holders[0].agent.id).toBe(holderId);
   });
 });
 

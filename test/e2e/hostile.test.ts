@@ -17,11 +17,13 @@ describe('terminal safety', () => {
   const evil = 'ev\u001b[31mil\rname\u202etxt.exe\u0007';
   it('names and paths with escapes, \\r and bidi overrides print escaped in every command and error', () => {
     expect(cli(['register', evil], { cwd: ws }).code).toBe(0);
-    expect(cli(['lock', `dir/${evil}`, '--agent', '1', '--ttl', '1h'], { cwd: ws }).code).toBe(0);
+    // Its "[" would start a pattern: the name itself is locked with the "[" in brackets (docs/cli.md, Lock keys).
+    const literal = `dir/${evil.replace('[', '[[]')}`;
+    expect(cli(['lock', literal, '--agent', '1', '--ttl', '1h'], { cwd: ws }).code).toBe(0);
     const outputs = [
       cli(['status'], { cwd: ws }),
-      cli(['holder', `dir/${evil}`], { cwd: ws }),
-      cli(['lock', `dir/${evil}`, '--agent', '2'], { cwd: ws }),
+      cli(['holder', literal], { cwd: ws }),
+      cli(['lock', literal, '--agent', '2'], { cwd: ws }),
       cli(['heartbeat', '1'], { cwd: ws }),
       cli(['note-edit', '1'], { cwd: ws }),
       cli(['lock', `/elsewhere/${evil}`, '--agent', '2'], { cwd: ws }),
@@ -29,12 +31,16 @@ describe('terminal safety', () => {
       cli([evil], { cwd: ws }),
       cli(['lock', 'f', `--${evil}`], { cwd: ws }),
       cli(['unregister', '1'], { cwd: ws }),
+      // Unbracketed, it is a pattern with an unclosed [: exit 2, and the message is escaped too.
+      cli(['lock', `dir/${evil}`, '--agent', '2'], { cwd: ws }),
     ];
     for (const out of outputs) {
       expect(out.stdout + out.stderr).not.toMatch(UNSAFE_OUTPUT);
     }
     expect(outputs[0]?.stdout).toContain('ev\\x1b[31mil\\rname\\u202etxt.exe\\x07');
-    expect(outputs[2]?.stderr).toContain('dir/ev\\x1b[31mil\\rname\\u202etxt.exe\\x07 is held by agent 1 (ev\\x1b');
+    expect(outputs[2]?.stderr).toContain('dir/ev\\x1b[[]31mil\\rname\\u202etxt.exe\\x07 is held by agent 1 (ev\\x1b');
+    expect(outputs[10]?.code).toBe(2);
+    expect(outputs[10]?.stderr).toContain("is not a pattern git accepts: it has an unclosed [");
   });
 
   it('--json output stays valid JSON, escapes the same characters and round-trips the exact name', () => {
@@ -52,7 +58,7 @@ describe('hostile state files', () => {
     expect(cli(['lock', '__proto__', 'constructor', 'toString', '--agent', '1'], { cwd: ws }).code).toBe(0);
     expect(cli(['lock', '__proto__', '--agent', '2'], { cwd: ws }).code).toBe(1);
     const holders = JSON.parse(cli(['--json', 'holder', '__proto__', 'constructor', 'hasOwnProperty'], { cwd: ws }).stdout);
-    expect(holders.map((h: { holder: { id: number } | null }) => h.holder?.id ?? null)).toEqual([1, 1, null]);
+    expect(holders.map((h: { holders: Array<{ agent: { id: number } }> }) => h.holders[0]?.agent.id ?? null)).toEqual([1, 1, null]);
     expect(Object.keys(readState(ws).agents[0]?.locked_paths ?? {})).toEqual(['__proto__', 'constructor', 'toString']);
   });
 

@@ -128,6 +128,6 @@ describe('with-lock never takes a lost lock back in silence', () => {
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/lost its lock on a\.ts \(.*now held by agent 77 \(agent-77\)\); stopping sleep/);
     // The lock stays with its new holder.
-    expect(JSON.parse(cli(['--json', 'holder', 'a.ts'], { cwd: ws }).stdout)[0].holder.id).toBe(77);
+    expect(JSON.parse(cli(['--json', 'holder', 'a.ts'], { cwd: ws }).stdout)[0].holders[0].agent.id).toBe(77);
   });
 });

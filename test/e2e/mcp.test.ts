@@ -75,6 +75,35 @@ describe('harn-agents mcp', () => {
     }
   });
 
+  it('shared locks and resource slots through MCP: results match the output schemas and name every holder', async () => {
+    const ws = tempDir();
+    const a = await connect(ws, 'reader-a');
+    const b = await connect(ws, 'reader-b');
+    const c = await connect(ws, 'writer');
+    // The SDK's client validates each structuredContent against the tool's outputSchema (callTool throws on a mismatch).
+    expect((await call(a, 'lock', { paths: ['docs/x.md'], shared: true, reason: 'reading' })).structuredContent).toMatchObject({ granted: true, locks: [{ mode: 'shared' }] });
+    expect((await call(b, 'lock', { paths: ['docs/x.md'], shared: true })).structuredContent).toMatchObject({ granted: true });
+    const refused = await call(c, 'lock', { paths: ['docs/x.md'] });
+    expect(refused.isError).toBeFalsy();
+    const answer = refused.structuredContent as { granted: boolean; retry_after_ms: number; conflicts: Array<{ holders: Array<{ mode: string; reason: string | null }> }> };
+    expect(answer.granted).toBe(false);
+    expect(answer.conflicts[0]?.holders.map((h) => [h.mode, h.reason])).toEqual([
+      ['shared', 'reading'],
+      ['shared', null],
+    ]);
+    expect(answer.retry_after_ms).toBeGreaterThan(0);
+    expect(refused.content[0]?.text).toMatch(/^refused: docs\/x\.md is held by agent \d+ \(mcp: reader-a\) \(shared\) \(reason: reading\), expires in .*; docs\/x\.md is held by agent \d+ \(mcp: reader-b\) \(shared\)/);
+    expect((await call(a, 'lock', { paths: ['@gpu'], slots: 2 })).structuredContent).toMatchObject({ granted: true, locks: [{ kind: 'resource', slots: 2 }] });
+    expect((await call(b, 'lock', { paths: ['@gpu'], slots: 2 })).structuredContent).toMatchObject({ granted: true });
+    expect((await call(c, 'lock', { paths: ['@gpu'], slots: 2 })).structuredContent).toMatchObject({ granted: false });
+    const mismatch = await call(c, 'lock', { paths: ['@gpu'], slots: 3 });
+    expect(mismatch.isError).toBe(true);
+    expect(mismatch.content[0]?.text).toMatch(/@gpu has 2 slots/);
+    expect((await call(c, 'holder', { paths: ['docs/x.md', '@gpu'] })).structuredContent).toMatchObject({ result: [{ holders: [{}, {}] }, { holders: [{}, {}] }] });
+    expect((await call(c, 'whoami')).structuredContent).toMatchObject({ locks: [] });
+    expect((await call(a, 'whoami')).structuredContent).toMatchObject({ locks: [{ path: 'docs/x.md', mode: 'shared' }, { path: '@gpu', slots: 2 }] });
+  });
+
   it('registers a session agent named after the client, locks visibly to the CLI, refuses naming the holder, and cleans up on disconnect', async () => {
     const ws = tempDir();
     const client = await connect(ws, 'claude');
@@ -84,7 +113,7 @@ describe('harn-agents mcp', () => {
 
     const locked = await call(client, 'lock', { paths: ['src/api.ts'], reason: 'refactor', ttl: '5m' });
     expect(locked.isError).toBeFalsy();
-    expect(locked.structuredContent).toMatchObject({ granted: true, agent: me.id, paths: [{ path: 'src/api.ts', holder: { id: me.id } }] });
+    expect(locked.structuredContent).toMatchObject({ granted: true, agent: me.id, locks: [{ path: 'src/api.ts', agent: { id: me.id }, mode: 'exclusive', reason: 'refactor' }] });
     // The text is a line for the model, then the same data as JSON.
     const [line, json] = (locked.content[0]?.text ?? '').split('\n');
     expect(line).toBe('locked src/api.ts until you release it (renewed while this session is connected)');
@@ -95,11 +124,11 @@ describe('harn-agents mcp', () => {
     cli(['lock', 'src/db.ts', '--agent', '42', '--ttl', '1h'], { cwd: ws });
     const refused = await call(client, 'lock', { paths: ['src/db.ts'] });
     expect(refused.isError).toBeFalsy();
-    expect(refused.structuredContent).toMatchObject({ granted: false, paths: [{ path: 'src/db.ts', holder: { id: 42, name: 'agent-42' } }] });
+    expect(refused.structuredContent).toMatchObject({ granted: false, conflicts: [{ path: 'src/db.ts', holders: [{ agent: { id: 42, name: 'agent-42' } }] }] });
     const checked = await call(client, 'check', { paths: ['src/api.ts', 'src/db.ts'] });
-    expect(checked.structuredContent).toMatchObject({ conflicts: [{ path: 'src/db.ts', holder: { id: 42 } }] });
+    expect(checked.structuredContent).toMatchObject({ conflicts: [{ path: 'src/db.ts', holders: [{ agent: { id: 42 } }] }] });
     const holders = await call(client, 'holder', { paths: ['src/db.ts'] });
-    expect(holders.structuredContent).toMatchObject({ result: [{ path: 'src/db.ts', holder: { id: 42 } }] });
+    expect(holders.structuredContent).toMatchObject({ result: [{ path: 'src/db.ts', holders: [{ agent: { id: 42 } }] }] });
 
     await client.close();
     await until(() => !readState(ws).agents.some((a) => a.id === me.id));
@@ -278,10 +307,10 @@ describe('harn-agents mcp', () => {
     expect(me).toMatchObject({ workspace: ws, paths_relative_to: ws });
     expect((await call(client, 'lock', { paths: ['src/api.ts', path.join(ws, 'README.md')] })).structuredContent).toMatchObject({
       granted: true,
-      paths: [{ path: 'src/api.ts' }, { path: 'README.md' }],
+      locks: [{ path: 'src/api.ts' }, { path: 'README.md' }],
     });
     expect(Object.keys(readState(ws).agents.find((a) => a.id === me.id)?.locked_paths ?? {}).sort()).toEqual(['README.md', 'src/api.ts']);
-    expect((await call(client, 'holder', { paths: ['src/api.ts'] })).structuredContent).toMatchObject({ result: [{ path: 'src/api.ts', holder: { id: me.id } }] });
+    expect((await call(client, 'holder', { paths: ['src/api.ts'] })).structuredContent).toMatchObject({ result: [{ path: 'src/api.ts', holders: [{ agent: { id: me.id } }] }] });
     expect((await call(client, 'release', { paths: ['src/api.ts'] })).structuredContent).toMatchObject({ released: ['src/api.ts'] });
   });
 
@@ -290,8 +319,8 @@ describe('harn-agents mcp', () => {
     // A 2 s TTL, renewed every 667 ms; the agent is reaped after 3 s of silence by any call that reaps.
     const { client } = await session(ws, 'keeper', ['--ttl', '2s'], ['--agent-timeout', '3s']);
     const me = (await call(client, 'whoami')).structuredContent as { id: number };
-    const locked = (await call(client, 'lock', { paths: ['kept.ts'] })).structuredContent as { paths: Array<{ expires_ms: number }> };
-    const firstExpiry = locked.paths[0]?.expires_ms ?? 0;
+    const locked = (await call(client, 'lock', { paths: ['kept.ts'] })).structuredContent as { locks: Array<{ expires_ms: number }> };
+    const firstExpiry = locked.locks[0]?.expires_ms ?? 0;
     // Other processes ask (and reap, with the same 3 s timeout) until the registry's time is three TTLs past
     // the first expiry; every answer names this session as the holder.
     let nowMs = 0;
@@ -333,7 +362,7 @@ describe('harn-agents mcp', () => {
     // The renewal that noticed did not take it back, and no later one will: the session stopped tracking it.
     expect(cli(['holder', 'broken.ts'], { cwd: ws }).code).toBe(1);
     const next = await call(client, 'status');
-    expect(next.structuredContent?.lost_locks).toEqual([{ path: 'broken.ts', holder: null }]);
+    expect(next.structuredContent?.lost_locks).toEqual([{ path: 'broken.ts', holders: [], retry_after_ms: null }]);
     expect(next.content[0]?.text).toMatch(/^LOST LOCKS: you no longer hold broken\.ts;/);
     // Told once; the other lock is still held and renewed.
     expect((await call(client, 'status')).structuredContent?.lost_locks).toBeUndefined();

@@ -23,6 +23,6 @@ describe('release --force on a file held through a directory lock', () => {
     expect(r.stdout).toMatch(/^src\/api\/users\.ts is not locked itself: it is held through agent 3 \(agent-3\)'s lock on src\/api\/, left alone \(break that one: harn-agents release --force src\/api\/ --reason \.\.\.\)\n$/);
     expect(cli(['holder', 'src/api/users.ts'], { cwd: ws }).code).toBe(0);
     const json = JSON.parse(cli(['--json', 'release', '--force', 'src/api/users.ts', '--reason', 'stuck'], { cwd: ws }).stdout);
-    expect(json.held_through).toEqual([{ path: 'src/api/users.ts', held_path: 'src/api/', holder: { id: 3, name: 'agent-3' } }]);
+    expect(json.held_through).toMatchObject([{ path: 'src/api/users.ts', holders: [{ path: 'src/api/', kind: 'directory', agent: { id: 3, name: 'agent-3' } }] }]);
   });
 });

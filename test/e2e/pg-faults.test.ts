@@ -374,7 +374,7 @@ describe.skipIf(!BASE_URL)('the default namespace: host and path of the git remo
 
     const held = await run(['--store', url, '--json', 'holder', 'kept.ts'], { cwd: dir });
     expect(held.code, held.stderr).toBe(0);
-    expect(JSON.parse(held.stdout)[0].holder.id).toBe(7);
+    expect(JSON.parse(held.stdout)[0].holders[0].agent.id).toBe(7);
     const log = await run(['--store', url, '--json', 'log'], { cwd: dir });
     expect(JSON.parse(log.stdout).events.map((e: { type: string }) => e.type)).toEqual(['force-release']);
     const rows = await admin.query(`SELECT namespace FROM ${schema}.harn_registries WHERE namespace LIKE $1 OR namespace LIKE $2`, [

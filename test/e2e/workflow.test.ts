@@ -128,7 +128,7 @@ describe('with-lock', () => {
     const result = run(['with-lock', 'data.db', '--', 'sh', '-c', `${probe}; exit 7`]);
     expect(result.code).toBe(7);
     const seen = JSON.parse(result.stdout);
-    expect(seen[0].holder.name).toBe('with-lock: sh');
+    expect(seen[0].holders[0].agent.name).toBe('with-lock: sh');
     expect((await local().run(['holder', 'data.db'])).code).toBe(1);
     expect(readState(ws).agents).toEqual([]);
     const log = (await local().json(['log'])).data;
@@ -142,7 +142,7 @@ describe('with-lock', () => {
     const probe = `${process.execPath} ${BIN} --json holder a.ts`;
     const result = cli(['with-lock', 'a.ts', '--', 'sh', '-c', probe], { cwd: path.join(ws, 'sub') });
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)[0]).toMatchObject({ path: 'sub/a.ts', holder: { held_path: 'sub/a.ts' } });
+    expect(JSON.parse(result.stdout)[0]).toMatchObject({ path: 'sub/a.ts', holders: [{ path: 'sub/a.ts' }] });
     expect((await local().json(['status', '--all'])).data.agents).toEqual([]);
   });
 

@@ -73,7 +73,7 @@ export async function runContention(workspace: string, processes: number, comman
       } else if (roll < 0.5) {
         const r = await run(['lock', path, '--agent', String(me), '--ttl', `${TTL_MS}ms`]);
         if (r.code === 0) {
-          const expires = JSON.parse(r.stdout).paths[0].expires_ms as number;
+          const expires = JSON.parse(r.stdout).locks[0].expires_ms as number;
           const current = held.get(path);
           if (current && current.end > expires - TTL_MS) {
             // A renewal while still held: the same holding, now lasting longer.
@@ -219,7 +219,7 @@ export async function runHandoff(workspace: string, agents: number): Promise<{ i
         failures.push(`agent ${agent}: lock exit ${got.code} ${got.stderr.trim()}`);
         return;
       }
-      const start = (JSON.parse(got.stdout).paths[0].expires_ms as number) - 30_000;
+      const start = (JSON.parse(got.stdout).locks[0].expires_ms as number) - 30_000;
       await new Promise((resolve) => setTimeout(resolve, 100));
       const released = await cliAsync(['--json', 'release', 'hot.ts', '--agent', String(agent)], { cwd: workspace });
       if (released.code !== 0) failures.push(`agent ${agent}: release exit ${released.code}`);

@@ -134,7 +134,7 @@ describe('the library refuses wrong input with HarnError exit code 2 and changes
   it('still accepts the valid forms: durations as strings or whole ms, ids up to 2^32-1, null as absent', async () => {
     const other = openRegistry({ cwd: ws, clock: () => 1_000_000, lockTtl: 30_000 });
     expect(await other.register('max', { id: 2 ** 32 - 1 })).toEqual({ id: 2 ** 32 - 1, name: 'max' });
-    expect(await other.lock(['v.ts'], { agent: 2 ** 32 - 1, ttl: 5_000 })).toMatchObject({ granted: true, paths: [{ expires_ms: 1_005_000 }] });
+    expect(await other.lock(['v.ts'], { agent: 2 ** 32 - 1, ttl: 5_000 })).toMatchObject({ granted: true, locks: [{ expires_ms: 1_005_000 }] });
     expect(await other.check(['v.ts'], { agent: null as unknown as number })).toMatchObject({ conflicts: [{ path: 'v.ts' }] });
     expect(await other.release(['v.ts'], { agent: 2 ** 32 - 1, reason: null as unknown as string })).toMatchObject({ released: ['v.ts'] });
     // The next automatic id follows the highest chosen one.

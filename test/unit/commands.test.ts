@@ -121,8 +121,10 @@ describe('lock, holder, release', () => {
     await run(['register', 'editor']);
     await run(['register', 'ci']);
     const granted = await json(['lock', 'a', '--agent', '1', '--ttl', '10s']);
-    expect(granted.data).toMatchObject({ granted: true, agent: 1, now_ms: T0, paths: [{ path: 'a', holder: { id: 1, name: 'editor' }, expires_ms: T0 + 10_000 }] });
     const expires = T0 + 10_000;
+    // One shape for a hold everywhere: the lock's own path, kind, mode, slots, agent, expiry and reason.
+    const hold = { path: 'a', kind: 'path', mode: 'exclusive', slots: null, agent: { id: 1, name: 'editor' }, expires_ms: expires, reason: null };
+    expect(granted.data).toEqual({ granted: true, agent: 1, now_ms: T0, locks: [hold], conflicts: [], retry_after_ms: null, agent_timeout_ms: 45_000 });
     expect(readState(ws).agents[0]?.locked_paths.a).toBe(expires);
 
     clock.now += 1_000;
@@ -132,16 +134,15 @@ describe('lock, holder, release', () => {
       granted: false,
       agent: 2,
       now_ms: T0 + 1_000,
-      paths: [
-        { path: 'a', holder: { id: 1, name: 'editor' }, expires_ms: expires, held_path: 'a', reason: null },
-        { path: 'b', holder: null, expires_ms: null },
-      ],
+      locks: [],
+      conflicts: [{ path: 'a', holders: [hold], retry_after_ms: 9_000 }],
+      retry_after_ms: 9_000,
     });
 
     const holders = await json(['holder', 'a', 'b']);
     expect(holders.data).toEqual([
-      { path: 'a', holder: { id: 1, name: 'editor', expires_ms: expires, held_path: 'a', reason: null } },
-      { path: 'b', holder: null },
+      { path: 'a', holders: [hold], retry_after_ms: 9_000 },
+      { path: 'b', holders: [], retry_after_ms: null },
     ]);
 
     expect((await json(['release', 'a', 'b', '--agent', '1'])).data).toEqual({ agent: 1, now_ms: T0 + 1_000, released: ['a'], not_held: ['b'] });
@@ -176,7 +177,7 @@ describe('lock, holder, release', () => {
     expect(waited.code).toBe(0);
     expect(waited.data.now_ms).toBeGreaterThanOrEqual(T0 + 1_500);
     expect(waited.data.now_ms).toBeLessThan(T0 + 20_000);
-    expect((await json(['holder', 'f'])).data).toMatchObject([{ path: 'f', holder: { id: 2, name: 'b' } }]);
+    expect((await json(['holder', 'f'])).data).toMatchObject([{ path: 'f', holders: [{ agent: { id: 2, name: 'b' } }] }]);
   });
 
   it('--wait gives up with exit 1 when the wait runs out', async () => {
@@ -190,7 +191,7 @@ describe('lock, holder, release', () => {
     const start = clock.now;
     const answer = await waiter.json(['lock', 'f', '--agent', '2', '--wait', '600ms']);
     expect(answer.code).toBe(1);
-    expect(answer.data).toMatchObject({ granted: false, paths: [{ path: 'f', holder: { id: 1, name: 'a' } }] });
+    expect(answer.data).toMatchObject({ granted: false, conflicts: [{ path: 'f', holders: [{ path: 'f', agent: { id: 1, name: 'a' } }] }] });
     expect(answer.data.now_ms).toBeGreaterThanOrEqual(start + 600);
   });
 
@@ -308,7 +309,7 @@ describe('status', () => {
         worktree: null,
         branch: null,
         session: null,
-        locks: [{ path: 'a', expires_ms: T0 + 3_600_000, reason: null }],
+        locks: [{ path: 'a', kind: 'path', mode: 'exclusive', slots: null, agent: { id: 1, name: 'editor' }, expires_ms: T0 + 3_600_000, reason: null }],
       },
     ]);
     const settings = status.data.settings as Array<{ key: string; value_ms: number; source: string }>;

@@ -149,7 +149,8 @@ describe('the lease: one keeper of the locks held while something runs', () => {
 
     t.registryClock.now += 10_000;
     await t.timers.advance(10_000);
-    expect(t.lost).toEqual([{ path: 'a.ts', holder: { id: other, name: 'other' }, why: 'lost' }]);
+    expect(t.lost).toMatchObject([{ path: 'a.ts', holders: [{ agent: { id: other, name: 'other' }, mode: 'exclusive' }], why: 'lost' }]);
+    expect(t.lost[0]?.holders).toHaveLength(1);
     expect(lease.paths()).toEqual(['b.ts']);
     // The other agent keeps it; b.ts goes on being renewed; the loss is not reported again.
     t.registryClock.now += 10_000;
@@ -177,7 +178,7 @@ describe('the lease: one keeper of the locks held while something runs', () => {
     expect(t.lost).toEqual([]);
     // 3 s after the grant, by the lease's clock, the lock is lost, though the renewal has not come back.
     await t.timers.advance(2_001);
-    expect(t.lost).toEqual([{ path: 'a.ts', holder: null, why: 'lapsed' }]);
+    expect(t.lost).toEqual([{ path: 'a.ts', holders: [], retry_after_ms: null, why: 'lapsed' }]);
     // The store answers again, its own clock not yet past the expiry: the stuck renewal does not extend it.
     t.registryClock.now += 2_500;
     t.hold(undefined);
@@ -201,7 +202,7 @@ describe('the lease: one keeper of the locks held while something runs', () => {
     // Whichever timer runs first on waking, the lock is reported lapsed once and not extended.
     await lease.renew();
     await t.timers.advance(0);
-    expect(t.lost).toEqual([{ path: 'a.ts', holder: null, why: 'lapsed' }]);
+    expect(t.lost).toEqual([{ path: 'a.ts', holders: [], retry_after_ms: null, why: 'lapsed' }]);
     expect(await t.expiry(me, 'a.ts')).toBe(granted);
     await lease.stop();
   });

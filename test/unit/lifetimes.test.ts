@@ -78,11 +78,11 @@ describe("an agent's own timeout", () => {
     expect(shown).toMatch(/agent-timeout +2h +set for this workspace/);
     expect(shown).toMatch(/lock-ttl +10m +set for this workspace/);
     const lock = (await json(['lock', 'a.ts', '--agent', '1'])).data;
-    expect(lock.paths[0].expires_ms - lock.now_ms).toBe(600_000);
+    expect(lock.locks[0].expires_ms - lock.now_ms).toBe(600_000);
     expect(lock.agent_timeout_ms).toBe(7_200_000);
     // A call's --lock-ttl overrides the workspace's for that call only.
     const short = (await json(['--lock-ttl', '1m', 'lock', 'b.ts', '--agent', '1'])).data;
-    expect(short.paths[0].expires_ms - short.now_ms).toBe(60_000);
+    expect(short.locks[0].expires_ms - short.now_ms).toBe(60_000);
     const status = (await json(['status'])).data;
     expect(status.settings.map((s: { key: string; value_ms: number; source: string }) => [s.key, s.value_ms, s.source])).toEqual([
       ['agent-timeout', 7_200_000, 'workspace'],
@@ -164,18 +164,19 @@ describe('one clock per output', () => {
   // A result from a registry whose time is far from this process's clock (another machine's database).
   const now = 1_000_000;
   const holder = { id: 3, name: 'ana' };
+  const hold = (expires: number) => ({ path: 'a.ts', kind: 'path' as const, mode: 'exclusive' as const, slots: null, agent: holder, expires_ms: expires, reason: null });
 
   it('lock, holder and check count every span from the result\'s now_ms', () => {
-    expect(renderLock({ granted: true, agent: 3, paths: [{ path: 'a.ts', holder, expires_ms: now + 300_000 }], now_ms: now, agent_timeout_ms: 600_000 }).stdout).toBe(
+    expect(renderLock({ granted: true, agent: 3, locks: [hold(now + 300_000)], conflicts: [], retry_after_ms: null, now_ms: now, agent_timeout_ms: 600_000 }).stdout).toBe(
       'locked a.ts for agent 3 (ana), expires in 5m\n',
     );
-    expect(renderLock({ granted: false, agent: 4, paths: [{ path: 'a.ts', holder, expires_ms: now + 90_000, held_path: 'a.ts', reason: null }], now_ms: now }).stderr).toMatch(
+    expect(renderLock({ granted: false, agent: 4, locks: [], conflicts: [{ path: 'a.ts', holders: [hold(now + 90_000)], retry_after_ms: 90_000 }], retry_after_ms: 90_000, now_ms: now }).stderr).toMatch(
       /held by agent 3 \(ana\), expires in 1m30s/,
     );
-    expect(renderHolder({ now_ms: now, result: [{ path: 'a.ts', holder: { ...holder, expires_ms: now + 60_000, held_path: 'a.ts', reason: null } }] }).stdout).toBe(
+    expect(renderHolder({ now_ms: now, result: [{ path: 'a.ts', holders: [hold(now + 60_000)], retry_after_ms: 60_000 }] }).stdout).toBe(
       'a.ts: agent 3 (ana), expires in 1m\n',
     );
-    const check = renderCheck({ guard: 'on', agent: null, recognised: [], shared_process: [], checked: 1, conflicts: [{ path: 'a.ts', holder, held_path: 'a.ts', reason: null, expires_ms: now + 2_000 }], now_ms: now });
+    const check = renderCheck({ guard: 'on', agent: null, recognised: [], shared_process: [], checked: 1, conflicts: [{ path: 'a.ts', holders: [hold(now + 2_000)], retry_after_ms: 2_000 }], now_ms: now });
     expect(check.stderr).toMatch(/a\.ts: held by agent 3 \(ana\), expires in 2s/);
     // What to do instead (commit only your own files), never how to get around the guard: a model reads this.
     expect(check.stderr).toMatch(/commit only your own files: git restore --staged a\.ts, then commit again/);

@@ -59,7 +59,7 @@ describe('lock --wait polls at a bounded rate whatever the clocks say', () => {
     const { ctx, store } = fakeContext(skew);
     const result = await lockNormalised(ctx, ['a.ts'], { agent: 2, waitMs: 5_000 });
     expect(result.granted).toBe(false);
-    expect(result.paths[0]?.holder?.id).toBe(1);
+    expect(result.conflicts[0]?.holders[0]?.agent.id).toBe(1);
     // At least one try per 200 ms (a released lock is picked up quickly), at most one per 50 ms.
     expect(store.transactions).toBeGreaterThanOrEqual(5_000 / 200);
     expect(store.transactions).toBeLessThanOrEqual(5_000 / 50 + 2);
@@ -70,7 +70,9 @@ describe('lock --wait polls at a bounded rate whatever the clocks say', () => {
       granted: false,
       agent: 2,
       now_ms: now,
-      paths: [{ path: 'a.ts', holder: { id: 1, name: 'h' }, expires_ms: expires }],
+      locks: [],
+      conflicts: [{ path: 'a.ts', holders: [{ path: 'a.ts', kind: 'path', mode: 'exclusive', slots: null, agent: { id: 1, name: 'h' }, expires_ms: expires, reason: null }], retry_after_ms: expires - now }],
+      retry_after_ms: expires - now,
     });
     expect(waitPollMs(refused(1_100, 1_000), 10_000)).toBe(101);
     expect(waitPollMs(refused(1_000 + HOUR, 1_000), 10_000)).toBe(200);

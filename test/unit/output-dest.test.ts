@@ -15,7 +15,7 @@ describe('status into a pipe', () => {
     expect((await run(['lock', 'src/a.ts', 'src/b.ts', '--agent', '1', '--ttl', '1h'])).code).toBe(0);
     clock.now += 5_000;
     expect(await run(['status'])).toEqual({ code: 0, stdout: '1\tana\tactive\t5000\t45000\t0\t-\t-\tsrc/a.ts=3595000 src/b.ts=3595000\n', stderr: '' });
-    expect(await run(['status', '--locks'])).toEqual({ code: 0, stdout: 'src/a.ts\t1\tana\t-\t3595000\nsrc/b.ts\t1\tana\t-\t3595000\n', stderr: '' });
+    expect(await run(['status', '--locks'])).toEqual({ code: 0, stdout: 'src/a.ts\t1\tana\t-\t3595000\texclusive\t-\nsrc/b.ts\t1\tana\t-\t3595000\texclusive\t-\n', stderr: '' });
     expect((await run(['status', '--table'])).stdout).toMatch(/│ id │ name/);
   });
 

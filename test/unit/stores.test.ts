@@ -58,7 +58,7 @@ describe.each(STORES)('the $name store', (store) => {
     expect(await run(['register', 'ci', '--id', '10'])).toEqual({ code: 0, stdout: '10\n', stderr: '' });
     const locked = await json(['lock', 'src/a.ts', 'docs/', '--agent', '1', '--reason', 'why', '--ttl', '1h']);
     expect(locked).toMatchObject({ granted: true, agent: 1 });
-    expect(locked.paths.map((p: { path: string; expires_ms: number }) => [p.path, p.expires_ms - locked.now_ms])).toEqual([
+    expect(locked.locks.map((p: { path: string; expires_ms: number }) => [p.path, p.expires_ms - locked.now_ms])).toEqual([
       ['src/a.ts', 3_600_000],
       ['docs/', 3_600_000],
     ]);
@@ -69,10 +69,12 @@ describe.each(STORES)('the $name store', (store) => {
       stdout: '',
       stderr: 'refused: docs/x.md is held by agent 1 (editor) through docs/ (reason: why), expires in 1h\nnothing was locked for agent 10\n',
     });
-    expect(await json(['holder', 'src/a.ts', 'free.ts'])).toEqual([
-      { path: 'src/a.ts', holder: { id: 1, name: 'editor', expires_ms: locked.paths[0].expires_ms, held_path: 'src/a.ts', reason: 'why' } },
-      { path: 'free.ts', holder: null },
+    const holders = await json(['holder', 'src/a.ts', 'free.ts']);
+    expect(holders).toEqual([
+      { path: 'src/a.ts', holders: [locked.locks[0]], retry_after_ms: holders[0].retry_after_ms },
+      { path: 'free.ts', holders: [], retry_after_ms: null },
     ]);
+    expect(holders[0].retry_after_ms).toBeLessThanOrEqual(3_600_000);
     expect(await run(['holder', 'free.ts'])).toEqual({ code: 1, stdout: 'free.ts: free\n', stderr: '' });
     expect((await run(['check', 'src/a.ts'])).code).toBe(1);
     expect(await run(['check', 'src/a.ts', '--agent', '1'])).toEqual({ code: 0, stdout: '', stderr: '' });
@@ -80,7 +82,7 @@ describe.each(STORES)('the $name store', (store) => {
     expect((await run(['note-edit', '99'])).code).toBe(1);
     expect(await json(['heartbeat', '10'])).toMatchObject({ id: 10, state: 'active' });
     expect(await json(['release', 'src/a.ts', '--agent', '1'])).toMatchObject({ released: ['src/a.ts'] });
-    expect(await json(['release', '--force', 'docs/', '--reason', 'test'])).toMatchObject({ broken: [{ path: 'docs/', holder: { id: 1 } }] });
+    expect(await json(['release', '--force', 'docs/', '--reason', 'test'])).toMatchObject({ broken: [{ path: 'docs/', agent: { id: 1 }, mode: 'exclusive' }] });
     expect((await json(['log'])).events.map((e: { type: string }) => e.type)).toEqual(['force-release']);
     expect((await json(['status'])).agents.map((a: { id: number }) => a.id)).toEqual([1, 10]);
     expect(await json(['unregister', '10'])).toMatchObject({ removed: true });
@@ -93,7 +95,7 @@ describe.each(STORES)('the $name store', (store) => {
     // The expiry is exact on the store's own clock; the boundary to the millisecond is in test/unit/boundaries.
     const locked = await json(['lock', 'short.ts', '--agent', '1', '--ttl', '300ms']);
     expect(locked.granted).toBe(true);
-    expect(locked.paths[0].expires_ms - locked.now_ms).toBe(300);
+    expect(locked.locks[0].expires_ms - locked.now_ms).toBe(300);
     await elapse(store, clock, 400);
     expect(await run(['holder', 'short.ts'])).toEqual({ code: 1, stdout: 'short.ts: free\n', stderr: '' });
     expect((await run(['lock', 'short.ts', '--agent', '2'])).code).toBe(0);
@@ -121,7 +123,7 @@ describe.each(STORES)('the $name store', (store) => {
     expect(await run(['register', 'long'])).toEqual({ code: 0, stdout: '2\n', stderr: '' });
     // A lock taken without --ttl lasts the workspace's lock-ttl (read by a scoped PostgreSQL write too).
     const locked = await json(['lock', 'a.ts', '--agent', '1']);
-    expect(locked.paths[0].expires_ms - locked.now_ms).toBe(7_200_000);
+    expect(locked.locks[0].expires_ms - locked.now_ms).toBe(7_200_000);
     // --all: on PostgreSQL 300 ms may already have passed on a loaded machine, and agent 1 is listed though reaped.
     expect((await json(['status', '--all'])).agents.map((a: { id: number; timeout_ms: number; own_timeout: boolean }) => [a.id, a.timeout_ms, a.own_timeout])).toEqual([
       [1, 300, true],

@@ -40,7 +40,9 @@ describe('directory locks and reasons', () => {
     expect((await run(['holder', 'src/api/users.ts'])).stdout).toBe('src/api/users.ts: agent 1 (agent-1) through src/api/ (reason: renaming the API), expires in 1h\n');
     expect((await run(['lock', 'src/apiary.ts', '--agent', '2'])).code).toBe(0);
     const holders = (await json(['holder', 'src/api/deep/x.ts'])).data;
-    expect(holders[0].holder).toEqual({ id: 1, name: 'agent-1', expires_ms: T0 + 3_600_000, held_path: 'src/api/', reason: 'renaming the API' });
+    expect(holders[0].holders).toEqual([
+      { path: 'src/api/', kind: 'directory', mode: 'exclusive', slots: null, agent: { id: 1, name: 'agent-1' }, expires_ms: T0 + 3_600_000, reason: 'renaming the API' },
+    ]);
     // The other way round: a file lock blocks its directory.
     expect((await run(['lock', 'lib/util.ts', '--agent', '2'])).code).toBe(0);
     expect((await run(['lock', 'lib/', '--agent', '1'])).code).toBe(1);
@@ -58,8 +60,8 @@ describe('directory locks and reasons', () => {
     expect((await run(['status', '--table'])).stdout).toContain('a.ts (59m50s left: slow one)');
     const locks = (await json(['status', '--locks'])).data;
     expect(locks.locks.map((l: { path: string }) => l.path)).toEqual(['src/b.ts', 'a.ts']);
-    expect(locks.locks[1]).toMatchObject({ holder: { id: 1, name: 'agent-1' }, reason: 'slow one' });
-    expect((await run(['status', '--locks', '--table'])).stdout).toMatch(/│ path +│ holder +│ reason +│ time left │/);
+    expect(locks.locks[1]).toMatchObject({ agent: { id: 1, name: 'agent-1' }, reason: 'slow one' });
+    expect((await run(['status', '--locks', '--table'])).stdout).toMatch(/│ path +│ holder +│ mode +│ reason +│ time left │/);
     expect((await json(['status', '--path', 'src/'])).data.agents.map((a: { id: number }) => a.id)).toEqual([2]);
     expect((await json(['status', '--agent', '1'])).data.agents.map((a: { id: number }) => a.id)).toEqual([1]);
   });
@@ -87,7 +89,7 @@ describe('release --force and the event log', () => {
     expect((await run(['release', '--force', 'f.ts'])).code).toBe(2);
     clock.now += 1_000;
     const forced = (await json(['release', '--force', 'f.ts', '--reason', 'agent 1 is stuck', '--agent', '9'])).data;
-    expect(forced.broken).toEqual([{ path: 'f.ts', holder: { id: 1, name: 'agent-1' }, expires_ms: T0 + 3_600_000, lock_reason: 'mine' }]);
+    expect(forced.broken).toEqual([{ path: 'f.ts', kind: 'path', mode: 'exclusive', slots: null, agent: { id: 1, name: 'agent-1' }, expires_ms: T0 + 3_600_000, reason: 'mine' }]);
     expect((await run(['holder', 'f.ts'])).code).toBe(1);
     await run(['register', 'silent']);
     await run(['config', 'set', 'agent-timeout', '1ms']);
@@ -139,7 +141,7 @@ describe('check', () => {
     expect(warn.stderr).toMatch(/warning: 1 of 1 paths are held/);
     expect(await run(['check', 'a.ts'], { HARN_GUARD: 'off' })).toEqual({ code: 0, stdout: '', stderr: '' });
     expect((await run(['check', 'a.ts'], { HARN_GUARD: 'maybe' })).code).toBe(2);
-    expect((await json(['check', 'a.ts'])).data).toMatchObject({ checked: 1, conflicts: [{ path: 'a.ts', holder: { id: 1 }, reason: 'editing' }] });
+    expect((await json(['check', 'a.ts'])).data).toMatchObject({ checked: 1, conflicts: [{ path: 'a.ts', holders: [{ agent: { id: 1 }, reason: 'editing' }] }] });
     // Once the lock has run out there is nothing to report.
     clock.now += 20_000;
     expect(await run(['check', 'a.ts', 'b.ts'])).toEqual({ code: 0, stdout: '', stderr: '' });
@@ -227,8 +229,8 @@ describe('with-lock', () => {
     clock.now = T0 + 7_000;
     const held = await json(['holder', 'data.db']);
     expect(held.code).toBe(0);
-    expect(held.data).toMatchObject([{ path: 'data.db', holder: { id: 1, name: 'with-lock: sh' } }]);
-    expect([T0 + 11_000, T0 + 13_000]).toContain(held.data[0].holder.expires_ms);
+    expect(held.data).toMatchObject([{ path: 'data.db', holders: [{ agent: { id: 1, name: 'with-lock: sh' } }] }]);
+    expect([T0 + 11_000, T0 + 13_000]).toContain(held.data[0].holders[0].expires_ms);
     expect(await run(['holder', 'data.db'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^data\.db: agent 1 \(with-lock: sh\), expires in [46]s\n$/) });
     fs.writeFileSync(go, '');
     expect(await running).toEqual({ code: 0, stdout: '', stderr: '' });
@@ -248,6 +250,8 @@ describe('completion', () => {
       }).stdout.trim();
     expect(complete(['harn-agents', 'wi'])).toBe('with-lock');
     expect(complete(['harn-agents', 'lock', '--rea'])).toBe('--reason');
+    expect(complete(['harn-agents', 'lock', '--sh'])).toBe('--shared');
+    expect(complete(['harn-agents', 'with-lock', '--sl'])).toBe('--slots');
     expect(complete(['harn-agents', 'hook', 'un'])).toBe('uninstall');
     expect((await run(['completion', 'zsh'])).stdout).toMatch(/bashcompinit/);
     expect((await run(['completion', 'fish'])).code).toBe(2);

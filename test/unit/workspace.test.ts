@@ -143,7 +143,7 @@ describe('when the registry is ahead of the wall clock', () => {
     );
     const granted = JSON.parse((await cli(['--json', 'lock', 'g', '--agent', '3', '--ttl', '30s'], { cwd: ws })).stdout);
     expect(granted.now_ms).toBe(ahead);
-    expect(granted.paths[0].expires_ms).toBe(ahead + 30_000);
+    expect(granted.locks[0].expires_ms).toBe(ahead + 30_000);
     expect(await cli(['lock', 'f', '--agent', '3'], { cwd: ws })).toEqual({ code: 1, stdout: '', stderr: 'refused: f is held by agent 1 (a), expires in 10s\nnothing was locked for agent 3\n' });
 
     const status = JSON.parse((await cli(['--json', 'status'], { cwd: ws })).stdout);

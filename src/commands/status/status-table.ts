@@ -4,6 +4,12 @@ import { formatSpan } from '../../core/durations.js';
 import type { LocksView, StatusResult } from './types.js';
 import { renderBoxTable } from '../../render/box-table.js';
 import { escapeForTerminal as esc } from '../../render/escape.js';
+import type { Hold } from '../hold.js';
+
+/** How a lock is held, after its path in the status table: nothing for an exclusive path lock. */
+const howHeld = (l: Hold): string => (l.mode === 'shared' ? ' shared' : l.slots !== null ? ` ${l.slots} slot${l.slots === 1 ? '' : 's'}` : '');
+/** The same in a `path=<ms left>` field: `:shared`, `:slots=2`. */
+const tsvHow = (l: Hold): string => (l.mode === 'shared' ? ':shared' : l.slots !== null ? `:slots=${l.slots}` : '');
 
 /** The `status` tables for people. Loaded only when one is printed, so other commands skip chalk. */
 export function renderStatusTable(result: StatusResult, color: boolean, maxWidth?: number): string {
@@ -29,7 +35,7 @@ export function renderStatusTable(result: StatusResult, color: boolean, maxWidth
       String(agent.edit_count),
       ...(worktrees ? [where(agent.worktree, agent.branch)] : []),
       agent.locks
-        .map((l) => `${esc(l.path)} (${formatSpan(l.expires_ms - result.now_ms)} left${l.reason ? `: ${esc(l.reason)}` : ''})`)
+        .map((l) => `${esc(l.path)}${howHeld(l)} (${formatSpan(l.expires_ms - result.now_ms)} left${l.reason ? `: ${esc(l.reason)}` : ''})`)
         .join('\n') || '-',
     ]),
     paint: (text, column, row) => {
@@ -57,7 +63,7 @@ const tsv = (rows: ReadonlyArray<readonly string[]>): string => rows.map((row) =
 /**
  * `status` into a pipe: one agent a line, tab-separated, no heading, no box (as `gh` does), for grep, cut
  * and awk: id, name, state, last seen (ms ago), timeout (ms), edits, worktree (or -), branch (or -), locks
- * (`path=<ms left>`, space-separated; - for none).
+ * (`path=<ms left>`, then `:shared` or `:slots=N` when so held; space-separated; - for none).
  */
 export function renderStatusTsv(result: StatusResult): string {
   return tsv(
@@ -70,14 +76,14 @@ export function renderStatusTsv(result: StatusResult): string {
       String(a.edit_count),
       a.worktree ?? '-',
       a.branch ?? '-',
-      a.locks.map((l) => `${l.path}=${l.expires_ms - result.now_ms}`).join(' ') || '-',
+      a.locks.map((l) => `${l.path}=${l.expires_ms - result.now_ms}${tsvHow(l)}`).join(' ') || '-',
     ]),
   );
 }
 
-/** `status --locks` into a pipe: path, holder id, holder name, reason (or -), ms left; soonest expiry first. */
+/** `status --locks` into a pipe: path, holder id, holder name, reason (or -), ms left, mode, slots (or -); soonest expiry first. */
 export function renderLocksTsv(view: LocksView): string {
-  return tsv(view.locks.map((l) => [l.path, String(l.holder.id), l.holder.name, l.reason ?? '-', String(l.expires_ms - view.now_ms)]));
+  return tsv(view.locks.map((l) => [l.path, String(l.agent.id), l.agent.name, l.reason ?? '-', String(l.expires_ms - view.now_ms), l.mode, l.slots === null ? '-' : String(l.slots)]));
 }
 
 /** `status --locks`: one row per live lock, soonest expiry first. */
@@ -85,8 +91,14 @@ export function renderLocksTable(view: LocksView, color: boolean, maxWidth?: num
   if (view.locks.length === 0) return 'no live locks\n';
   const chalk = new Chalk({ level: color ? 1 : 0 });
   return `${renderBoxTable({
-    head: ['path', 'holder', 'reason', 'time left'],
-    rows: view.locks.map((l) => [esc(l.path), `${l.holder.id} (${esc(l.holder.name)})`, l.reason ? esc(l.reason) : '-', formatSpan(l.expires_ms - view.now_ms)]),
+    head: ['path', 'holder', 'mode', 'reason', 'time left'],
+    rows: view.locks.map((l) => [
+      `${esc(l.path)}${l.kind === 'pattern' ? ' (pattern)' : ''}`,
+      `${l.agent.id} (${esc(l.agent.name)})`,
+      l.slots !== null ? `${l.slots} slot${l.slots === 1 ? '' : 's'}` : l.mode,
+      l.reason ? esc(l.reason) : '-',
+      formatSpan(l.expires_ms - view.now_ms),
+    ]),
     paintHead: (text) => chalk.bold(text),
     paintBorder: (text) => chalk.gray(text),
     maxWidth,

@@ -1,4 +1,6 @@
-import { locksOverlap } from '../../core/registry.js';
+import { locksOverlap, termsOf } from '../../core/registry.js';
+import { lockKind } from '../../core/glob.js';
+import { HOLD_SCHEMA } from '../hold.js';
 import { forEachLock } from '../../core/lock-map.js';
 import { normaliseLockPath } from '../../core/paths.js';
 import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../../core/validate.js';
@@ -32,8 +34,20 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
       // One object per live lock and nothing else per lock: a large registry has 100,000 of them.
       const locks: StatusLock[] = [];
       const reasons = agent.lockReasons.size > 0 ? agent.lockReasons : undefined;
+      const ref = { id: agent.id, name: agent.name };
       forEachLock(agent.lockedPaths, (path, expiry) => {
-        if (expiry > nowMs && matches(path)) locks.push({ path, expires_ms: expiry, reason: reasons?.get(path) ?? null });
+        if (!(expiry > nowMs && matches(path))) return;
+        const kind = lockKind(path);
+        const terms = agent.lockTerms ? termsOf(agent, path) : undefined;
+        locks.push({
+          path,
+          kind,
+          mode: terms?.mode ?? 'exclusive',
+          slots: kind === 'resource' ? (terms?.slots ?? 1) : null,
+          agent: ref,
+          expires_ms: expiry,
+          reason: reasons?.get(path) ?? null,
+        });
       });
       locks.sort(byExpiryThenPath);
       if (prefix !== undefined && locks.length === 0) continue;
@@ -61,9 +75,7 @@ export async function status(ctx: Context, given: StatusOptions = {}): Promise<S
 
 /** `status --locks`: one entry per live lock, soonest expiry first. */
 export function locksView(result: StatusResult): LocksView {
-  const locks = result.agents
-    .flatMap((agent) => agent.locks.map((lock) => ({ ...lock, holder: { id: agent.id, name: agent.name } })))
-    .sort(byExpiryThenPath);
+  const locks = result.agents.flatMap((agent) => agent.locks).sort(byExpiryThenPath);
   return { now_ms: result.now_ms, locks };
 }
 
@@ -167,7 +179,7 @@ export const command = defineCommand({
               },
               locks: {
                 type: 'array',
-                items: { type: 'object', properties: { path: { type: 'string' }, expires_ms: { type: 'integer' }, reason: NULLABLE_STRING }, required: ['path', 'expires_ms', 'reason'] },
+                items: HOLD_SCHEMA,
               },
             },
             required: ['id', 'name', 'state', 'last_seen_ms', 'edit_count', 'timeout_ms', 'own_timeout', 'worktree', 'branch', 'session', 'locks'],

@@ -1,6 +1,6 @@
 import type { ClockFacts } from '../../core/clock.js';
 import type { AgentState } from '../../core/registry.js';
-import type { AgentRef } from '../context.js';
+import type { Hold } from '../hold.js';
 import type { SettingView } from '../config.js';
 
 /** What `status` takes and answers, apart from the use case, so its renderer (status-table.ts) needs only these. */
@@ -14,11 +14,8 @@ export interface StatusOptions {
   readonly all?: boolean;
 }
 
-export interface StatusLock {
-  readonly path: string;
-  readonly expires_ms: number;
-  readonly reason: string | null;
-}
+/** A live lock in `status`: the one hold shape (its `agent` is the agent it is listed under). */
+export type StatusLock = Hold;
 
 export interface StatusAgent {
   readonly id: number;
@@ -54,5 +51,5 @@ export interface StatusResult {
 
 export interface LocksView {
   readonly now_ms: number;
-  readonly locks: ReadonlyArray<StatusLock & { readonly holder: AgentRef }>;
+  readonly locks: readonly StatusLock[];
 }
