@@ -183,7 +183,10 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
   // Started before the command, so no moment passes with the command running and nothing watching.
   const watcher = watchForOwnDeath(options.killAfterMs ?? DEFAULT_KILL_AFTER_MS);
   try {
-    child = spawn(program, options.command.slice(1), { cwd: ctx.workspace.cwd, stdio: ['inherit', options.commandStdoutToStderr ? 2 : 'inherit', 'inherit'], detached: ownGroup });
+    // The watcher's token in the command's environment lets it find the command even if this process is
+    // killed before telling it the command's process group (the instant right after this spawn).
+    const env = watcher ? { ...process.env, HARN_WITH_LOCK_WATCH: watcher.token } : process.env;
+    child = spawn(program, options.command.slice(1), { cwd: ctx.workspace.cwd, env, stdio: ['inherit', options.commandStdoutToStderr ? 2 : 'inherit', 'inherit'], detached: ownGroup });
   } catch (error) {
     // spawn() itself can throw (a NUL in an argument, too many open files): the cleanup below still runs.
     child = undefined;
@@ -237,17 +240,25 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
  * (`target`: its process group, negative, or its pid) gets SIGTERM, then SIGKILL after `killAfterMs`.
  * flock(1) leaves the lock with the command instead; here the lock lapses by its TTL, never re-taken.
  */
-const WATCHER =
-  'read -r target || exit 0; [ "$target" = done ] && exit 0; read -r line; [ "$line" = done ] && exit 0; ' +
-  'kill -s TERM -- "$target" 2>/dev/null || exit 0; ' +
-  'i=0; while [ "$i" -lt "$1" ] && kill -s 0 -- "$target" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; kill -s KILL -- "$target" 2>/dev/null; exit 0';
+export const WATCHER = [
+  // $1: the kill-after period in tenths of a second; $2: the token in the command's environment.
+  // Killed before it said which process group: the processes carrying the token are the command's (one
+  // grep over every environment, NUL-separated).
+  'if ! read -r target; then pids=$(grep -lszx "HARN_WITH_LOCK_WATCH=$2" /proc/[0-9]*/environ | sed "s#/proc/\\([0-9]*\\)/environ#\\1#"); ' +
+    '[ -n "$pids" ] || exit 0; kill -s TERM $pids 2>/dev/null; ' +
+    'i=0; while [ "$i" -lt "$1" ] && kill -s 0 $pids 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; kill -s KILL $pids 2>/dev/null; exit 0; fi',
+  '[ "$target" = done ] && exit 0; read -r line; [ "$line" = done ] && exit 0',
+  'kill -s TERM -- "$target" 2>/dev/null || exit 0',
+  'i=0; while [ "$i" -lt "$1" ] && kill -s 0 -- "$target" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; kill -s KILL -- "$target" 2>/dev/null; exit 0',
+].join('\n');
 
 /** `watch(target)`: the command to stop (its process group, negative, or its pid); `done()`: it ended. */
-function watchForOwnDeath(killAfterMs: number): { watch(target: number): void; done(): void } | undefined {
+function watchForOwnDeath(killAfterMs: number): { token: string; watch(target: number): void; done(): void } | undefined {
+  const token = `${process.pid}-${Math.floor(Math.random() * 2 ** 48).toString(16)}`;
   let watcher: ReturnType<typeof spawn>;
   try {
     // $1: the kill-after period in tenths of a second, the pace at which it looks whether the command is gone.
-    watcher = spawn('sh', ['-c', WATCHER, 'harn-agents-watch', String(Math.ceil(killAfterMs / 100))], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    watcher = spawn('sh', ['-c', WATCHER, 'harn-agents-watch', String(Math.ceil(killAfterMs / 100)), token], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   } catch {
     return undefined; // no sh: the command then outlives a killed with-lock, as before
   }
@@ -257,6 +268,7 @@ function watchForOwnDeath(killAfterMs: number): { watch(target: number): void; d
   (watcher.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   let ended = false;
   return {
+    token,
     watch: (target) => void watcher.stdin?.write(`${target}\n`),
     done: () => {
       if (ended) return;

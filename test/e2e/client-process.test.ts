@@ -212,7 +212,7 @@ process.exit(run.status ?? 1);
     expect(commit.status).toBe(1);
     expect(commit.stderr).toContain(`agents ${idA} and ${idB} were started by one process, so neither is recognised by its process: set HARN_AGENT_ID`);
     const checked = JSON.parse(cli(['--json', 'check', 'a.ts'], { cwd: ws }).stdout);
-    expect(checked).toMatchObject({ recognised: [], shared_process: [idA, idB], conflicts: [{ path: 'a.ts', holder: { id: idA } }] });
+    expect(checked).toMatchObject({ recognised: [], shared_process: [idA, idB], conflicts: [{ path: 'a.ts', holders: [{ agent: { id: idA } }] }] });
     // A, named, commits its own file.
     const asA = spawnSync('git', ['commit', '-qm', 'a'], { cwd: ws, encoding: 'utf8', env: gitEnv({ HARN_AGENT_ID: String(idA) }) });
     expect(asA.status).toBe(0);

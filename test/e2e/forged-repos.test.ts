@@ -41,7 +41,7 @@ describe('workspace discovery as strict as git', () => {
     expect(status.agents).toEqual([]);
     // release --force there breaks nothing of the victim's.
     cli(['release', 'api.ts', '--force', '--reason', 'forged'], { cwd: tree });
-    expect(JSON.parse(cli(['--json', 'holder', 'api.ts'], { cwd: victim }).stdout)).toMatchObject([{ path: 'api.ts', holder: { id: Number(holder) } }]);
+    expect(JSON.parse(cli(['--json', 'holder', 'api.ts'], { cwd: victim }).stdout)).toMatchObject([{ path: 'api.ts', holders: [{ agent: { id: Number(holder) } }] }]);
     expect(fs.existsSync(statePath(victim))).toBe(true);
   });
 
@@ -61,7 +61,7 @@ describe('workspace discovery as strict as git', () => {
       `harn-agents: warning: ignoring ${path.join(top, 'src/.harn')}: a .harn below the repository's top-level is never a registry of its own; this call uses ${path.join(top, '.harn')}`,
     );
     expect(fs.readdirSync(path.join(top, 'src/.harn'))).toEqual(['README']);
-    expect(JSON.parse(cli(['--json', 'holder', 'src/api.ts'], { cwd: top }).stdout)).toMatchObject([{ path: 'src/api.ts', holder: { id: 1 } }]);
+    expect(JSON.parse(cli(['--json', 'holder', 'src/api.ts'], { cwd: top }).stdout)).toMatchObject([{ path: 'src/api.ts', holders: [{ agent: { id: 1 } }] }]);
     fs.appendFileSync(path.join(top, 'src/api.ts'), 'theirs\n');
     git(top, 'add', '-A');
     const commit = spawnSync('git', ['commit', '-qm', 'theirs'], { cwd: top, encoding: 'utf8', env: gitEnv({ HARN_AGENT_ID: '2' }) });

@@ -30,7 +30,7 @@ describe('file names from git', () => {
     expect(cli(['lock', EVIL, '--agent', '1', '--ttl', '1h'], { cwd: ws }).code).toBe(0);
     const pushed = cli(['--json', 'check', '--pre-push'], { cwd: ws, input: `refs/heads/main ${head} refs/heads/main ${base}\n`, env: { HARN_AGENT_ID: '2' } });
     expect(pushed.code, pushed.stderr).toBe(1);
-    expect(JSON.parse(pushed.stdout).conflicts).toMatchObject([{ path: EVIL, holder: { id: 1 } }]);
+    expect(JSON.parse(pushed.stdout).conflicts).toMatchObject([{ path: EVIL, holders: [{ agent: { id: 1 } }] }]);
     // Under the pre-commit framework's range variables too.
     const framework = cli(['--json', 'check', '--pre-push'], { cwd: ws, env: { HARN_AGENT_ID: '2', PRE_COMMIT_FROM_REF: base, PRE_COMMIT_TO_REF: head } });
     expect(framework.code, framework.stderr).toBe(1);

@@ -137,7 +137,7 @@ describe.skipIf(!BASE_URL)('one path limit on PostgreSQL', () => {
     expect(cli([...store, 'lock', `src/${'é'.repeat(510)}`, '--agent', '1'], { cwd: ws }).code).toBe(0);
     const fits = cli([...store, 'lock', longest, '--agent', '1'], { cwd: ws });
     expect(fits.code, fits.stderr).toBe(0);
-    expect(JSON.parse(cli([...store, '--json', 'holder', longest], { cwd: ws }).stdout)).toMatchObject([{ path: longest, holder: { id: 1 } }]);
+    expect(JSON.parse(cli([...store, '--json', 'holder', longest], { cwd: ws }).stdout)).toMatchObject([{ path: longest, holders: [{ agent: { id: 1 } }] }]);
   });
 
   it('a namespace over 512 bytes is refused before it reaches an index', () => {

@@ -27,7 +27,7 @@ describe('one file, one lock name', () => {
     const ws = repoWithLink();
     const first = cli(['--json', 'lock', 'link/a.ts', '--agent', '1', '--ttl', '1h'], { cwd: ws });
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout).paths).toMatchObject([{ path: 'real/a.ts' }]);
+    expect(JSON.parse(first.stdout).locks).toMatchObject([{ path: 'real/a.ts' }]);
     const second = cli(['lock', 'real/a.ts', '--agent', '2'], { cwd: ws });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/real\/a\.ts is held by agent 1/);

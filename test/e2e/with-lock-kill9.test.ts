@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, cli, tempDir } from '../helpers/cli.js';
+import { WATCHER } from '../../src/commands/with-lock.js';
 
 // Issue 21: with-lock killed with -9 (which no handler sees) does not leave its command running unguarded
 // while its lock lapses and another agent takes the path: the command is stopped, as a lost lock stops it.
@@ -48,7 +49,7 @@ describe('with-lock killed with -9', () => {
     const { ws, command } = await killedWithLock('exec sleep 600');
     expect(await until(() => !alive(command))).toBe(true);
     // Nothing released the lock: it stays until its TTL (or its agent's timeout), never taken in silence.
-    expect(JSON.parse(cli(['--json', 'holder', 'a.ts'], { cwd: ws }).stdout)).toMatchObject([{ path: 'a.ts', holder: { name: 'with-lock: sh' } }]);
+    expect(JSON.parse(cli(['--json', 'holder', 'a.ts'], { cwd: ws }).stdout)).toMatchObject([{ path: 'a.ts', holders: [{ agent: { name: 'with-lock: sh' } }] }]);
   }, 240_000);
 
   it('a command that ignores SIGTERM gets SIGKILL after --kill-after', async () => {
@@ -61,4 +62,19 @@ describe('with-lock killed with -9', () => {
     const result = cli(['with-lock', 'a.ts', '--', 'sh', '-c', 'exit 4'], { cwd: ws });
     expect(result).toMatchObject({ code: 4, stderr: '' });
   });
+
+  it('killed in the instant before it told its watcher the command: the watcher finds the command by its token', async () => {
+    // The watcher as with-lock starts it; the command started with the token; with-lock "dies" (the pipe
+    // closes) without having written the command's process group.
+    const token = `test-${process.pid}-${Date.now()}`;
+    const watcher = spawn('sh', ['-c', WATCHER, 'harn-agents-watch', '10', token], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    const command = spawn('sh', ['-c', "trap '' TERM; while :; do sleep 0.1; done"], { env: { ...cleanEnv(), HARN_WITH_LOCK_WATCH: token }, stdio: 'ignore', detached: true });
+    const pid = command.pid as number;
+    expect(await until(() => fs.existsSync(`/proc/${pid}/environ`) && fs.readFileSync(`/proc/${pid}/environ`, 'latin1').includes(token))).toBe(true);
+    watcher.stdin?.end();
+    const stopped = await until(() => !alive(pid));
+    if (!stopped) process.kill(-pid, 'SIGKILL');
+    expect(stopped).toBe(true);
+  }, 240_000);
 });
+
