@@ -100,23 +100,26 @@ export function endSession(
 export function endDeadSessions(
   registry: AgentRegistry,
   nowMs: number,
-  host: string,
+  host: string | (() => string),
   alive: (process: AgentProcess) => boolean,
-  seen: SeenStore,
+  seen: SeenStore | (() => SeenStore),
   record: (event: HarnEvent) => void,
   root: string,
 ): EndedSession[] {
   const ended: EndedSession[] = [];
+  // Read only once a session is found: every transaction runs this, and most registries hold none.
+  let here: string | undefined;
+  const hostHere = () => (here ??= typeof host === 'string' ? host : host());
   for (const agent of [...registry.agents()]) {
     const session: AgentSession | undefined = agent.meta?.session;
     const process = agent.meta?.process;
-    if (!session || agent.state !== 'active' || session.host !== host || !process) continue;
+    if (!session || agent.state !== 'active' || !process || session.host !== hostHere()) continue;
     if (alive(process)) {
       // Alive on this host: keep its lease from running out while it thinks (a write at most every half lease).
       if (nowMs - agent.lastSeenMs > SESSION_LEASE_MS / 2) registry.heartbeat(agent.id, nowMs);
       continue;
     }
-    ended.push(endSession(registry, agent, nowMs, seen, record, 'process-gone', root));
+    ended.push(endSession(registry, agent, nowMs, typeof seen === 'function' ? seen() : seen, record, 'process-gone', root));
   }
   return ended;
 }

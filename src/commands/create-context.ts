@@ -64,7 +64,7 @@ export function openContext(settings: ContextSettings): Context {
       settings.config.endSessions ??
       ((registry, nowMs) => {
         const events: HarnEvent[] = [];
-        endDeadSessions(registry, nowMs, hostName(), alive, new SeenStore(workspace.stateDir, workspace), (e) => events.push(e), workspace.root);
+        endDeadSessions(registry, nowMs, hostName, alive, () => new SeenStore(workspace.stateDir, workspace), (e) => events.push(e), workspace.root);
         return events;
       }),
   };
