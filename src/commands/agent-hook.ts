@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, HarnError, isHarnError } from '../core/errors.js';
-import { normaliseLockPath } from '../core/paths.js';
+import { normaliseLockPath, realExistingPrefix } from '../core/paths.js';
 import { clientProcess, type ProcessIdentity } from '../core/process-tree.js';
 import { hostName } from '../core/host.js';
 import type { AgentRegistry, ReadonlyAgent } from '../core/registry.js';
@@ -78,19 +78,6 @@ const who = (agent: { readonly id: number; readonly name: string }): string => `
 /** A path as a shell word in a suggested command. */
 const shellWord = (p: string): string => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`);
 
-/** `file` with its longest existing prefix resolved (the file itself may not exist yet). */
-function realPath(file: string): string {
-  const rest: string[] = [];
-  for (let dir = file; ; dir = path.dirname(dir)) {
-    try {
-      return path.join(fs.realpathSync(dir), ...rest.reverse());
-    } catch {
-      if (path.dirname(dir) === dir) return file;
-      rest.push(path.basename(dir));
-    }
-  }
-}
-
 class Session {
   readonly seen: SeenStore;
   readonly reader: string;
@@ -112,7 +99,7 @@ class Session {
   lockPath(file: string): string | null {
     try {
       // The file's real path: one file reached through a symlinked directory has one claim, not two.
-      const p = normaliseLockPath(realPath(path.resolve(this.ctx.workspace.cwd, file)), this.ctx.workspace.cwd, this.ctx.workspace.pathRoot);
+      const p = normaliseLockPath(realExistingPrefix(path.resolve(this.ctx.workspace.cwd, file)), this.ctx.workspace.cwd, this.ctx.workspace.pathRoot);
       return p.endsWith('/') || p === '.harn' || p.startsWith('.harn/') || p === '.git' || p.startsWith('.git/') ? null : p;
     } catch (error) {
       if (isHarnError(error)) return null;

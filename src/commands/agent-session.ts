@@ -110,16 +110,18 @@ export function endDeadSessions(
   // Read only once a session is found: every transaction runs this, and most registries hold none.
   let here: string | undefined;
   const hostHere = () => (here ??= typeof host === 'string' ? host : host());
-  for (const agent of [...registry.agents()]) {
+  // One pass without copying the agents (every transaction runs this); the few to change are changed after.
+  const refresh: number[] = [];
+  const dead: ReadonlyAgent[] = [];
+  for (const agent of registry.agents()) {
     const session: AgentSession | undefined = agent.meta?.session;
     const process = agent.meta?.process;
     if (!session || agent.state !== 'active' || !process || session.host !== hostHere()) continue;
-    if (alive(process)) {
-      // Alive on this host: keep its lease from running out while it thinks (a write at most every half lease).
-      if (nowMs - agent.lastSeenMs > SESSION_LEASE_MS / 2) registry.heartbeat(agent.id, nowMs);
-      continue;
-    }
-    ended.push(endSession(registry, agent, nowMs, typeof seen === 'function' ? seen() : seen, record, 'process-gone', root));
+    // Alive on this host: keep its lease from running out while it thinks (a write at most every half lease).
+    if (!alive(process)) dead.push(agent);
+    else if (nowMs - agent.lastSeenMs > SESSION_LEASE_MS / 2) refresh.push(agent.id);
   }
+  for (const id of refresh) registry.heartbeat(id, nowMs);
+  for (const agent of dead) ended.push(endSession(registry, agent, nowMs, typeof seen === 'function' ? seen() : seen, record, 'process-gone', root));
   return ended;
 }

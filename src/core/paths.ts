@@ -50,7 +50,7 @@ const outside = (relative: string): boolean => relative === '..' || relative.sta
  * `absolute` with its longest existing directory prefix replaced by that directory's real path; the rest
  * (which need not exist) is kept as written. The one place paths touch the filesystem.
  */
-function realExistingPrefix(absolute: string): string {
+export function realExistingPrefix(absolute: string): string {
   const rest: string[] = [];
   for (let dir = absolute; ; dir = path.posix.dirname(dir)) {
     try {

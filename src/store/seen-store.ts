@@ -93,7 +93,12 @@ export class SeenStore {
   /** Forget a claim's starting content (the claim ended: committed or discarded). */
   forgetBase(session: string, file: string): void {
     const dir = path.join(this.root, `s${keyOf(session)}`, 'base');
-    if (this.checkDir(dir)) fs.rmSync(path.join(dir, `${keyOf(file)}.json`), { force: true });
+    if (!this.checkDir(dir)) return;
+    try {
+      fs.unlinkSync(path.join(dir, `${keyOf(file)}.json`));
+    } catch {
+      // Already gone; anything else planted there is left alone (reading it refuses what is not a regular file).
+    }
   }
 
   recordWrite(record: WriteRecord): void {

@@ -85,17 +85,27 @@ export function toolCall(tool: string | null, input: unknown): AgentToolCall | n
   return { kind: 'other', tool };
 }
 
-export function parseClaudeCode(payload: string): AgentHookEvent {
-  const data = payloadObject(payload, 'Claude Code');
+/**
+ * The fields every agent CLI following Claude Code's hook protocol shares (Codex too), with its own reading
+ * of the tool call.
+ */
+export function hookEvent(
+  data: Record<string, unknown>,
+  readCall: (tool: string | null, input: unknown) => AgentToolCall | null,
+  tracksReads: boolean,
+): AgentHookEvent {
   const event = text(data.hook_event_name, MAX_ID_LENGTH) ?? 'PreToolUse';
-  const detail = text(event === 'SessionEnd' ? data.reason : data.source, MAX_ID_LENGTH);
   return {
     event,
     session: text(data.session_id, MAX_ID_LENGTH),
     cwd: text(data.cwd, MAX_TEXT_LENGTH),
     subagent: text(data.agent_id, MAX_ID_LENGTH),
-    call: toolCall(text(data.tool_name, MAX_ID_LENGTH), data.tool_input),
-    detail,
-    tracksReads: true,
+    call: readCall(text(data.tool_name, MAX_ID_LENGTH), data.tool_input),
+    detail: text(event === 'SessionEnd' ? data.reason : data.source, MAX_ID_LENGTH),
+    tracksReads,
   };
+}
+
+export function parseClaudeCode(payload: string): AgentHookEvent {
+  return hookEvent(payloadObject(payload, 'Claude Code'), toolCall, true);
 }

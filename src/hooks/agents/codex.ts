@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH, MAX_TEXT_LENGTH, payloadObject, text, type AgentHookEvent, type AgentToolCall } from './claude-code.js';
+import { hookEvent, MAX_TEXT_LENGTH, payloadObject, text, type AgentHookEvent, type AgentToolCall } from './claude-code.js';
 
 /**
  * Codex CLI's hook payloads (its hooks reference and codex-rs/hooks/src/schema.rs): the same common fields as
@@ -34,15 +34,5 @@ function codexCall(tool: string | null, input: unknown): AgentToolCall | null {
 }
 
 export function parseCodex(payload: string): AgentHookEvent {
-  const data = payloadObject(payload, 'Codex');
-  const event = text(data.hook_event_name, MAX_ID_LENGTH) ?? 'PreToolUse';
-  return {
-    event,
-    session: text(data.session_id, MAX_ID_LENGTH),
-    cwd: text(data.cwd, MAX_TEXT_LENGTH),
-    subagent: text(data.agent_id, MAX_ID_LENGTH),
-    call: codexCall(text(data.tool_name, MAX_ID_LENGTH), data.tool_input),
-    detail: text(event === 'SessionEnd' ? data.reason : data.source, MAX_ID_LENGTH),
-    tracksReads: false,
-  };
+  return hookEvent(payloadObject(payload, 'Codex'), codexCall, false);
 }
