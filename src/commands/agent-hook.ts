@@ -410,7 +410,7 @@ export const command = defineCommand({
     arguments: [{ name: '<agent>', help: `the agent whose payload stdin holds (${AGENT_HOOKS.join(', ')})`, words: AGENT_HOOKS }],
     examples: ['harn-agents agent-hook claude-code < payload.json', 'harn-agents hook install --claude-code    # installs it for every event it needs'],
     notes:
-      'Installed by `hook install --claude-code` for SessionStart, PreToolUse, PostToolUse, SubagentStop, Stop and SessionEnd.\n' +
+      'Installed by `hook install --claude-code` for SessionStart, PreToolUse, PostToolUse, SubagentStop, Stop and SessionEnd\n(`--codex`: the same but SessionEnd).\n' +
       'A refusal is a PreToolUse "deny" decision on stdout (exit 0); a failure of harn-agents is exit 1 and never blocks the agent.\n' +
       'docs/agents.md describes what each event does.\n',
     contextCwd: (options) => options.event.cwd ?? undefined,

@@ -184,8 +184,7 @@ export function renderCheck(r: CheckResult): Rendered {
     }
     const paths = [...new Set(r.conflicts.map((c) => c.path))].slice(0, 20).map((p) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`));
     lines.push(
-      `harn-agents: leave them to their holders and commit only your own files: git restore --staged ${esc(paths.join(' '))}, then commit again ` +
-        '(people: check --help says how a lock is released or overridden on purpose)',
+      `harn-agents: leave them to their holders and commit only your own files: git restore --staged ${esc(paths.join(' '))}, then commit again`,
     );
   }
   return { stdout: '', stderr: lines.map((l) => `${l}\n`).join('') };

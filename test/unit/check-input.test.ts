@@ -9,7 +9,7 @@ const HELD = 'dir with space/ünï.ts';
 const REFUSED =
   `${HELD}: held by agent 1 (agent-1), expires in 1h\n` +
   'harn-agents: 1 of 2 paths are held by other agents\n' +
-  "harn-agents: leave them to their holders and commit only your own files: git restore --staged 'dir with space/ünï.ts', then commit again (people: check --help says how a lock is released or overridden on purpose)\n";
+  "harn-agents: leave them to their holders and commit only your own files: git restore --staged 'dir with space/ünï.ts', then commit again\n";
 
 async function heldWorkspace() {
   const cli = inProcessCli({ clock: testClock() });

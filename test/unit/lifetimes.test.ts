@@ -180,6 +180,6 @@ describe('one clock per output', () => {
     expect(check.stderr).toMatch(/a\.ts: held by agent 3 \(ana\), expires in 2s/);
     // What to do instead (commit only your own files), never how to get around the guard: a model reads this.
     expect(check.stderr).toMatch(/commit only your own files: git restore --staged a\.ts, then commit again/);
-    expect(check.stderr).not.toMatch(/HARN_GUARD=|--no-verify|HARN_AGENT_ID=/);
+    expect(check.stderr).not.toMatch(/HARN_GUARD=|--no-verify|HARN_AGENT_ID=|--help/);
   });
 });

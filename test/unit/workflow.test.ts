@@ -132,7 +132,7 @@ describe('check', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(
-      /^a\.ts: held by agent 1 \(agent-1\) \(reason: editing\), expires in 20s\nharn-agents: 1 of 2 paths are held by other agents\nharn-agents: leave them to their holders and commit only your own files: git restore --staged a\.ts, then commit again \(people: check --help says how a lock is released or overridden on purpose\)\n$/,
+      /^a\.ts: held by agent 1 \(agent-1\) \(reason: editing\), expires in 20s\nharn-agents: 1 of 2 paths are held by other agents\nharn-agents: leave them to their holders and commit only your own files: git restore --staged a\.ts, then commit again\n$/,
     );
     expect((await run(['check', 'a.ts'], { HARN_AGENT_ID: '1' })).code).toBe(0);
     expect((await run(['check', 'a.ts', '--agent', '1'])).code).toBe(0);
