@@ -21,7 +21,21 @@ const answers = (host: string, port: number): Promise<boolean> =>
     socket.once('error', () => done(false));
   });
 
+/**
+ * Node reads the CA bundle NODE_EXTRA_CA_CERTS names at every start-up: about 40 ms of CPU per process, three
+ * times the CLI's own start, paid by each of the thousands of processes the suite spawns though none of them
+ * speaks TLS. The workers and everything they spawn go without it; the one download (husky and lefthook from
+ * the npm registry, test/helpers/hook-tools.ts) gets it back from HARN_TEST_EXTRA_CA_CERTS.
+ */
+function dropExtraCaCerts(): void {
+  const bundle = process.env.NODE_EXTRA_CA_CERTS;
+  if (bundle === undefined) return;
+  process.env.HARN_TEST_EXTRA_CA_CERTS = bundle;
+  delete process.env.NODE_EXTRA_CA_CERTS;
+}
+
 export default defineConfig(async () => {
+  dropExtraCaCerts();
   // Run the PostgreSQL suites whenever the default server answers; say so in one line when they are skipped.
   if (!process.env.HARN_TEST_POSTGRES_URL) {
     if (await answers('127.0.0.1', 5432)) process.env.HARN_TEST_POSTGRES_URL = DEFAULT_PG_URL;

@@ -30,6 +30,8 @@ export function npmHookTools(): string | null {
     cwd: HOOK_TOOLS_DIR,
     encoding: 'utf8',
     timeout: 300_000,
+    // The download may need the CA bundle vitest.config.ts keeps from the tests' processes.
+    env: { ...process.env, ...(process.env.HARN_TEST_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.HARN_TEST_EXTRA_CA_CERTS } : {}) },
   });
   if (npm.status !== 0 || !ready()) return missing('husky and lefthook (npm registry)', `npm install ${PACKAGES.join(' ')} failed: ${(npm.stderr || '').trim().split('\n').pop() ?? ''}`);
   return bin;
