@@ -51,7 +51,8 @@ describe('many processes at once', () => {
   });
 });
 
-describe('the OS-level state lock', () => {
+// Both wait out the 5 s stale period on a process of their own: side by side, not one after the other.
+describe.concurrent('the OS-level state lock', () => {
   it('a lock left by a process killed with -9 is taken over within the stale period', async () => {
     const ws = tempDir();
     const holder = await holdStateLock(ws);

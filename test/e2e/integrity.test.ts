@@ -49,6 +49,9 @@ async function held(ws: string, p: string): Promise<void> {
   while (cli(['holder', p], { cwd: ws }).code !== 0) await sleep(50);
 }
 
+// Every test here waits on real time (a stale period, a TTL) in processes of its own, each in a workspace of
+// its own: they wait side by side, not one after the other.
+describe.concurrent('integrity', () => {
 describe('fencing: a writer stopped mid-write never overwrites a newer state', () => {
   // HARN_TEST_STOP_AT makes the writer SIGSTOP itself at that point of its write (src/store/atomic-write.ts).
   const points = ['opened', 'written', 'fsynced', 'before-confirm'];
@@ -130,4 +133,5 @@ describe('with-lock never takes a lost lock back in silence', () => {
     // The lock stays with its new holder.
     expect(JSON.parse(cli(['--json', 'holder', 'a.ts'], { cwd: ws }).stdout)[0].holders[0].agent.id).toBe(77);
   });
+});
 });
