@@ -19,8 +19,14 @@ async function connect(ws: string, name: string, args: string[] = [], globals: s
   return (await session(ws, name, args, globals)).client;
 }
 
-/** A session with its server's process id and everything it wrote on stderr so far. */
-async function session(ws: string, name: string, args: string[] = [], globals: string[] = []) {
+/** Closes a client when its test ends: a concurrent test's own `onTestFinished` (afterEach cannot tell its clients apart). */
+type Closer = (close: () => Promise<void>) => void;
+
+/**
+ * A session with its server's process id and everything it wrote on stderr so far; closed after the test
+ * (by `closer` in a concurrent test).
+ */
+async function session(ws: string, name: string, args: string[] = [], globals: string[] = [], closer?: Closer) {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, ...globals, 'mcp', ...args],
@@ -32,7 +38,8 @@ async function session(ws: string, name: string, args: string[] = [], globals: s
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
-  clients.push(client);
+  if (closer) closer(() => client.close().catch(() => undefined));
+  else clients.push(client);
   return { client, pid: transport.pid as number, stderr: () => stderr };
 }
 
@@ -162,26 +169,6 @@ describe('harn-agents mcp', () => {
     await until(() => exited(pid));
     expect(readState(ws).agents).toEqual([]);
     expect(cli(['holder', 't.ts'], { cwd: ws }).code).toBe(1);
-  });
-
-  it('a server killed with -9 leaves an agent that is reaped after the agent timeout, like any crashed agent', async () => {
-    const ws = tempDir();
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [BIN, '--agent-timeout', '2s', 'mcp'],
-      cwd: ws,
-      env: cleanEnv() as Record<string, string>,
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'doomed', version: '1.0.0' });
-    await client.connect(transport);
-    clients.push(client);
-    await call(client, 'lock', { paths: ['x.ts'], ttl: '1h' });
-    expect(cli(['holder', 'x.ts'], { cwd: ws }).code).toBe(0);
-    process.kill(transport.pid as number, 'SIGKILL');
-    // Alive heartbeats kept it active so far; now silence: reaped once the 2 s timeout passes.
-    await until(() => cli(['holder', 'x.ts'], { cwd: ws, env: { HARN_AGENT_TIMEOUT: '2s' } }).code === 1, 15_000);
-    expect(readState(ws).agents[0]?.state).toBe('crashed');
   });
 
   it('a tool call with wrong types is a clean error result, the same one the library gives, and changes nothing', async () => {
@@ -314,10 +301,32 @@ describe('harn-agents mcp', () => {
     expect((await call(client, 'release', { paths: ['src/api.ts'] })).structuredContent).toMatchObject({ released: ['src/api.ts'] });
   });
 
-  it('keeps its locks past many TTLs and agent timeouts while the client is connected, renewing them', async () => {
+  // The tests from here on wait on real time (TTLs, agent timeouts, a client's patience), each with its own
+  // server and workspace: side by side, not one after the other.
+  it.concurrent('a server killed with -9 leaves an agent that is reaped after the agent timeout, like any crashed agent', async ({ onTestFinished }) => {
+    const ws = tempDir();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, '--agent-timeout', '2s', 'mcp'],
+      cwd: ws,
+      env: cleanEnv() as Record<string, string>,
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'doomed', version: '1.0.0' });
+    await client.connect(transport);
+    onTestFinished(() => client.close().catch(() => undefined));
+    await call(client, 'lock', { paths: ['x.ts'], ttl: '1h' });
+    expect(cli(['holder', 'x.ts'], { cwd: ws }).code).toBe(0);
+    process.kill(transport.pid as number, 'SIGKILL');
+    // Alive heartbeats kept it active so far; now silence: reaped once the 2 s timeout passes.
+    await until(() => cli(['holder', 'x.ts'], { cwd: ws, env: { HARN_AGENT_TIMEOUT: '2s' } }).code === 1, 15_000);
+    expect(readState(ws).agents[0]?.state).toBe('crashed');
+  });
+
+  it.concurrent('keeps its locks past many TTLs and agent timeouts while the client is connected, renewing them', async ({ onTestFinished }) => {
     const ws = tempDir();
     // A 2 s TTL, renewed every 667 ms; the agent is reaped after 3 s of silence by any call that reaps.
-    const { client } = await session(ws, 'keeper', ['--ttl', '2s'], ['--agent-timeout', '3s']);
+    const { client } = await session(ws, 'keeper', ['--ttl', '2s'], ['--agent-timeout', '3s'], onTestFinished);
     const me = (await call(client, 'whoami')).structuredContent as { id: number };
     const locked = (await call(client, 'lock', { paths: ['kept.ts'] })).structuredContent as { locks: Array<{ expires_ms: number }> };
     const firstExpiry = locked.locks[0]?.expires_ms ?? 0;
@@ -340,9 +349,9 @@ describe('harn-agents mcp', () => {
     expect(whoami.locks[0]?.expires_ms).toBeGreaterThan(firstExpiry + 6_000);
   });
 
-  it('a server killed with -9 stops renewing: its lock is freed by its TTL, long before its agent times out', async () => {
+  it.concurrent('a server killed with -9 stops renewing: its lock is freed by its TTL, long before its agent times out', async ({ onTestFinished }) => {
     const ws = tempDir();
-    const { client, pid } = await session(ws, 'doomed', ['--ttl', '2s'], ['--agent-timeout', '1h']);
+    const { client, pid } = await session(ws, 'doomed', ['--ttl', '2s'], ['--agent-timeout', '1h'], onTestFinished);
     const me = (await call(client, 'whoami')).structuredContent as { id: number };
     await call(client, 'lock', { paths: ['x.ts'] });
     process.kill(pid, 'SIGKILL');
@@ -352,9 +361,9 @@ describe('harn-agents mcp', () => {
     expect(readState(ws).agents.find((a) => a.id === me.id)?.state).toBe('active');
   });
 
-  it('a lock lost anyway (broken with release --force) is not taken again, and the next result and stderr say so', async () => {
+  it.concurrent('a lock lost anyway (broken with release --force) is not taken again, and the next result and stderr say so', async ({ onTestFinished }) => {
     const ws = tempDir();
-    const { client, stderr } = await session(ws, 'victim', ['--ttl', '1s'], ['--agent-timeout', '1h']);
+    const { client, stderr } = await session(ws, 'victim', ['--ttl', '1s'], ['--agent-timeout', '1h'], onTestFinished);
     const me = (await call(client, 'whoami')).structuredContent as { id: number };
     await call(client, 'lock', { paths: ['broken.ts', 'kept.ts'] });
     expect(cli(['release', '--force', 'broken.ts', '--reason', 'stuck'], { cwd: ws }).code).toBe(0);
@@ -370,9 +379,9 @@ describe('harn-agents mcp', () => {
     expect(cli(['holder', 'broken.ts'], { cwd: ws }).code).toBe(1);
   });
 
-  it.each(['timeout', 'abort'] as const)('a lock whose wait the client gives up on (%s) stops waiting and leaves no lock', async (how) => {
+  it.concurrent.for(['timeout', 'abort'] as const)('a lock whose wait the client gives up on (%s) stops waiting and leaves no lock', async (how, { onTestFinished }) => {
     const ws = tempDir();
-    const { client, stderr } = await session(ws, 'impatient');
+    const { client, stderr } = await session(ws, 'impatient', [], [], onTestFinished);
     const me = (await call(client, 'whoami')).structuredContent as { id: number };
     cli(['lock', 'contended.ts', '--agent', '42', '--ttl', '1h'], { cwd: ws });
     const controller = new AbortController();
