@@ -52,86 +52,86 @@ async function held(ws: string, p: string): Promise<void> {
 // Every test here waits on real time (a stale period, a TTL) in processes of its own, each in a workspace of
 // its own: they wait side by side, not one after the other.
 describe.concurrent('integrity', () => {
-describe('fencing: a writer stopped mid-write never overwrites a newer state', () => {
-  // HARN_TEST_STOP_AT makes the writer SIGSTOP itself at that point of its write (src/store/atomic-write.ts).
-  const points = ['opened', 'written', 'fsynced', 'before-confirm'];
-  // One trial per point in `npm test`; `npm run stress` (HARN_STRESS=long) runs five rounds: 20 trials.
-  const rounds = process.env.HARN_STRESS === 'long' ? 5 : 1;
-  const trials = Array.from({ length: rounds }, () => points).flat();
-  it(`stopped at each point (${points.join(', ')}) past the stale period while another process commits`, { timeout: 60_000 * rounds }, async () => {
-    const started = Date.now();
-    await Promise.all(
-      trials.map(async (point) => {
-        const ws = scratch();
-        expect(cli(['register', 'first'], { cwd: ws }).code).toBe(0);
-        const stalled = start(['register', 'stalled'], ws, { HARN_TEST_STOP_AT: point });
-        await stopped(stalled.child.pid as number);
-        // Another process takes the lock over once it has seen it unchanged for the stale period, and commits.
-        const other = await cliAsync(['--json', 'register', 'acknowledged'], { cwd: ws, env: { HARN_STATE_LOCK_WAIT: '30s' } });
-        expect(other.code, `${point}: ${other.stderr}`).toBe(0);
-        const acknowledged = JSON.parse(other.stdout).id as number;
-        stalled.child.kill('SIGCONT');
-        const late = await stalled.done;
-        expect(late.code, `${point}: ${late.stderr}`).toBe(4);
-        expect(late.stderr).toMatch(/lost the lock on .*nothing was written/);
-        const names = readState(ws).agents.map((a) => `${a.id}:${a.name}`);
-        expect(names, point).toEqual(['1:first', `${acknowledged}:acknowledged`]);
-        // No id is handed out twice, and no temp file is left behind.
-        const next = JSON.parse(cli(['--json', 'register', 'next'], { cwd: ws }).stdout).id as number;
-        expect(next).toBeGreaterThan(acknowledged);
-        expect(fs.readdirSync(path.join(ws, '.harn')).filter((f) => f.includes('.tmp-'))).toEqual([]);
-      }),
-    );
-    console.log(`stall trials: ${JSON.stringify({ trials: trials.length, points, seconds: (Date.now() - started) / 1000 })}`);
-  });
-});
-
-describe('with-lock never takes a lost lock back in silence', () => {
-  it('paused past its TTL: another with-lock runs, and the first stops its command and exits 5 on resuming', async () => {
-    const ws = scratch();
-    const first = start(['with-lock', 'a.ts', '--ttl', '2s', '--', 'sleep', '120'], ws);
-    await held(ws, 'a.ts');
-    first.child.kill('SIGSTOP');
-    const second = await cliAsync(['with-lock', 'a.ts', '--wait', '60s', '--', 'sh', '-c', 'echo second ran'], { cwd: ws });
-    expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toContain('second ran');
-    const resumedAt = Date.now();
-    first.child.kill('SIGCONT');
-    const result = await first.done;
-    expect(result.code, result.stderr).toBe(5);
-    // Lapsed by its own clock, or found expired by the store: both are the truth, depending on the instant.
-    expect(result.stderr).toMatch(/with-lock lost its lock on a\.ts \((not renewed within its 2s TTL|expired, broken or reaped)\); stopping sleep/);
-    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-    // The command was ended, not waited for (sleep 120).
-    expect(Date.now() - resumedAt).toBeLessThan(60_000);
-    const events = JSON.parse(cli(['--json', 'log'], { cwd: ws }).stdout).events;
-    expect(events.find((e: { lost?: string[] }) => e.lost)).toMatchObject({ type: 'with-lock', program: 'sleep', lost: ['a.ts'], signal: 'SIGTERM' });
+  describe('fencing: a writer stopped mid-write never overwrites a newer state', () => {
+    // HARN_TEST_STOP_AT makes the writer SIGSTOP itself at that point of its write (src/store/atomic-write.ts).
+    const points = ['opened', 'written', 'fsynced', 'before-confirm'];
+    // One trial per point in `npm test`; `npm run stress` (HARN_STRESS=long) runs five rounds: 20 trials.
+    const rounds = process.env.HARN_STRESS === 'long' ? 5 : 1;
+    const trials = Array.from({ length: rounds }, () => points).flat();
+    it(`stopped at each point (${points.join(', ')}) past the stale period while another process commits`, { timeout: 60_000 * rounds }, async () => {
+      const started = Date.now();
+      await Promise.all(
+        trials.map(async (point) => {
+          const ws = scratch();
+          expect(cli(['register', 'first'], { cwd: ws }).code).toBe(0);
+          const stalled = start(['register', 'stalled'], ws, { HARN_TEST_STOP_AT: point });
+          await stopped(stalled.child.pid as number);
+          // Another process takes the lock over once it has seen it unchanged for the stale period, and commits.
+          const other = await cliAsync(['--json', 'register', 'acknowledged'], { cwd: ws, env: { HARN_STATE_LOCK_WAIT: '30s' } });
+          expect(other.code, `${point}: ${other.stderr}`).toBe(0);
+          const acknowledged = JSON.parse(other.stdout).id as number;
+          stalled.child.kill('SIGCONT');
+          const late = await stalled.done;
+          expect(late.code, `${point}: ${late.stderr}`).toBe(4);
+          expect(late.stderr).toMatch(/lost the lock on .*nothing was written/);
+          const names = readState(ws).agents.map((a) => `${a.id}:${a.name}`);
+          expect(names, point).toEqual(['1:first', `${acknowledged}:acknowledged`]);
+          // No id is handed out twice, and no temp file is left behind.
+          const next = JSON.parse(cli(['--json', 'register', 'next'], { cwd: ws }).stdout).id as number;
+          expect(next).toBeGreaterThan(acknowledged);
+          expect(fs.readdirSync(path.join(ws, '.harn')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+        }),
+      );
+      console.log(`stall trials: ${JSON.stringify({ trials: trials.length, points, seconds: (Date.now() - started) / 1000 })}`);
+    });
   });
 
-  it('broken with release --force: the command is stopped (SIGKILL after --kill-after if it ignores SIGTERM), exit 5', async () => {
-    const ws = scratch();
-    const first = start(['with-lock', 'a.ts', '--ttl', '3s', '--kill-after', '1s', '--', 'sh', '-c', 'trap "" TERM; while :; do sleep 1; done'], ws);
-    await held(ws, 'a.ts');
-    expect(cli(['release', '--force', 'a.ts', '--reason', 'stuck'], { cwd: ws }).code).toBe(0);
-    const result = await first.done;
-    expect(result.code, result.stderr).toBe(5);
-    expect(result.stderr).toMatch(/lost its lock on a\.ts \(expired, broken or reaped\)/);
-    expect(readState(ws).agents).toEqual([]);
-  });
+  describe('with-lock never takes a lost lock back in silence', () => {
+    it('paused past its TTL: another with-lock runs, and the first stops its command and exits 5 on resuming', async () => {
+      const ws = scratch();
+      const first = start(['with-lock', 'a.ts', '--ttl', '2s', '--', 'sleep', '120'], ws);
+      await held(ws, 'a.ts');
+      first.child.kill('SIGSTOP');
+      const second = await cliAsync(['with-lock', 'a.ts', '--wait', '60s', '--', 'sh', '-c', 'echo second ran'], { cwd: ws });
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toContain('second ran');
+      const resumedAt = Date.now();
+      first.child.kill('SIGCONT');
+      const result = await first.done;
+      expect(result.code, result.stderr).toBe(5);
+      // Lapsed by its own clock, or found expired by the store: both are the truth, depending on the instant.
+      expect(result.stderr).toMatch(/with-lock lost its lock on a\.ts \((not renewed within its 2s TTL|expired, broken or reaped)\); stopping sleep/);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      // The command was ended, not waited for (sleep 120).
+      expect(Date.now() - resumedAt).toBeLessThan(60_000);
+      const events = JSON.parse(cli(['--json', 'log'], { cwd: ws }).stdout).events;
+      expect(events.find((e: { lost?: string[] }) => e.lost)).toMatchObject({ type: 'with-lock', program: 'sleep', lost: ['a.ts'], signal: 'SIGTERM' });
+    });
 
-  it('taken by another agent meanwhile: the message names the new holder', async () => {
-    const ws = scratch();
-    const first = start(['with-lock', 'a.ts', '--ttl', '2s', '--', 'sleep', '120'], ws);
-    await held(ws, 'a.ts');
-    first.child.kill('SIGSTOP');
-    // Wait out the TTL on the registry's own terms: lock --wait returns once the lapsed lock is free.
-    expect(cli(['lock', 'a.ts', '--agent', '77', '--ttl', '1h', '--wait', '60s'], { cwd: ws }).code).toBe(0);
-    first.child.kill('SIGCONT');
-    const result = await first.done;
-    expect(result.code).toBe(5);
-    expect(result.stderr).toMatch(/lost its lock on a\.ts \(.*now held by agent 77 \(agent-77\)\); stopping sleep/);
-    // The lock stays with its new holder.
-    expect(JSON.parse(cli(['--json', 'holder', 'a.ts'], { cwd: ws }).stdout)[0].holders[0].agent.id).toBe(77);
+    it('broken with release --force: the command is stopped (SIGKILL after --kill-after if it ignores SIGTERM), exit 5', async () => {
+      const ws = scratch();
+      const first = start(['with-lock', 'a.ts', '--ttl', '3s', '--kill-after', '1s', '--', 'sh', '-c', 'trap "" TERM; while :; do sleep 1; done'], ws);
+      await held(ws, 'a.ts');
+      expect(cli(['release', '--force', 'a.ts', '--reason', 'stuck'], { cwd: ws }).code).toBe(0);
+      const result = await first.done;
+      expect(result.code, result.stderr).toBe(5);
+      expect(result.stderr).toMatch(/lost its lock on a\.ts \(expired, broken or reaped\)/);
+      expect(readState(ws).agents).toEqual([]);
+    });
+
+    it('taken by another agent meanwhile: the message names the new holder', async () => {
+      const ws = scratch();
+      const first = start(['with-lock', 'a.ts', '--ttl', '2s', '--', 'sleep', '120'], ws);
+      await held(ws, 'a.ts');
+      first.child.kill('SIGSTOP');
+      // Wait out the TTL on the registry's own terms: lock --wait returns once the lapsed lock is free.
+      expect(cli(['lock', 'a.ts', '--agent', '77', '--ttl', '1h', '--wait', '60s'], { cwd: ws }).code).toBe(0);
+      first.child.kill('SIGCONT');
+      const result = await first.done;
+      expect(result.code).toBe(5);
+      expect(result.stderr).toMatch(/lost its lock on a\.ts \(.*now held by agent 77 \(agent-77\)\); stopping sleep/);
+      // The lock stays with its new holder.
+      expect(JSON.parse(cli(['--json', 'holder', 'a.ts'], { cwd: ws }).stdout)[0].holders[0].agent.id).toBe(77);
+    });
   });
-});
 });
