@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { parseDuration } from '../core/durations.js';
 import type { Context } from '../commands/context.js';
 import { erased, helpAfter, type CliCall, type CommandShape, type ErasedCommand, type GlobalOptions } from '../commands/command.js';
 import { COMMANDS } from '../commands/index.js';
@@ -93,8 +92,8 @@ function define(program: Command, definition: Erased, io: Io, settle: (outcome: 
   if (cli.passThrough) sub.allowUnknownOption(!io.argv.includes('--'));
   for (const argument of cli.arguments ?? []) sub.argument(argument.name, argument.help);
   for (const option of cli.options ?? []) {
-    if (option.value === 'duration') sub.option(option.flags, option.help, (value: string) => parseDuration(value, optionName(option.flags)));
-    else sub.option(option.flags, option.help);
+    // Values reach the use case as typed: it checks them, once for every face (core/validate.ts).
+    sub.option(option.flags, option.help);
   }
   const after = helpAfter(cli);
   if (after) sub.addHelpText('after', after);

@@ -1,15 +1,38 @@
 import { usageError } from '../core/errors.js';
-import { agentId } from '../core/validate.js';
+import { agentId, type InputNames } from '../core/validate.js';
 
-/** The command line's words for what a command takes: agent ids and paths as typed (the faces share core/validate.ts). */
+/**
+ * The command line's words for what a command takes: agent ids, numbers and paths as typed. They translate
+ * text and name it; the checks are the use cases' own (core/validate.ts), which every face shares.
+ */
 
-/** Parse an agent id given as text: plain decimal digits, then the library's own check (core/validate.ts). */
-export function parseAgentId(text: string, what: string): number {
+/** The command line's names for a use case's inputs: `--kebab-case` flags, save the ones given in `as`. */
+export function flagNames(as: Readonly<Record<string, string>> = {}): InputNames {
+  return (key) => as[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * A whole number as typed (`--slots 2`): plain decimal digits become the number; anything else is passed on
+ * as the text, which the use case's check refuses, quoting it.
+ */
+export function wholeNumberText(text: string | undefined): number | string | undefined {
+  return text !== undefined && /^\d{1,16}$/.test(text) ? Number(text) : text;
+}
+
+/**
+ * An agent id as typed: plain decimal digits become the number; anything else, or digits beyond what a
+ * number holds exactly (9007199254740993 would become ...992), stays the text, which the validator refuses
+ * as it refuses any value that is not an id, quoting the text as given.
+ */
+export function agentIdText(text: string): number | string {
   const trimmed = text.trim();
   const id = /^\d{1,16}$/.test(trimmed) ? Number(trimmed) : NaN;
-  // Not digits, or beyond what a number holds exactly (9007199254740993 would become ...992): refused with
-  // the message the validator gives any value that is not an id, quoting the text as given.
-  return agentId(Number.isSafeInteger(id) ? id : text, what);
+  return Number.isSafeInteger(id) ? id : text;
+}
+
+/** Parse an agent id given as text (`agentIdText`), checked by the library's own rule (core/validate.ts). */
+export function parseAgentId(text: string, what: string): number {
+  return agentId(agentIdText(text), what);
 }
 
 /** The agent a command acts for: the argument or option if given, else HARN_AGENT_ID. */

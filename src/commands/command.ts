@@ -22,8 +22,6 @@ export interface CancelSignal {
 export interface OptionSpec {
   readonly flags: string;
   readonly help: string;
-  /** `duration`: the value is parsed as a duration ("30s", "5m") and given to `input` in ms. */
-  readonly value?: 'duration';
 }
 
 /** One positional argument, in commander's syntax (`<name>`, `[id]`, `<path...>`). */
@@ -55,7 +53,7 @@ export interface CommandShape {
 export interface CliCall {
   /** Positional arguments, in the order declared (a variadic one is an array). */
   readonly args: readonly unknown[];
-  /** The command's options by commander's camel-cased name; `value: 'duration'` ones already in ms. */
+  /** The command's options by commander's camel-cased name, as typed (use cases check them). */
   readonly opts: Readonly<Record<string, unknown>>;
   readonly globals: GlobalOptions;
   readonly env: Environment;

@@ -1,17 +1,10 @@
 import { normaliseLockPaths } from '../core/paths.js';
-import { agentId, describeValue, optionalDuration, optionalFlag, optionalReason, optionsObject, pathList } from '../core/validate.js';
+import { agentId, byKey, describeValue, optionalDuration, optionalFlag, optionalReason, optionsObject, pathList, type InputNames } from '../core/validate.js';
 import { usageError } from '../core/errors.js';
 import { MAX_SLOTS, type LockTerms } from '../core/registry.js';
 import { holdJson, holdSays, holdText, HOLD_SCHEMA, pathHolds, PATH_HOLDS_SCHEMA, type Hold, type PathHolds } from './hold.js';
-
-/** `--slots N` as typed: a whole number (checked against its range with the other options). */
-export function parseSlots(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^[0-9]+$/.test(value)) throw usageError(`--slots must be a whole number from 1 to ${MAX_SLOTS}; got '${String(value)}'`);
-  return Number(value);
-}
 import { defineCommand, type CancelSignal } from './command.js';
-import { cliPaths, resolveAgent } from './argv.js';
+import { cliPaths, flagNames, resolveAgent, wholeNumberText } from './argv.js';
 import { ExitCode } from '../core/errors.js';
 import type { Duration } from '../core/durations.js';
 import { lockLifetime, mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
@@ -20,24 +13,38 @@ import { agentLabel, clockTime, expiresIn, type Rendered } from '../render/text.
 import { escapeForTerminal as esc } from '../render/escape.js';
 import type { Context } from './context.js';
 
+/** A lock's options as a face gives them, checked once by the use case (`lockSettings`). */
 export interface LockOptions {
   /** Paths as the user gave them; normalised against the workspace. */
   readonly paths: readonly string[];
   readonly agent: number;
-  /** Lock TTL; the registry's default (`--lock-ttl`) when absent. */
-  readonly ttlMs?: number;
-  /** Keep retrying a refused lock for this long. */
-  readonly waitMs?: number;
+  /** Lock TTL, in ms or as typed ("2m"); the registry's default (`--lock-ttl`) when absent. */
+  readonly ttlMs?: Duration;
+  /** Keep retrying a refused lock for this long (ms, or as typed). */
+  readonly waitMs?: Duration;
   /** Why the paths are locked; shown to anyone the lock stops. */
   readonly reason?: string;
   /** Lock shared (paths, directories, patterns): any number of shared holders, no exclusive one. */
   readonly shared?: boolean;
-  /** A resource's slots (`@name` only): at most this many holders at once (default 1). */
-  readonly slots?: number;
+  /** A resource's slots (`@name` only): at most this many holders at once (default 1); the CLI's text as typed. */
+  readonly slots?: number | string;
   /**
    * Aborts when the caller gives up (an MCP request the client cancelled): a `wait` stops at once, and a try
    * whose transaction has not run yet takes nothing; the call then rejects with `LockCancelled`.
    */
+  readonly signal?: CancelSignal;
+  /** How the calling face names these options in a refusal (default: by key, as the library and MCP do). */
+  readonly names?: InputNames;
+}
+
+/** A lock's options once checked. */
+export interface LockSettings {
+  readonly agent: number;
+  readonly ttlMs?: number;
+  readonly waitMs?: number;
+  readonly reason?: string;
+  readonly shared?: boolean;
+  readonly slots?: number;
   readonly signal?: CancelSignal;
 }
 
@@ -103,27 +110,37 @@ export async function lock(ctx: Context, options: LockOptions): Promise<LockResu
   return lockNormalised(ctx, normaliseLockPaths(paths, ctx.workspace.cwd, ctx.workspace.pathRoot), options);
 }
 
-/** The options of a lock, checked (the one place `lock` and `with-lock` validate them). */
-export function lockSettings(options: Omit<LockOptions, 'paths'>): Omit<LockOptions, 'paths'> {
-  const slots = options.slots;
-  if (slots !== undefined && !(Number.isSafeInteger(slots) && slots >= 1 && slots <= MAX_SLOTS)) {
-    throw usageError(`slots must be a whole number from 1 to ${MAX_SLOTS}; got ${describeValue(slots)}`);
-  }
+/**
+ * The options of a lock, checked: the one place `lock` and `with-lock` validate them, for every face, each
+ * named as the caller's face names it (`names`).
+ */
+export function lockSettings(options: Omit<LockOptions, 'paths'>): LockSettings {
+  const name = options.names ?? byKey;
   return {
-    agent: agentId(options.agent, 'agent'),
-    ttlMs: optionalDuration(options.ttlMs, 'ttl'),
-    waitMs: optionalDuration(options.waitMs, 'wait'),
-    reason: optionalReason(options.reason, 'reason'),
-    shared: optionalFlag(options.shared, 'shared'),
-    slots,
+    agent: agentId(options.agent, name('agent')),
+    ttlMs: optionalDuration(options.ttlMs, name('ttl')),
+    waitMs: optionalDuration(options.waitMs, name('wait')),
+    reason: optionalReason(options.reason, name('reason')),
+    shared: optionalFlag(options.shared, name('shared')),
+    slots: optionalSlots(options.slots, name('slots')),
+    signal: options.signal,
   };
+}
+
+/** A resource's slots: absent, or a whole number from 1 to MAX_SLOTS. */
+export function optionalSlots(value: unknown, what: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_SLOTS) {
+    throw usageError(`${what} must be a whole number from 1 to ${MAX_SLOTS}; got ${describeValue(value)}`);
+  }
+  return value;
 }
 
 /**
  * The terms of one lock call, checked against its keys: `shared` is for paths, directories and patterns (a
  * resource is shared by its slots), `slots` for resources only.
  */
-export function lockTerms(keys: readonly string[], options: Pick<LockOptions, 'shared' | 'slots'>): LockTerms {
+export function lockTerms(keys: readonly string[], options: Pick<LockSettings, 'shared' | 'slots'>): LockTerms {
   const resources = keys.filter((k) => k.startsWith('@'));
   if (options.shared && resources.length > 0) {
     throw usageError(`${resources[0]} is a resource: it is shared by its slots, not --shared; lock it with --slots N to let N agents hold it`);
@@ -136,9 +153,13 @@ export function lockTerms(keys: readonly string[], options: Pick<LockOptions, 's
   return options.slots !== undefined && options.slots !== 1 ? { slots: options.slots } : {};
 }
 
-/** `lock` for paths already in their stored form (callers that normalised them once, as with-lock does). */
-export async function lockNormalised(ctx: Context, paths: readonly string[], given: Omit<LockOptions, 'paths'>): Promise<LockResult> {
-  const options = { ...lockSettings(given), signal: given.signal };
+/** `lock` for paths already in their stored form, its options checked here. */
+export function lockNormalised(ctx: Context, paths: readonly string[], given: Omit<LockOptions, 'paths'>): Promise<LockResult> {
+  return lockChecked(ctx, paths, lockSettings(given));
+}
+
+/** `lock` for paths in their stored form and options checked by `lockSettings` (with-lock checks its own once). */
+export async function lockChecked(ctx: Context, paths: readonly string[], options: LockSettings): Promise<LockResult> {
   lockTerms(paths, options);
   const deadline = ctx.clock() + (options.waitMs ?? 0);
   for (;;) {
@@ -149,7 +170,7 @@ export async function lockNormalised(ctx: Context, paths: readonly string[], giv
   }
 }
 
-function tryOnce(ctx: Context, options: Omit<LockOptions, 'paths'>, paths: readonly string[]): Promise<LockResult> {
+function tryOnce(ctx: Context, options: LockSettings, paths: readonly string[]): Promise<LockResult> {
   const terms = lockTerms(paths, options);
   return ctx.store.transact('update', ({ registry, nowMs }) => {
     // Checked inside the transaction: a cancellation that came before it takes nothing (thrown, nothing is saved).
@@ -226,8 +247,8 @@ export const command = defineCommand({
     arguments: [{ name: '<path...>', help: 'files to lock, relative to the current directory or absolute inside the workspace' }],
     options: [
       { flags: '--agent <id>', help: 'the agent taking the locks (default: HARN_AGENT_ID)' },
-      { flags: '--ttl <duration>', help: "how long the locks last (default: --lock-ttl, else the workspace's lock-ttl)", value: 'duration' },
-      { flags: '--wait <duration>', help: 'when refused, keep trying for this long', value: 'duration' },
+      { flags: '--ttl <duration>', help: "how long the locks last (default: --lock-ttl, else the workspace's lock-ttl)" },
+      { flags: '--wait <duration>', help: 'when refused, keep trying for this long' },
       { flags: '--reason <text>', help: 'why you lock: shown to anyone the lock stops' },
       { flags: '--shared', help: 'a shared (read) lock: other agents may hold it shared too, none exclusively' },
       { flags: '--slots <n>', help: 'for a resource (@name): at most n holders at once (default 1); every caller names the same n' },
@@ -240,14 +261,16 @@ export const command = defineCommand({
       'harn-agents lock docs/schema.md --shared        # readers share it; a writer waits',
       'harn-agents lock @gpu --slots 2                 # a resource two agents may hold at once',
     ],
+    // Text as typed, checked once by the use case under the flags' names.
     input: ({ args, opts, env }) => ({
       paths: cliPaths(args[0]),
       agent: resolveAgent(opts.agent, env, '--agent'),
-      ttlMs: opts.ttl as number | undefined,
-      waitMs: opts.wait as number | undefined,
-      reason: optionalReason(opts.reason, '--reason'),
+      ttlMs: opts.ttl as string | undefined,
+      waitMs: opts.wait as string | undefined,
+      reason: opts.reason as string | undefined,
       shared: opts.shared === true ? true : undefined,
-      slots: parseSlots(opts.slots),
+      slots: wholeNumberText(opts.slots as string | undefined),
+      names: flagNames(),
     }),
   },
   library: {
@@ -257,8 +280,8 @@ export const command = defineCommand({
       return {
         paths,
         agent: o.agent as number,
-        ttlMs: optionalDuration(o.ttl, 'ttl'),
-        waitMs: optionalDuration(o.wait, 'wait'),
+        ttlMs: o.ttl as Duration | undefined,
+        waitMs: o.wait as Duration | undefined,
         reason: o.reason as string | undefined,
         shared: o.shared as boolean | undefined,
         slots: o.slots as number | undefined,
@@ -287,8 +310,8 @@ export const command = defineCommand({
     input: (args, session) => ({
       paths: args.paths as string[],
       agent: session.id,
-      ttlMs: optionalDuration(args.ttl, 'ttl') ?? session.lockTtlMs,
-      waitMs: optionalDuration(args.wait, 'wait'),
+      ttlMs: (args.ttl as Duration | undefined) ?? session.lockTtlMs,
+      waitMs: args.wait as Duration | undefined,
       reason: args.reason as string | undefined,
       shared: args.shared as boolean | undefined,
       slots: args.slots as number | undefined,

@@ -1,5 +1,6 @@
 import type { HarnEvent } from '../core/events.js';
-import { optionalDuration } from '../core/validate.js';
+import { byKey, optionalDuration, type InputNames } from '../core/validate.js';
+import { flagNames } from './argv.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
 import type { Duration } from '../core/durations.js';
@@ -9,8 +10,10 @@ import { agentLabel } from '../render/text.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 
 export interface LogOptions {
-  /** Only events from this long ago until now. */
-  readonly sinceMs?: number;
+  /** Only events from this long ago until now: ms, or as typed ("1h"). */
+  readonly sinceMs?: Duration;
+  /** How the calling face names these options in a refusal (default: by key). */
+  readonly names?: InputNames;
 }
 
 export interface LogResult {
@@ -21,7 +24,7 @@ export interface LogResult {
 
 /** The audit trail (`.harn/events.jsonl`): forced releases, reaps and with-lock runs, oldest first. */
 export async function log(ctx: Context, options: LogOptions): Promise<LogResult> {
-  const sinceMs = optionalDuration(options.sinceMs, 'since');
+  const sinceMs = optionalDuration(options.sinceMs, (options.names ?? byKey)('since'));
   const { events, skipped } = await ctx.store.readEvents();
   const from = sinceMs === undefined ? -Infinity : ctx.clock() - sinceMs;
   return { events: events.filter((e) => e.ts >= from), skipped_lines: skipped };
@@ -58,9 +61,9 @@ export const command = defineCommand({
   },
   cli: {
     description: 'show the audit trail: forced releases, reaped agents and with-lock runs',
-    options: [{ flags: '--since <duration>', help: 'only events this recent', value: 'duration' }],
+    options: [{ flags: '--since <duration>', help: 'only events this recent' }],
     examples: ['harn-agents log --since 1h', 'harn-agents log --json'],
-    input: ({ opts }) => ({ sinceMs: opts.since as number | undefined }),
+    input: ({ opts }) => ({ sinceMs: opts.since as string | undefined, names: flagNames() }),
   },
-  library: { method: 'log', input: (options?: { since?: Duration }): LogOptions => ({ sinceMs: optionalDuration(optionsObject(options, 'options').since, 'since') }) },
+  library: { method: 'log', input: (options?: { since?: Duration }): LogOptions => ({ sinceMs: optionsObject(options, 'options').since as Duration | undefined }) },
 });

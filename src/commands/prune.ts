@@ -1,6 +1,7 @@
 import type { Duration } from '../core/durations.js';
 import { DEFAULT_RETENTION_MS } from '../core/settings.js';
-import { duration, optionalDuration, optionsObject } from '../core/validate.js';
+import { byKey, optionalDuration, optionsObject, type InputNames } from '../core/validate.js';
+import { flagNames } from './argv.js';
 import { agentLabel } from '../render/text.js';
 import { defineCommand } from './command.js';
 import { agentRef, type AgentRef, type Context } from './context.js';
@@ -8,7 +9,9 @@ import { AGENT_REF, agentText, NOW_MS } from './mcp-schema.js';
 
 export interface PruneOptions {
   /** Only agents last seen longer ago than this (default: the workspace's `retention`, else 7 days). */
-  readonly olderThanMs?: number;
+  readonly olderThanMs?: Duration;
+  /** How the calling face names these options in a refusal (default: by key). */
+  readonly names?: InputNames;
 }
 
 export interface PruneResult {
@@ -25,7 +28,7 @@ export const DEFAULT_PRUNE_AGE_MS = DEFAULT_RETENTION_MS;
 
 /** Remove crashed and gone agents that hold nothing and were last seen before the given age. */
 export async function prune(ctx: Context, options: PruneOptions = {}): Promise<PruneResult> {
-  const givenMs = options.olderThanMs === undefined ? undefined : duration(options.olderThanMs, 'olderThan');
+  const givenMs = optionalDuration(options.olderThanMs, (options.names ?? byKey)('olderThan'));
   // Usually there is nothing to prune: then nothing is locked or written.
   return ctx.store.transact('maybe-update', ({ registry, nowMs }) => {
     const olderThanMs = givenMs ?? (registry.retentionMs || DEFAULT_PRUNE_AGE_MS);
@@ -43,13 +46,13 @@ export const command = defineCommand({
   }),
   cli: {
     description: 'remove crashed and gone agents that hold nothing and were last seen before --older-than (ids are never reused)',
-    options: [{ flags: '--older-than <duration>', help: "only agents last seen longer ago than this (default: the workspace's retention, 7d)", value: 'duration' }],
+    options: [{ flags: '--older-than <duration>', help: "only agents last seen longer ago than this (default: the workspace's retention, 7d)" }],
     examples: ['harn-agents prune', 'harn-agents prune --older-than 1d --json'],
-    input: ({ opts }) => ({ olderThanMs: opts.olderThan as number | undefined }),
+    input: ({ opts }) => ({ olderThanMs: opts.olderThan as string | undefined, names: flagNames() }),
   },
   library: {
     method: 'prune',
-    input: (options?: { olderThan?: Duration }): PruneOptions => ({ olderThanMs: optionalDuration(optionsObject(options, 'options').olderThan, 'olderThan') }),
+    input: (options?: { olderThan?: Duration }): PruneOptions => ({ olderThanMs: optionsObject(options, 'options').olderThan as Duration | undefined }),
   },
   mcp: {
     tool: 'prune',
@@ -58,7 +61,7 @@ export const command = defineCommand({
     properties: { olderThan: { type: 'string', description: 'Only agents last seen longer ago than this, e.g. "7d", "12h".' } },
     readOnly: false,
     destructive: true,
-    input: (args) => ({ olderThanMs: optionalDuration(args.olderThan, 'olderThan') }),
+    input: (args) => ({ olderThanMs: args.olderThan as Duration | undefined }),
     outputSchema: {
       type: 'object',
       properties: { removed: { type: 'array', items: AGENT_REF }, older_than_ms: { type: 'integer' }, next_id: { type: 'integer' }, now_ms: NOW_MS },

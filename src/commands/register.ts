@@ -1,8 +1,8 @@
 import type { Duration } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
 import { ancestry, clientOf } from '../core/process-tree.js';
-import { agentName, chosenAgentId, describeValue, optionalChosenAgentId, optionalDuration, optionsObject } from '../core/validate.js';
-import { optionalAgent, parseAgentId } from './argv.js';
+import { agentName, byKey, describeValue, optionalChosenAgentId, optionalDuration, optionsObject, type InputNames } from '../core/validate.js';
+import { agentIdText, flagNames, optionalAgent } from './argv.js';
 import { dropIntent, guardDrop, type DropIntent } from './break-guard.js';
 import { defineCommand } from './command.js';
 import type { AgentRef, Context } from './context.js';
@@ -10,12 +10,12 @@ import type { AgentRef, Context } from './context.js';
 export interface RegisterOptions extends DropIntent {
   readonly name: string;
   /** Register under this id instead of the next free one (replaces any record under it, as in the seed). */
-  readonly id?: number;
+  readonly id?: number | string;
   /**
    * The agent's own silence limit: how long it may go without a heartbeat or lock before it is reaped and its
    * locks freed. Default: the call's `--agent-timeout`, else the workspace's `agent-timeout` setting.
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: Duration;
   /**
    * A long-lived process the agent belongs to (an MCP server's client, an editor): `check` run from any of
    * its descendants (a `git commit` hook) treats the agent as the caller. Recorded with its start time
@@ -23,14 +23,17 @@ export interface RegisterOptions extends DropIntent {
    * (`sh -c`, `npm exec`) stands for the client above it; pid 1 is refused.
    */
   readonly clientPid?: number;
+  /** How the calling face names these options in a refusal (default: by key). */
+  readonly names?: InputNames;
 }
 
 export type RegisterResult = AgentRef;
 
 export async function register(ctx: Context, options: RegisterOptions): Promise<RegisterResult> {
   const name = agentName(options.name, 'the agent name');
-  const chosen = optionalChosenAgentId(options.id, 'id');
-  const timeoutMs = optionalDuration(options.timeoutMs, 'timeout');
+  const names = options.names ?? byKey;
+  const chosen = optionalChosenAgentId(options.id, names('id'));
+  const timeoutMs = optionalDuration(options.timeoutMs, names('timeout'));
   const pid = options.clientPid;
   if (pid !== undefined && pid !== null && !(typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 0)) {
     throw usageError(`clientPid: ${describeValue(pid)} is not a process id`);
@@ -64,14 +67,15 @@ export const command = defineCommand({
       {
         flags: '--timeout <duration>',
         help: "how long the agent may go without a heartbeat before it is reaped and its locks freed (default: --agent-timeout, else the workspace's agent-timeout)",
-        value: 'duration',
       },
     ],
     examples: ['ID=$(harn-agents register ci)', 'ID=$(harn-agents register ana --timeout 8h)', 'harn-agents register editor --id 7'],
     input: ({ args, opts, env }) => ({
       name: args[0] as string,
-      id: opts.id === undefined ? undefined : chosenAgentId(parseAgentId(opts.id as string, '--id'), '--id'),
-      timeoutMs: opts.timeout as number | undefined,
+      // Text as typed (an id's digits as a number), checked once by the use case under the flags' names.
+      id: opts.id === undefined ? undefined : agentIdText(opts.id as string),
+      timeoutMs: opts.timeout as string | undefined,
+      names: flagNames(),
       by: opts.id === undefined ? undefined : optionalAgent(opts.agent, env),
       force: opts.force === true,
       reason: opts.reason as string | undefined,
@@ -82,7 +86,7 @@ export const command = defineCommand({
     /** `timeout`: the agent's own silence limit; `clientPid`: a long-lived process it belongs to (see RegisterOptions). */
     input: (name: string, options?: { id?: number; timeout?: Duration; clientPid?: number }): RegisterOptions => {
       const o = optionsObject(options, 'options');
-      return { name, id: o.id as number | undefined, timeoutMs: optionalDuration(o.timeout, 'timeout'), clientPid: o.clientPid as number | undefined };
+      return { name, id: o.id as number | undefined, timeoutMs: o.timeout as Duration | undefined, clientPid: o.clientPid as number | undefined };
     },
   },
 });

@@ -1,10 +1,10 @@
 import { usageError } from '../core/errors.js';
 import { normaliseLockPaths } from '../core/paths.js';
-import { optionalAgentId, optionalFlag, optionalReason, pathList } from '../core/validate.js';
+import { byKey, optionalAgentId, optionalFlag, optionalReason, pathList, type InputNames } from '../core/validate.js';
 import type { Context } from './context.js';
 import { holdJson, HOLD_SCHEMA, PATH_HOLDS_SCHEMA, pathHolds, type Hold, type PathHolds } from './hold.js';
 import { defineCommand } from './command.js';
-import { cliPaths, optionalAgent, resolveAgent } from './argv.js';
+import { cliPaths, flagNames, optionalAgent, resolveAgent } from './argv.js';
 import { mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
 import { agentLabel, because } from '../render/text.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
@@ -17,6 +17,8 @@ export interface ReleaseOptions {
   /** Break any agent's lock on exactly these paths (git LFS `unlock --force`); needs a reason. */
   readonly force?: boolean;
   readonly reason?: string;
+  /** How the calling face names these options in a refusal (default: by key). */
+  readonly names?: InputNames;
 }
 
 /** A lock `release --force` broke: the hold as it was. */
@@ -37,14 +39,15 @@ export interface ReleaseResult {
 }
 
 export async function release(ctx: Context, given: ReleaseOptions): Promise<ReleaseResult> {
-  const force = optionalFlag(given.force, 'force') ?? false;
+  const name = given.names ?? byKey;
+  const force = optionalFlag(given.force, name('force')) ?? false;
   // A blank reason with --force gets the message below that says what the reason is for.
   const blank = typeof given.reason === 'string' && given.reason.trim() === '';
   const options: ReleaseOptions = {
     paths: pathList(given.paths, 'paths'),
-    agent: optionalAgentId(given.agent, 'agent'),
+    agent: optionalAgentId(given.agent, name('agent')),
     force,
-    reason: force && blank ? undefined : optionalReason(given.reason, 'reason'),
+    reason: force && blank ? undefined : optionalReason(given.reason, name('reason')),
   };
   const paths = normaliseLockPaths(options.paths, ctx.workspace.cwd, ctx.workspace.pathRoot);
   if (force) return forceRelease(ctx, options, paths);
@@ -112,8 +115,10 @@ export const command = defineCommand({
       paths: cliPaths(args[0]),
       agent: opts.force ? optionalAgent(opts.agent, env) : resolveAgent(opts.agent, env, '--agent'),
       force: opts.force as boolean | undefined,
-      // With --force, a blank reason gets the use case's message saying what the reason is for.
-      reason: opts.force ? (opts.reason as string | undefined) : optionalReason(opts.reason, '--reason'),
+      // Checked once by the use case under the flags' names (with --force, a blank reason gets its message
+      // saying what the reason is for).
+      reason: opts.reason as string | undefined,
+      names: flagNames(),
     }),
   },
   library: {

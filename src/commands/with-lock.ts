@@ -4,13 +4,14 @@ import { isHarnError, usageError } from '../core/errors.js';
 import type { AgentRegistry } from '../core/registry.js';
 import { ownProcess } from '../core/process-tree.js';
 import { normaliseLockPaths } from '../core/paths.js';
-import { agentName, MAX_NAME_LENGTH, optionalAgentId, optionalDuration, optionalReason, pathList } from '../core/validate.js';
+import { agentName, byKey, MAX_NAME_LENGTH, optionalAgentId, optionalDuration, pathList, type InputNames } from '../core/validate.js';
+import type { Duration } from '../core/durations.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
 import type { Context } from './context.js';
-import { lockNormalised, lockSettings, lockTerms, parseSlots, renderLock, type LockResult } from './lock.js';
+import { lockChecked, lockSettings, lockTerms, renderLock, type LockResult, type LockSettings } from './lock.js';
 import { constants as osConstants } from 'node:os';
 import { ExitCode } from '../core/errors.js';
-import { cliPaths, optionalAgent } from './argv.js';
+import { cliPaths, flagNames, optionalAgent, wholeNumberText } from './argv.js';
 import { defineCommand, nothingShown } from './command.js';
 import { Lease, type LostLock } from './lease.js';
 
@@ -22,21 +23,34 @@ export interface WithLockOptions {
   readonly agent: number | null;
   /** The transient agent's name (default `with-lock: <program>`: never the arguments, which may hold secrets). */
   readonly name?: string;
-  readonly ttlMs?: number;
-  readonly waitMs?: number;
+  /** In ms, or as typed ("2m"), as every duration here. */
+  readonly ttlMs?: Duration;
+  readonly waitMs?: Duration;
   readonly reason?: string;
   /** Hold the paths shared (see `lock --shared`). */
   readonly shared?: boolean;
   /** A resource's slots (see `lock --slots`). */
-  readonly slots?: number;
+  readonly slots?: number | string;
   /** When the lock is lost: how long the command has between SIGTERM and SIGKILL (default 10 s). */
-  readonly killAfterMs?: number;
+  readonly killAfterMs?: Duration;
   /**
    * Send the command's stdout to this process's stderr (`--json`: stdout then carries one JSON document,
    * with-lock's result, which the command's output cannot mix with).
    */
   readonly commandStdoutToStderr?: boolean;
+  /** How the calling face names these options in a refusal (default: by key). */
+  readonly names?: InputNames;
 }
+
+/** with-lock's options once checked. */
+type WithLockSettings = Omit<LockSettings, 'agent' | 'signal'> & {
+  readonly paths: readonly string[];
+  readonly command: readonly string[];
+  readonly agent: number | null;
+  readonly name?: string;
+  readonly killAfterMs?: number;
+  readonly commandStdoutToStderr: boolean;
+};
 
 /** Why the command was stopped: its locks were lost while it ran. */
 export interface LostLocks {
@@ -86,7 +100,7 @@ export async function withLock(ctx: Context, given: WithLockOptions): Promise<Wi
     (await ctx.store.transact('update', ({ registry, nowMs }) => registry.register(name, nowMs, self ? { process: self } : {}), { newId: true }));
   const transient = options.agent === null;
 
-  const granted = await lockNormalised(ctx, paths, { agent, ttlMs: options.ttlMs, waitMs: options.waitMs, reason: options.reason, shared: options.shared, slots: options.slots });
+  const granted = await lockChecked(ctx, paths, { agent, ttlMs: options.ttlMs, waitMs: options.waitMs, reason: options.reason, shared: options.shared, slots: options.slots });
   if (!granted.granted) {
     if (transient) await ctx.store.transact('update', ({ registry }) => registry.unregister(agent), { agents: [agent] });
     return { ran: false, lock: granted };
@@ -278,21 +292,28 @@ function watchForOwnDeath(killAfterMs: number): { token: string; watch(target: n
   };
 }
 
-/** The options checked before anything is registered or locked (the validation boundary, see validate.ts). */
-function withLockSettings(options: WithLockOptions): WithLockOptions {
+/**
+ * The options checked once, before anything is registered or locked (the validation boundary, see
+ * validate.ts), each named as the calling face names it; the lock's own are lock's checks (`lockSettings`).
+ */
+function withLockSettings(options: WithLockOptions): WithLockSettings {
+  const name = options.names ?? byKey;
+  const paths = pathList(options.paths, 'paths');
   const command = options.command as unknown;
   if (!Array.isArray(command) || !command.every((arg) => typeof arg === 'string')) throw usageError('command must be an array of strings');
+  const agent = optionalAgentId(options.agent, name('agent'));
+  const lock = lockSettings({ ...options, agent: agent ?? 0, signal: undefined });
   return {
-    paths: pathList(options.paths, 'paths'),
+    paths,
     command: command as string[],
-    agent: optionalAgentId(options.agent, 'agent'),
-    ttlMs: optionalDuration(options.ttlMs, 'ttl'),
-    waitMs: optionalDuration(options.waitMs, 'wait'),
-    reason: optionalReason(options.reason, 'reason'),
-    shared: lockSettings({ agent: 0, shared: options.shared }).shared,
-    slots: lockSettings({ agent: 0, slots: options.slots }).slots,
-    name: options.name === undefined || options.name === null ? undefined : agentName(options.name, 'name'),
-    killAfterMs: optionalDuration(options.killAfterMs, 'killAfter'),
+    agent,
+    ttlMs: lock.ttlMs,
+    waitMs: lock.waitMs,
+    reason: lock.reason,
+    shared: lock.shared,
+    slots: lock.slots,
+    name: options.name === undefined || options.name === null ? undefined : agentName(options.name, name('name')),
+    killAfterMs: optionalDuration(options.killAfterMs, name('killAfter')),
     commandStdoutToStderr: options.commandStdoutToStderr === true,
   };
 }
@@ -319,14 +340,14 @@ export const command = defineCommand({
     arguments: [{ name: '<path-and-command...>', help: 'paths to lock, then -- and the command to run' }],
     options: [
       { flags: '--agent <id>', help: 'hold the locks as this agent (default: HARN_AGENT_ID, else a transient agent)' },
-      { flags: '--ttl <duration>', help: 'lock TTL; renewed every third of it while the command runs', value: 'duration' },
-      { flags: '--wait <duration>', help: 'when refused, keep trying for this long', value: 'duration' },
+      { flags: '--ttl <duration>', help: 'lock TTL; renewed every third of it while the command runs' },
+      { flags: '--wait <duration>', help: 'when refused, keep trying for this long' },
       { flags: '--reason <text>', help: 'why the paths are locked' },
       { flags: '--shared', help: 'hold the paths shared (readers together; a writer waits)' },
       { flags: '--slots <n>', help: 'for a resource (@name): at most n holders at once (default 1)' },
       { flags: '-E, --conflict-exit-code <n>', help: 'exit code when the locks are refused (default 1), as flock -E' },
       { flags: '--name <name>', help: 'name of the transient agent (default: "with-lock: <program>"; arguments are never shown)' },
-      { flags: '--kill-after <duration>', help: 'if the locks are lost while the command runs: SIGTERM, then SIGKILL after this (default 10s)', value: 'duration' },
+      { flags: '--kill-after <duration>', help: 'if the locks are lost while the command runs: SIGTERM, then SIGKILL after this (default 10s)' },
     ],
     examples: [
       'harn-agents with-lock db/schema.sql -- ./migrate.sh up',
@@ -346,14 +367,16 @@ export const command = defineCommand({
         command,
         conflictExitCode: opts.conflictExitCode === undefined ? ExitCode.no : parseExitCode(opts.conflictExitCode as string),
         agent: optionalAgent(opts.agent, env),
-        name: opts.name === undefined ? undefined : agentName(opts.name, '--name'),
-        ttlMs: opts.ttl as number | undefined,
-        waitMs: opts.wait as number | undefined,
-        reason: optionalReason(opts.reason, '--reason'),
+        // Text as typed, checked once by the use case under the flags' names.
+        name: opts.name as string | undefined,
+        ttlMs: opts.ttl as string | undefined,
+        waitMs: opts.wait as string | undefined,
+        reason: opts.reason as string | undefined,
         shared: opts.shared === true ? true : undefined,
-        slots: parseSlots(opts.slots),
-        killAfterMs: opts.killAfter as number | undefined,
+        slots: wholeNumberText(opts.slots as string | undefined),
+        killAfterMs: opts.killAfter as string | undefined,
         commandStdoutToStderr: globals.json === true,
+        names: flagNames(),
       };
     },
   },

@@ -9,6 +9,16 @@ import { usageError } from './errors.js';
  * `what` names the input in the message as the caller knows it ("--ttl" on the CLI, "ttl" in the library).
  */
 
+/**
+ * How a face names a use case's inputs in its messages: the library and the MCP server by their keys ("ttl",
+ * "killAfter"), the command line by its flags ("--ttl", "--kill-after", or "HARN_AGENT_ID" for an agent taken
+ * from it). The face passes its names along with the values as given, and the use case checks each value once,
+ * here, naming it as the caller knows it: one rule and one message for every face.
+ */
+export type InputNames = (key: string) => string;
+/** The library's and the MCP server's names: the option keys themselves. */
+export const byKey: InputNames = (key) => key;
+
 /** Highest id an agent may refer to: `next_id` must stay above every id, and JSON numbers stop at 2^53-1. */
 export const MAX_AGENT_ID = Number.MAX_SAFE_INTEGER - 1;
 /**

@@ -98,8 +98,10 @@ export class ToolSession {
       throw error;
     }
     if (tool === 'lock' && (data as LockResult).granted) {
-      const ttlMs = (input as { ttlMs?: number }).ttlMs ?? this.settings.lockTtlMs;
-      const paths = (data as LockResult).locks.map((p) => p.path);
+      // The TTL the locks were granted with (the call's, checked by the use case, else the session's).
+      const granted = data as LockResult;
+      const ttlMs = Math.max(1, (granted.locks[0]?.expires_ms ?? granted.now_ms) - granted.now_ms);
+      const paths = granted.locks.map((p) => p.path);
       // Granted after the client gave up on it: the answer will never reach it, so the lock goes back now.
       if (signal.aborted) {
         await this.giveBack(paths.filter((p) => !this.lease?.has(p)), `lock request ${String(request)} was cancelled`);

@@ -3,7 +3,7 @@ import { lockKind } from '../../core/glob.js';
 import { HOLD_SCHEMA } from '../hold.js';
 import { forEachLock } from '../../core/lock-map.js';
 import { normaliseLockPath } from '../../core/paths.js';
-import { optionalAgentId, optionalFlag, optionalString, optionsObject, pathText } from '../../core/validate.js';
+import { optionalAgentId, optionalDuration, optionalFlag, optionalString, optionsObject, pathText } from '../../core/validate.js';
 import type { Context } from '../context.js';
 import { defineCommand } from '../command.js';
 import { cliPath, parseAgentId } from '../argv.js';
@@ -117,17 +117,21 @@ export const command = defineCommand({
       { flags: '--all', help: 'include crashed and gone agents that hold nothing (hidden by default)' },
       { flags: '--table', help: 'the boxed table even when stdout is not a terminal (into a pipe: tab-separated rows by default)' },
       { flags: '--watch', help: 'redraw every second (or --interval) until Ctrl-C' },
-      { flags: '--interval <duration>', help: 'with --watch: time between redraws', value: 'duration' },
+      { flags: '--interval <duration>', help: 'with --watch: time between redraws' },
     ],
     examples: ['harn-agents status', 'harn-agents status --locks --path src/api/', 'harn-agents status --watch', 'harn-agents status --json'],
-    input: ({ opts }) => ({
-      agent: opts.agent === undefined ? undefined : parseAgentId(opts.agent as string, '--agent'),
-      pathPrefix: opts.path === undefined ? undefined : cliPath(opts.path as string),
-      all: opts.all as boolean | undefined,
-      locks: opts.locks === true,
-      table: opts.table === true,
-      watchMs: opts.watch ? ((opts.interval as number | undefined) ?? 1_000) : undefined,
-    }),
+    input: ({ opts }) => {
+      // --interval is the command line's alone (status --watch): checked here, its one face.
+      const intervalMs = optionalDuration(opts.interval, '--interval');
+      return {
+        agent: opts.agent === undefined ? undefined : parseAgentId(opts.agent as string, '--agent'),
+        pathPrefix: opts.path === undefined ? undefined : cliPath(opts.path as string),
+        all: opts.all as boolean | undefined,
+        locks: opts.locks === true,
+        table: opts.table === true,
+        watchMs: opts.watch ? (intervalMs ?? 1_000) : undefined,
+      };
+    },
     repeatMs: (options) => options.watchMs,
   },
   library: { method: 'status', input: (options?: StatusOptions): StatusCliOptions => optionsObject(options, 'options') as StatusOptions },
