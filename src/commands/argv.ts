@@ -35,18 +35,28 @@ export function parseAgentId(text: string, what: string): number {
   return agentId(agentIdText(text), what);
 }
 
-/** The agent a command acts for: the argument or option if given, else HARN_AGENT_ID. */
-export function resolveAgent(given: unknown, env: NodeJS.ProcessEnv, what: string): number {
-  if (typeof given === 'string') return parseAgentId(given, what);
+/** An agent as the command line gives it: the id as typed (`agentIdText`), and its name in a refusal. */
+export interface GivenAgent {
+  readonly agent: number | string;
+  /** The argument or option it came from (`--agent`), or HARN_AGENT_ID. */
+  readonly name: string;
+}
+
+/**
+ * The agent a command acts for, as typed: the argument or option if given, else HARN_AGENT_ID. The use case
+ * checks it, under `name`.
+ */
+export function givenAgent(given: unknown, env: NodeJS.ProcessEnv, what: string): GivenAgent {
+  if (typeof given === 'string') return { agent: agentIdText(given), name: what };
   const fromEnv = env.HARN_AGENT_ID;
-  if (fromEnv !== undefined && fromEnv !== '') return parseAgentId(fromEnv, 'HARN_AGENT_ID');
+  if (fromEnv !== undefined && fromEnv !== '') return { agent: agentIdText(fromEnv), name: 'HARN_AGENT_ID' };
   throw usageError(`no agent given: pass ${what} or set HARN_AGENT_ID`);
 }
 
-/** The agent if one is given (argument, option or HARN_AGENT_ID), else null. */
-export function optionalAgent(given: unknown, env: NodeJS.ProcessEnv): number | null {
-  if (given === undefined && !env.HARN_AGENT_ID) return null;
-  return resolveAgent(given, env, '--agent');
+/** The agent if one is given (option or HARN_AGENT_ID), as `givenAgent`; else null, named as the option. */
+export function optionalGivenAgent(given: unknown, env: NodeJS.ProcessEnv, what = '--agent'): { readonly agent: number | string | null; readonly name: string } {
+  if (given === undefined && !env.HARN_AGENT_ID) return { agent: null, name: what };
+  return givenAgent(given, env, what);
 }
 
 /**

@@ -2,7 +2,7 @@ import { usageError } from '../core/errors.js';
 import type { AgentRegistry } from '../core/registry.js';
 import type { HarnEvent } from '../core/events.js';
 import type { ProcessIdentity } from '../core/process-tree.js';
-import { optionalAgentId, optionalFlag, optionalReason } from '../core/validate.js';
+import { byKey, optionalAgentId, optionalFlag, optionalReason, type InputNames } from '../core/validate.js';
 
 /**
  * Who drops an agent's record (`unregister ID`, `register --id ID`), and whether on purpose. Dropping a
@@ -14,18 +14,23 @@ export interface DropIntent {
    * The caller. Undefined: the agent itself (the library and the MCP server name their own agent). Null:
    * not said (the CLI without --agent or HARN_AGENT_ID), so recognised by its process tree, else nobody.
    */
-  readonly by?: number | null;
+  readonly by?: number | string | null;
   readonly force?: boolean;
   readonly reason?: string;
   /** The caller's process and its ancestors (CLI only), to recognise the agent's own process tree. */
   readonly ancestry?: readonly ProcessIdentity[];
 }
 
-/** The intent's inputs checked at the validation boundary (core/validate.ts). */
-export function dropIntent(given: DropIntent): DropIntent {
-  const force = optionalFlag(given.force, 'force') ?? false;
-  const reason = typeof given.reason === 'string' && given.reason.trim() === '' ? undefined : optionalReason(given.reason, 'reason');
-  return { by: given.by === undefined ? undefined : optionalAgentId(given.by, 'agent'), force, reason, ancestry: given.ancestry };
+/** A drop intent once checked. */
+export interface CheckedDropIntent extends DropIntent {
+  readonly by?: number | null;
+}
+
+/** The intent's inputs checked at the validation boundary (core/validate.ts), named as the calling face does. */
+export function dropIntent(given: DropIntent, name: InputNames = byKey): CheckedDropIntent {
+  const force = optionalFlag(given.force, name('force')) ?? false;
+  const reason = typeof given.reason === 'string' && given.reason.trim() === '' ? undefined : optionalReason(given.reason, name('reason'));
+  return { by: given.by === undefined ? undefined : optionalAgentId(given.by, name('by')), force, reason, ancestry: given.ancestry };
 }
 
 /**
@@ -33,7 +38,7 @@ export function dropIntent(given: DropIntent): DropIntent {
  * live lock or the caller is the agent; otherwise refused (exit 2) unless forced with a reason, and then
  * the locks it breaks are recorded as a `force-release` event.
  */
-export function guardDrop(registry: AgentRegistry, nowMs: number, record: (event: HarnEvent) => void, id: number, how: 'unregister' | 'register --id', intent: DropIntent): void {
+export function guardDrop(registry: AgentRegistry, nowMs: number, record: (event: HarnEvent) => void, id: number, how: 'unregister' | 'register --id', intent: CheckedDropIntent): void {
   const agent = registry.get(id);
   if (!agent) return;
   const live = [...agent.lockedPaths].filter(([, expires]) => expires > nowMs);

@@ -2,10 +2,10 @@ import { normaliseLockPath } from '../core/paths.js';
 import { isHarnError, usageError } from '../core/errors.js';
 import { ancestry, type ProcessIdentity } from '../core/process-tree.js';
 import type { ReadonlyAgent } from '../core/registry.js';
-import { describeValue, optionalAgentId, pathList } from '../core/validate.js';
+import { byKey, describeValue, optionalAgentId, pathList, type InputNames } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand, type Environment } from './command.js';
-import { cliPaths, optionalAgent } from './argv.js';
+import { cliPaths, flagNames, optionalGivenAgent } from './argv.js';
 import { guardMode, type GuardMode } from './environment.js';
 
 export type { GuardMode } from './environment.js';
@@ -30,10 +30,12 @@ export interface CheckOptions {
   /**
    * The caller: its own locks are no conflict. Null: the caller is recognised by its process instead (an
    * agent whose recorded process is this process or one of its ancestors is the caller), else every holder
-   * counts.
+   * counts. The CLI's id as typed.
    */
-  readonly agent: number | null;
+  readonly agent: number | string | null;
   readonly guard: GuardMode;
+  /** How the calling face names the agent in a refusal (default: by key). */
+  readonly names?: InputNames;
   /** CLI: the paths staged in git's index are added (read in the workspace, after the context is built). */
   readonly staged?: boolean;
   /** CLI: every path changed since this base (its merge base with HEAD) in the work tree is added. */
@@ -70,6 +72,7 @@ export interface CheckResult {
 export async function check(ctx: Context, given: CheckOptions): Promise<CheckResult> {
   const { cwd, pathRoot: root } = ctx.workspace;
   if (!GUARD_MODES.includes(given.guard)) throw usageError(`guard must be on, warn or off; got ${describeValue(given.guard)}`);
+  const agent = optionalAgentId(given.agent, (given.names ?? byKey)('agent'));
   // Paths from git or stdin may add to (or stand in for) the ones given.
   const fromGit =
     given.guard === 'off'
@@ -82,10 +85,10 @@ export async function check(ctx: Context, given: CheckOptions): Promise<CheckRes
   const fromGitAsked = given.staged === true || given.changed !== undefined || given.prePush !== undefined;
   const gatheredPaths =
     given.gatheredPaths === undefined && !fromGitAsked ? undefined : [...fromGit, ...pathList(given.gatheredPaths ?? [], 'gathered paths', true)];
-  const options: CheckOptions = {
+  const options = {
     paths: pathList(given.paths, 'paths', gatheredPaths !== undefined),
     gatheredPaths,
-    agent: optionalAgentId(given.agent, 'agent'),
+    agent,
     guard: given.guard,
   };
   if (options.guard === 'off') return { guard: 'off', agent: options.agent, recognised: [], shared_process: [], checked: 0, conflicts: [], now_ms: ctx.clock() };
@@ -215,7 +218,10 @@ export const command = defineCommand({
       'release --force the lock with a --reason (audited). The refusal itself never says so: agents read it.\n',
     input: ({ args, opts, env, cwd, stdin }) => {
       const guard = guardMode(env.HARN_GUARD);
-      const agent = optionalAgent(opts.agent, env);
+      // The caller as typed, checked once by the use case under its name (--agent or HARN_AGENT_ID).
+      const given = optionalGivenAgent(opts.agent, env);
+      const agent = given.agent;
+      const names = flagNames({ agent: given.name });
       if (typeof opts.hook === 'string') {
         // The payload names absolute paths (or ones relative to its cwd); the caller's own locks are no
         // conflict through HARN_AGENT_ID or --agent.
@@ -227,7 +233,7 @@ export const command = defineCommand({
           throw error;
         }
         const base = request.cwd ?? cwd;
-        return { paths: [], gatheredPaths: request.paths.map((p) => path.resolve(base, p)), agent, guard, hook: opts.hook, hookCwd: request.cwd ?? undefined };
+        return { paths: [], gatheredPaths: request.paths.map((p) => path.resolve(base, p)), agent, names, guard, hook: opts.hook, hookCwd: request.cwd ?? undefined };
       }
       const paths = cliPaths(args[0]);
       const changed = typeof opts.changed === 'string' ? opts.changed : undefined;
@@ -241,6 +247,7 @@ export const command = defineCommand({
         prePush: opts.prePush && guard !== 'off' ? { input: stdin(), env } : undefined,
         gatheredPaths: guard !== 'off' && opts.stdin ? stdinPaths(stdin(), opts.z === true) : [],
         agent,
+        names,
         guard,
       };
     },

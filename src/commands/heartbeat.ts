@@ -1,14 +1,17 @@
 import type { AgentState } from '../core/registry.js';
-import { agentId } from '../core/validate.js';
+import { agentId, byKey, type InputNames } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { resolveAgent } from './argv.js';
+import { givenAgent } from './argv.js';
 import { agentLabel } from '../render/text.js';
 import { formatSpan } from '../core/durations.js';
 import { agentText, NOW_MS } from './mcp-schema.js';
 
 export interface HeartbeatOptions {
-  readonly agent: number;
+  /** The agent (the CLI's id as typed). */
+  readonly agent: number | string;
+  /** How the calling face names it in a refusal (default: by key). */
+  readonly names?: InputNames;
 }
 
 export interface HeartbeatResult {
@@ -20,7 +23,7 @@ export interface HeartbeatResult {
 
 /** Refresh an agent; an unknown id is registered as `agent-<id>`, a crashed agent comes back to active. */
 export async function heartbeat(ctx: Context, options: HeartbeatOptions): Promise<HeartbeatResult> {
-  const id = agentId(options.agent, 'agent');
+  const id = agentId(options.agent, (options.names ?? byKey)('agent'));
   return ctx.store.transact('update', ({ registry, nowMs }) => {
     const agent = registry.heartbeat(id, nowMs);
     return { id: agent.id, name: agent.name, state: agent.state, last_seen_ms: agent.lastSeenMs };
@@ -35,7 +38,11 @@ export const command = defineCommand({
     description: 'mark an agent alive (an unknown id is registered as agent-<id>)',
     arguments: [{ name: '[id]', help: 'the agent (default: HARN_AGENT_ID)' }],
     examples: ['harn-agents heartbeat 3', 'HARN_AGENT_ID=3 harn-agents heartbeat'],
-    input: ({ args, env }) => ({ agent: resolveAgent(args[0], env, 'an agent id') }),
+    input: ({ args, env }) => {
+      // Checked once by the use case, named as given: the argument, or HARN_AGENT_ID.
+      const { agent, name } = givenAgent(args[0], env, 'an agent id');
+      return { agent, names: () => name };
+    },
   },
   library: { method: 'heartbeat', input: (agent: number): HeartbeatOptions => ({ agent }) },
   mcp: {

@@ -4,7 +4,7 @@ import { usageError } from '../core/errors.js';
 import { MAX_SLOTS, type LockTerms } from '../core/registry.js';
 import { holdJson, holdSays, holdText, HOLD_SCHEMA, pathHolds, PATH_HOLDS_SCHEMA, type Hold, type PathHolds } from './hold.js';
 import { defineCommand, type CancelSignal } from './command.js';
-import { cliPaths, flagNames, resolveAgent, wholeNumberText } from './argv.js';
+import { cliPaths, flagNames, givenAgent, wholeNumberText } from './argv.js';
 import { ExitCode } from '../core/errors.js';
 import type { Duration } from '../core/durations.js';
 import { lockLifetime, mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
@@ -17,7 +17,8 @@ import type { Context } from './context.js';
 export interface LockOptions {
   /** Paths as the user gave them; normalised against the workspace. */
   readonly paths: readonly string[];
-  readonly agent: number;
+  /** The agent taking the locks (the CLI's id as typed). */
+  readonly agent: number | string;
   /** Lock TTL, in ms or as typed ("2m"); the registry's default (`--lock-ttl`) when absent. */
   readonly ttlMs?: Duration;
   /** Keep retrying a refused lock for this long (ms, or as typed). */
@@ -262,16 +263,19 @@ export const command = defineCommand({
       'harn-agents lock @gpu --slots 2                 # a resource two agents may hold at once',
     ],
     // Text as typed, checked once by the use case under the flags' names.
-    input: ({ args, opts, env }) => ({
+    input: ({ args, opts, env }) => {
+      const agent = givenAgent(opts.agent, env, '--agent');
+      return {
       paths: cliPaths(args[0]),
-      agent: resolveAgent(opts.agent, env, '--agent'),
+      agent: agent.agent,
       ttlMs: opts.ttl as string | undefined,
       waitMs: opts.wait as string | undefined,
       reason: opts.reason as string | undefined,
       shared: opts.shared === true ? true : undefined,
       slots: wholeNumberText(opts.slots as string | undefined),
-      names: flagNames(),
-    }),
+      names: flagNames({ agent: agent.name }),
+      };
+    },
   },
   library: {
     method: 'lock',

@@ -1,12 +1,15 @@
-import { agentId } from '../core/validate.js';
+import { agentId, byKey, type InputNames } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { resolveAgent } from './argv.js';
+import { givenAgent } from './argv.js';
 import { ExitCode } from '../core/errors.js';
 import { agentLabel } from '../render/text.js';
 
 export interface NoteEditOptions {
-  readonly agent: number;
+  /** The agent (the CLI's id as typed). */
+  readonly agent: number | string;
+  /** How the calling face names it in a refusal (default: by key). */
+  readonly names?: InputNames;
 }
 
 export type NoteEditResult =
@@ -15,7 +18,7 @@ export type NoteEditResult =
 
 /** Count one edit for an agent (the seed's `note_edit`); an unknown agent counts nothing. */
 export async function noteEdit(ctx: Context, options: NoteEditOptions): Promise<NoteEditResult> {
-  const id = agentId(options.agent, 'agent');
+  const id = agentId(options.agent, (options.names ?? byKey)('agent'));
   return ctx.store.transact('update', ({ registry, nowMs }) => {
     if (!registry.noteEdit(id, nowMs)) return { counted: false, id };
     const agent = registry.get(id);
@@ -35,7 +38,11 @@ export const command = defineCommand({
     description: 'count one edit for an agent; exit 1 when the agent is not registered',
     arguments: [{ name: '[id]', help: 'the agent (default: HARN_AGENT_ID)' }],
     examples: ['harn-agents note-edit 3'],
-    input: ({ args, env }) => ({ agent: resolveAgent(args[0], env, 'an agent id') }),
+    input: ({ args, env }) => {
+      // Checked once by the use case, named as given: the argument, or HARN_AGENT_ID.
+      const { agent, name } = givenAgent(args[0], env, 'an agent id');
+      return { agent, names: () => name };
+    },
   },
   library: { method: 'noteEdit', input: (agent: number): NoteEditOptions => ({ agent }) },
 });

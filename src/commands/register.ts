@@ -2,7 +2,7 @@ import type { Duration } from '../core/durations.js';
 import { usageError } from '../core/errors.js';
 import { ancestry, clientOf } from '../core/process-tree.js';
 import { agentName, byKey, describeValue, optionalChosenAgentId, optionalDuration, optionsObject, type InputNames } from '../core/validate.js';
-import { agentIdText, flagNames, optionalAgent } from './argv.js';
+import { agentIdText, flagNames, optionalGivenAgent } from './argv.js';
 import { dropIntent, guardDrop, type DropIntent } from './break-guard.js';
 import { defineCommand } from './command.js';
 import type { AgentRef, Context } from './context.js';
@@ -42,7 +42,7 @@ export async function register(ctx: Context, options: RegisterOptions): Promise<
   if (pid === 1) throw usageError('clientPid: 1 is init, the ancestor of every process; pass the pid of the client itself');
   const client = typeof pid === 'number' ? clientOf(pid) : null;
   const agentOptions = { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(client ? { process: client } : {}) };
-  const intent = dropIntent(options);
+  const intent = dropIntent(options, names);
   const tree = chosen !== undefined && intent.by === null ? { ...intent, ancestry: options.ancestry ?? ancestry() } : intent;
   return ctx.store.transact('update', ({ registry, nowMs, record }) => {
     // Re-registering an id replaces its record, locks and all: another agent's only on purpose.
@@ -70,16 +70,19 @@ export const command = defineCommand({
       },
     ],
     examples: ['ID=$(harn-agents register ci)', 'ID=$(harn-agents register ana --timeout 8h)', 'harn-agents register editor --id 7'],
-    input: ({ args, opts, env }) => ({
-      name: args[0] as string,
+    input: ({ args, opts, env }) => {
       // Text as typed (an id's digits as a number), checked once by the use case under the flags' names.
-      id: opts.id === undefined ? undefined : agentIdText(opts.id as string),
-      timeoutMs: opts.timeout as string | undefined,
-      names: flagNames(),
-      by: opts.id === undefined ? undefined : optionalAgent(opts.agent, env),
-      force: opts.force === true,
-      reason: opts.reason as string | undefined,
-    }),
+      const by = opts.id === undefined ? undefined : optionalGivenAgent(opts.agent, env);
+      return {
+        name: args[0] as string,
+        id: opts.id === undefined ? undefined : agentIdText(opts.id as string),
+        timeoutMs: opts.timeout as string | undefined,
+        by: by?.agent,
+        force: opts.force === true,
+        reason: opts.reason as string | undefined,
+        names: flagNames({ by: by?.name ?? '--agent' }),
+      };
+    },
   },
   library: {
     method: 'register',

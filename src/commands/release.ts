@@ -4,7 +4,7 @@ import { byKey, optionalAgentId, optionalFlag, optionalReason, pathList, type In
 import type { Context } from './context.js';
 import { holdJson, HOLD_SCHEMA, PATH_HOLDS_SCHEMA, pathHolds, type Hold, type PathHolds } from './hold.js';
 import { defineCommand } from './command.js';
-import { cliPaths, flagNames, optionalAgent, resolveAgent } from './argv.js';
+import { cliPaths, flagNames, givenAgent, optionalGivenAgent } from './argv.js';
 import { mcpPaths, NOW_MS, pathsText } from './mcp-schema.js';
 import { agentLabel, because } from '../render/text.js';
 import { escapeForTerminal as esc } from '../render/escape.js';
@@ -12,13 +12,21 @@ import { optionsObject } from '../core/validate.js';
 
 export interface ReleaseOptions {
   readonly paths: readonly string[];
-  /** The agent releasing its own locks; with `force`, only recorded as who broke the locks. */
-  readonly agent: number | null;
+  /** The agent releasing its own locks (the CLI's id as typed); with `force`, only recorded as who broke the locks. */
+  readonly agent: number | string | null;
   /** Break any agent's lock on exactly these paths (git LFS `unlock --force`); needs a reason. */
   readonly force?: boolean;
   readonly reason?: string;
   /** How the calling face names these options in a refusal (default: by key). */
   readonly names?: InputNames;
+}
+
+/** A release's options once checked. */
+interface ReleaseSettings {
+  readonly paths: readonly string[];
+  readonly agent: number | null;
+  readonly force: boolean;
+  readonly reason?: string;
 }
 
 /** A lock `release --force` broke: the hold as it was. */
@@ -43,7 +51,7 @@ export async function release(ctx: Context, given: ReleaseOptions): Promise<Rele
   const force = optionalFlag(given.force, name('force')) ?? false;
   // A blank reason with --force gets the message below that says what the reason is for.
   const blank = typeof given.reason === 'string' && given.reason.trim() === '';
-  const options: ReleaseOptions = {
+  const options: ReleaseSettings = {
     paths: pathList(given.paths, 'paths'),
     agent: optionalAgentId(given.agent, name('agent')),
     force,
@@ -61,7 +69,7 @@ export async function release(ctx: Context, given: ReleaseOptions): Promise<Rele
   }, { agents: [agent], paths });
 }
 
-function forceRelease(ctx: Context, options: ReleaseOptions, paths: readonly string[]): Promise<ReleaseResult> {
+function forceRelease(ctx: Context, options: ReleaseSettings, paths: readonly string[]): Promise<ReleaseResult> {
   const reason = options.reason?.trim();
   if (reason === undefined) throw usageError('release --force needs --reason TEXT: it is recorded in the event log');
   return ctx.store.transact('maybe-update', ({ registry, nowMs, record }) => {
@@ -111,15 +119,18 @@ export const command = defineCommand({
       { flags: '--reason <text>', help: 'why a lock is broken (with --force)' },
     ],
     examples: ['harn-agents release src/a.ts --agent 3', 'harn-agents release --force src/a.ts --reason "agent 3 is stuck; ok by Ana"'],
-    input: ({ args, opts, env }) => ({
+    input: ({ args, opts, env }) => {
+      const agent = opts.force ? optionalGivenAgent(opts.agent, env) : givenAgent(opts.agent, env, '--agent');
+      return {
       paths: cliPaths(args[0]),
-      agent: opts.force ? optionalAgent(opts.agent, env) : resolveAgent(opts.agent, env, '--agent'),
+      agent: agent.agent,
       force: opts.force as boolean | undefined,
       // Checked once by the use case under the flags' names (with --force, a blank reason gets its message
       // saying what the reason is for).
       reason: opts.reason as string | undefined,
-      names: flagNames(),
-    }),
+      names: flagNames({ agent: agent.name }),
+      };
+    },
   },
   library: {
     method: 'release',

@@ -1,13 +1,16 @@
-import { agentId } from '../core/validate.js';
+import { agentId, byKey, type InputNames } from '../core/validate.js';
 import type { Context } from './context.js';
 import { defineCommand } from './command.js';
-import { optionalAgent, parseAgentId } from './argv.js';
+import { agentIdText, flagNames, optionalGivenAgent } from './argv.js';
 import { ancestry } from '../core/process-tree.js';
 import { dropIntent, guardDrop, type DropIntent } from './break-guard.js';
 import { agentLabel } from '../render/text.js';
 
 export interface UnregisterOptions extends DropIntent {
-  readonly agent: number;
+  /** The agent to remove (the CLI's id as typed). */
+  readonly agent: number | string;
+  /** How the calling face names these options in a refusal (default: by key). */
+  readonly names?: InputNames;
 }
 
 export interface UnregisterResult {
@@ -22,8 +25,9 @@ export interface UnregisterResult {
  * agent's live locks are broken only on purpose (see break-guard.ts).
  */
 export async function unregister(ctx: Context, options: UnregisterOptions): Promise<UnregisterResult> {
-  const id = agentId(options.agent, 'agent');
-  const intent = dropIntent(options);
+  const names = options.names ?? byKey;
+  const id = agentId(options.agent, names('agent'));
+  const intent = dropIntent(options, names);
   const tree = intent.by === null ? { ...intent, ancestry: options.ancestry ?? ancestry() } : intent;
   return ctx.store.transact('update', ({ registry, nowMs, record }) => {
     guardDrop(registry, nowMs, record, id, 'unregister', tree);
@@ -48,12 +52,17 @@ export const command = defineCommand({
       { flags: '--reason <text>', help: 'why its locks are broken (with --force)' },
     ],
     examples: ['harn-agents unregister "$HARN_AGENT_ID"', 'harn-agents unregister 7 --force --reason "agent 7 is stuck; ok by Ana"'],
-    input: ({ args, opts, env }) => ({
-      agent: parseAgentId(args[0] as string, 'id'),
-      by: optionalAgent(opts.agent, env),
-      force: opts.force === true,
-      reason: opts.reason as string | undefined,
-    }),
+    input: ({ args, opts, env }) => {
+      // As typed, checked once by the use case: the id argument is named `id`, the caller as given.
+      const by = optionalGivenAgent(opts.agent, env);
+      return {
+        agent: agentIdText(args[0] as string),
+        by: by.agent,
+        force: opts.force === true,
+        reason: opts.reason as string | undefined,
+        names: flagNames({ agent: 'id', by: by.name }),
+      };
+    },
   },
   library: { method: 'unregister', input: (agent: number): UnregisterOptions => ({ agent }) },
 });

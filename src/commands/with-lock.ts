@@ -11,7 +11,7 @@ import type { Context } from './context.js';
 import { lockChecked, lockSettings, lockTerms, renderLock, type LockResult, type LockSettings } from './lock.js';
 import { constants as osConstants } from 'node:os';
 import { ExitCode } from '../core/errors.js';
-import { cliPaths, flagNames, optionalAgent, wholeNumberText } from './argv.js';
+import { cliPaths, flagNames, optionalGivenAgent, wholeNumberText } from './argv.js';
 import { defineCommand, nothingShown } from './command.js';
 import { Lease, type LostLock } from './lease.js';
 
@@ -19,8 +19,8 @@ export interface WithLockOptions {
   readonly paths: readonly string[];
   /** The command and its arguments, run without a shell. */
   readonly command: readonly string[];
-  /** Hold the locks as this agent; null: register a transient agent for the run and unregister it after. */
-  readonly agent: number | null;
+  /** Hold the locks as this agent (the CLI's id as typed); null: register a transient agent for the run and unregister it after. */
+  readonly agent: number | string | null;
   /** The transient agent's name (default `with-lock: <program>`: never the arguments, which may hold secrets). */
   readonly name?: string;
   /** In ms, or as typed ("2m"), as every duration here. */
@@ -361,12 +361,13 @@ export const command = defineCommand({
       const operands = args[0] as string[];
       const command = argv.slice(dash + 1);
       const paths = cliPaths(operands.slice(0, operands.length - command.length));
+      const agent = optionalGivenAgent(opts.agent, env);
       if (paths.length === 0) throw usageError('give at least one path to lock before --');
       return {
         paths,
         command,
         conflictExitCode: opts.conflictExitCode === undefined ? ExitCode.no : parseExitCode(opts.conflictExitCode as string),
-        agent: optionalAgent(opts.agent, env),
+        agent: agent.agent,
         // Text as typed, checked once by the use case under the flags' names.
         name: opts.name as string | undefined,
         ttlMs: opts.ttl as string | undefined,
@@ -376,7 +377,7 @@ export const command = defineCommand({
         slots: wholeNumberText(opts.slots as string | undefined),
         killAfterMs: opts.killAfter as string | undefined,
         commandStdoutToStderr: globals.json === true,
-        names: flagNames(),
+        names: flagNames({ agent: agent.name }),
       };
     },
   },

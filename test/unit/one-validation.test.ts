@@ -16,6 +16,8 @@ vi.mock(import('../../src/core/validate.js'), async (original) => {
   const real = await original();
   return {
     ...real,
+    agentId: vi.fn(real.agentId),
+    optionalAgentId: vi.fn(real.optionalAgentId),
     agentName: vi.fn(real.agentName),
     optionalDuration: vi.fn(real.optionalDuration),
     optionalReason: vi.fn(real.optionalReason),
@@ -76,6 +78,19 @@ describe('each value is checked once per call, whatever the face', () => {
     expect((await mcp('lock', { paths: ['c.ts'], ttl: '7m', reason: 'mcp-why' })).ok?.structuredContent).toMatchObject({ granted: true });
     expect(checksOf(validate.optionalReason, 'mcp-why')).toBe(1);
     expect(checksOf(validate.optionalDuration, '7m', 420_000)).toBe(1);
+  });
+
+  it('agent ids, from an option, an argument or HARN_AGENT_ID', async () => {
+    const { cli } = await faces();
+    const ids = () => checksOf(validate.agentId, 41) + checksOf(validate.optionalAgentId, 41);
+    expect((await cli.run(['lock', 'a.ts', '--agent', '41'])).code).toBe(0);
+    expect(ids()).toBe(1);
+    for (const argv of [['heartbeat'], ['note-edit'], ['release', 'a.ts'], ['check', 'a.ts'], ['status', '--agent', '41']]) {
+      vi.clearAllMocks();
+      const run = await cli.run(argv, { HARN_AGENT_ID: '41' });
+      expect(run.code, `${argv.join(' ')}: ${run.stderr}`).toBe(0);
+      expect(ids(), argv.join(' ')).toBe(1);
+    }
   });
 
   it('with-lock: its own options and the lock it takes, each once', async () => {
@@ -144,6 +159,30 @@ describe('one rule, one message and exit code 2 from every face, in its own name
     expect(await library(() => registry.log({ since: 'soon' }))).toEqual({ error: notADuration('since', 'soon'), code: 2 });
     expect(await library(() => registry.prune({ olderThan: 'soon' }))).toEqual({ error: notADuration('olderThan', 'soon'), code: 2 });
     expect(await mcp('prune', { olderThan: 'soon' })).toEqual({ error: `harn-agents: ${notADuration('olderThan', 'soon')}`, code: 2 });
+  });
+
+  it('an agent id that is not one, named as it was given', async () => {
+    const { cli, registry, library } = await faces();
+    const notAnId = (name: string, value: string) => `${name}: ${value} is not an agent id (a whole number from 0 to ${validate.MAX_AGENT_ID})`;
+    expect(await cli.run(['lock', 'a.ts', '--agent', 'x1'])).toEqual({ code: 2, stdout: '', stderr: `harn-agents: ${notAnId('--agent', "'x1'")}\n` });
+    expect(await cli.run(['lock', 'a.ts'], { HARN_AGENT_ID: 'x1' })).toEqual({ code: 2, stdout: '', stderr: `harn-agents: ${notAnId('HARN_AGENT_ID', "'x1'")}\n` });
+    expect(await cli.run(['heartbeat', 'x1'])).toEqual({ code: 2, stdout: '', stderr: `harn-agents: ${notAnId('an agent id', "'x1'")}\n` });
+    expect(await cli.run(['unregister', 'x1'])).toEqual({ code: 2, stdout: '', stderr: `harn-agents: ${notAnId('id', "'x1'")}\n` });
+    expect(await cli.run(['unregister', '1', '--agent', 'x1'])).toEqual({ code: 2, stdout: '', stderr: `harn-agents: ${notAnId('--agent', "'x1'")}\n` });
+    expect(await cli.run(['register', 'r', '--id', '1'], { HARN_AGENT_ID: 'x1' })).toEqual({ code: 2, stdout: '', stderr: `harn-agents: ${notAnId('HARN_AGENT_ID', "'x1'")}\n` });
+    expect(await cli.run(['with-lock', 'a.ts', '--agent', '-3', '--', 'true'])).toEqual({ code: 2, stdout: '', stderr: `harn-agents: ${notAnId('--agent', "'-3'")}\n` });
+    expect(await cli.run(['status', '--agent', '1.5'])).toEqual({ code: 2, stdout: '', stderr: `harn-agents: ${notAnId('--agent', "'1.5'")}\n` });
+    expect(await library(() => registry.lock(['a.ts'], { agent: 'x1' as unknown as number }))).toEqual({ error: notAnId('agent', "'x1'"), code: 2 });
+  });
+
+  it("check --hook: a bad HARN_AGENT_ID is the hook's failure (exit 1, the edit goes on), not a refusal of the edit (exit 2)", async () => {
+    const { cli } = await faces();
+    const payload = JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: 'a.ts' } });
+    expect(await cli.run(['check', '--hook', 'claude-code'], { HARN_AGENT_ID: 'x1' }, payload)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `harn-agents: --hook claude-code: HARN_AGENT_ID: 'x1' is not an agent id (a whole number from 0 to ${validate.MAX_AGENT_ID})\n`,
+    });
   });
 
   it('an id beyond the ones an agent can be registered under', async () => {

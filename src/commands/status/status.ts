@@ -3,10 +3,10 @@ import { lockKind } from '../../core/glob.js';
 import { HOLD_SCHEMA } from '../hold.js';
 import { forEachLock } from '../../core/lock-map.js';
 import { normaliseLockPath } from '../../core/paths.js';
-import { optionalAgentId, optionalDuration, optionalFlag, optionalString, optionsObject, pathText } from '../../core/validate.js';
+import { byKey, optionalAgentId, optionalDuration, optionalFlag, optionalString, optionsObject, pathText, type InputNames } from '../../core/validate.js';
 import type { Context } from '../context.js';
 import { defineCommand } from '../command.js';
-import { cliPath, parseAgentId } from '../argv.js';
+import { agentIdText, cliPath, flagNames } from '../argv.js';
 import { clockWarning } from '../../render/text.js';
 import { NOW_MS, NULLABLE_STRING } from '../mcp-schema.js';
 import { settingsView } from '../config.js';
@@ -17,10 +17,10 @@ export type { LocksView, StatusAgent, StatusLock, StatusOptions, StatusResult } 
 const byExpiryThenPath = (a: StatusLock, b: StatusLock): number => a.expires_ms - b.expires_ms || (a.path < b.path ? -1 : 1);
 
 /** Every agent (after reaping silent ones), by id, filtered as asked. */
-export async function status(ctx: Context, given: StatusOptions = {}): Promise<StatusResult> {
+export async function status(ctx: Context, given: StatusOptions = {}, names: InputNames = byKey): Promise<StatusResult> {
   const pathPrefix = optionalString(given.pathPrefix, 'pathPrefix');
   const options: StatusOptions = {
-    agent: optionalAgentId(given.agent, 'agent') ?? undefined,
+    agent: optionalAgentId(given.agent, names('agent')) ?? undefined,
     pathPrefix: pathPrefix === undefined ? undefined : pathText(pathPrefix, 'pathPrefix'),
     all: optionalFlag(given.all, 'all'),
   };
@@ -80,7 +80,11 @@ export function locksView(result: StatusResult): LocksView {
 }
 
 /** The CLI's status: what to show, and how (a table of locks, redrawn). */
-export interface StatusCliOptions extends StatusOptions {
+export interface StatusCliOptions extends Omit<StatusOptions, 'agent'> {
+  /** Only this agent (the CLI's id as typed). */
+  readonly agent?: number | string;
+  /** How the calling face names the options in a refusal (default: by key). */
+  readonly names?: InputNames;
   readonly locks?: boolean;
   /** The boxed table even into a pipe. */
   readonly table?: boolean;
@@ -89,7 +93,8 @@ export interface StatusCliOptions extends StatusOptions {
 
 export const command = defineCommand({
   name: 'status',
-  run: (ctx, options: StatusCliOptions) => status(ctx, { agent: options.agent, pathPrefix: options.pathPrefix, all: options.all }),
+  // The agent as typed on the command line is checked by the use case, once, under the face's name.
+  run: (ctx, options: StatusCliOptions) => status(ctx, { agent: options.agent as number | undefined, pathPrefix: options.pathPrefix, all: options.all }, options.names),
   render: async (r, { color, terminalColumns, options }) => {
     const tables = await import('./status-table.js');
     // Into a pipe or a file: tab-separated rows (as gh does), unless the table is asked for.
@@ -124,12 +129,13 @@ export const command = defineCommand({
       // --interval is the command line's alone (status --watch): checked here, its one face.
       const intervalMs = optionalDuration(opts.interval, '--interval');
       return {
-        agent: opts.agent === undefined ? undefined : parseAgentId(opts.agent as string, '--agent'),
+        agent: opts.agent === undefined ? undefined : agentIdText(opts.agent as string),
         pathPrefix: opts.path === undefined ? undefined : cliPath(opts.path as string),
         all: opts.all as boolean | undefined,
         locks: opts.locks === true,
         table: opts.table === true,
         watchMs: opts.watch ? (intervalMs ?? 1_000) : undefined,
+        names: flagNames(),
       };
     },
     repeatMs: (options) => options.watchMs,
