@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lockKind } from '../core/glob.js';
 import type { AgentRegistry, RegistryConfig } from '../core/registry.js';
 import { DEFAULT_AGENT_TIMEOUT_MS, DEFAULT_LOCK_TTL_MS } from '../core/settings.js';
@@ -6,8 +7,8 @@ import type { NativeOp } from './transaction.js';
 
 /**
  * The operations the PostgreSQL server runs itself, in one statement: lock, release and heartbeat in their
- * plain case, as the function `harn_op_v1` (installed beside the tables; a new version of it gets a new name,
- * so clients of different versions share a database). One round trip instead of four (BEGIN with the
+ * plain case, as one function (NATIVE_FUNCTION, installed beside the tables; each version of it has a name of its
+ * own, so clients of different versions share a database). One round trip instead of four (BEGIN with the
  * advisory locks, load, write back, COMMIT), the same advisory locks in the same order, the same rows.
  *
  * The function decides only what needs no rule beyond "nothing else is in the way": the agent exists, is
@@ -20,16 +21,12 @@ import type { NativeOp } from './transaction.js';
  * answer, and checks that the function changed them exactly as the server did (nativeMatches).
  */
 
-/** The function's name: a change to what it does is a new name, so an older client never runs a newer one's. */
-export const NATIVE_FUNCTION = 'harn_op_v1';
-
-const SIGNATURE = `${NATIVE_FUNCTION}(text, text, integer, integer, bigint[], boolean[], bigint, text[], text[], text[], text[], boolean, bigint, text, text, bigint, bigint)`;
-
-/** Whether the function is installed (a cheap catalogue lookup). */
-export const NATIVE_PRESENT_SQL = `SELECT to_regprocedure('${SIGNATURE}') IS NOT NULL AS present`;
-
-/** Creates the function (run under the schema's advisory lock, with the tables in place). */
-export const NATIVE_DDL = `CREATE OR REPLACE FUNCTION ${NATIVE_FUNCTION}(
+/**
+ * The function's text but its name. The name carries a digest of it: a change to what the function does is a
+ * new name, so a client never runs another version's function, and a database keeps each version's once
+ * (small, and harmless to the others).
+ */
+const NATIVE_BODY = `(
   op text, ns text, ns_a integer, ns_b integer, keys bigint[], exclusive boolean[], agent bigint, paths text[],
   exact text[], lo text[], hi text[], patterned boolean, ttl bigint, reason text, lock_mode text,
   default_timeout bigint, default_ttl bigint) RETURNS json LANGUAGE plpgsql VOLATILE AS $fn$
@@ -95,6 +92,16 @@ BEGIN
     'after', coalesce((SELECT json_agg(h) FROM harn_locks h WHERE h.namespace = ns AND h.agent_id = agent AND h.path = ANY(paths)), '[]'::json));
 END
 $fn$`;
+
+export const NATIVE_FUNCTION = `harn_op_${createHash('sha256').update(NATIVE_BODY).digest('hex').slice(0, 12)}`;
+
+/** Creates the function (run under the schema's advisory lock, with the tables in place). */
+export const NATIVE_DDL = `CREATE OR REPLACE FUNCTION ${NATIVE_FUNCTION}${NATIVE_BODY}`;
+
+const SIGNATURE = `${NATIVE_FUNCTION}(text, text, integer, integer, bigint[], boolean[], bigint, text[], text[], text[], text[], boolean, bigint, text, text, bigint, bigint)`;
+
+/** Whether the function is installed (a cheap catalogue lookup). */
+export const NATIVE_PRESENT_SQL = `SELECT to_regprocedure('${SIGNATURE}') IS NOT NULL AS present`;
 
 /** What the server did: the slice as it read it, and the agent's stamp and lock rows on the paths as it left them. */
 export interface NativeDone {
