@@ -167,6 +167,8 @@ export interface Loaded {
   /** The namespace's newest stamp (null: no agent). */
   readonly newestMs: number | null;
   readonly before: Before;
+  /** Whether the rows are of this version's layout and the namespace has its row (else the store prepares first). */
+  readonly current?: boolean;
 }
 
 interface AgentBefore {
@@ -315,13 +317,13 @@ function buildRegistry(
 }
 
 const CLOCK_SQL = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS server_ms,
-  (SELECT max(last_seen_ms) FROM harn_agents WHERE namespace = $1) AS newest`;
+  (SELECT max(last_seen_ms) FROM harn_agents WHERE namespace = $1) AS newest, (SELECT max(version) FROM harn_layout) AS layout`;
 
 /** The whole namespace, in one statement (one snapshot). */
 export async function loadWhole(sql: Sql, namespace: string, config: RegistryConfig): Promise<Loaded> {
-  const r = await sql<{ server_ms: string; newest: string | null; ns: { next_id: number; extra: string; extension: string; settings: unknown } | null; agents: AgentRow[] | null; locks: LockRow[] | null }>(
+  const r = await sql<{ server_ms: string; newest: string | null; layout: number | null; ns: { next_id: number; extra: string; extension: string; settings: unknown } | null; agents: AgentRow[] | null; locks: LockRow[] | null }>(
     `WITH clock AS (${CLOCK_SQL})
-     SELECT clock.server_ms, clock.newest,
+     SELECT clock.server_ms, clock.newest, clock.layout,
        (SELECT row_to_json(n) FROM harn_namespaces n WHERE namespace = $1) AS ns,
        (SELECT json_agg(a ORDER BY a.ord) FROM harn_agents a WHERE namespace = $1) AS agents,
        (SELECT json_agg(l) FROM harn_locks l WHERE namespace = $1) AS locks
@@ -332,7 +334,7 @@ export async function loadWhole(sql: Sql, namespace: string, config: RegistryCon
   if (!row) throw new Error('the clock query returned no row');
   const stored = readSettings(row.ns?.settings ?? null);
   const { registry, before } = buildRegistry(config, int(row.ns?.next_id ?? 1), row.agents ?? [], row.locks ?? [], row.ns?.extra ?? '[]', row.ns?.extension ?? '[]', stored, true);
-  return { registry, serverMs: int(row.server_ms), newestMs: row.newest === null ? null : int(row.newest), before };
+  return { registry, serverMs: int(row.server_ms), newestMs: row.newest === null ? null : int(row.newest), before, current: row.layout === ROWS_SCHEMA_VERSION && row.ns !== null };
 }
 
 /**
@@ -394,7 +396,7 @@ export async function loadSlice(
   }
   // A reader takes no row lock (a role with SELECT alone can read); it reaps nothing (LIMIT 0) anyway.
   const rowLock = write ? ' FOR UPDATE SKIP LOCKED' : '';
-  const r = await sql<{ server_ms: string; newest: string | null; next_id: string | null; settings: unknown; agents: AgentRow[] | null; locks: LockRow[] | null }>(
+  const r = await sql<{ server_ms: string; newest: string | null; layout: number | null; next_id: string | null; settings: unknown; agents: AgentRow[] | null; locks: LockRow[] | null }>(
     `WITH clock AS (${CLOCK_SQL}),
      now AS (SELECT greatest(server_ms, coalesce(newest, server_ms)) AS ms FROM clock),
      l AS (
@@ -416,7 +418,7 @@ export async function loadSlice(
      due_own AS (SELECT id FROM harn_agents WHERE namespace = $1 AND state = 'active' AND timeout_ms IS NOT NULL
        AND last_seen_ms + timeout_ms < (SELECT ms FROM now) ORDER BY last_seen_ms + timeout_ms LIMIT $7${rowLock}),
      ids AS (SELECT unnest($5::bigint[]) AS id UNION SELECT agent_id FROM l UNION SELECT id FROM due UNION SELECT id FROM due_own)
-     SELECT clock.server_ms, clock.newest,
+     SELECT clock.server_ms, clock.newest, clock.layout,
        (SELECT next_id FROM ns) AS next_id, (SELECT settings FROM ns) AS settings,
        (SELECT json_agg(a ORDER BY a.ord) FROM harn_agents a WHERE namespace = $1 AND id IN (SELECT id FROM ids)) AS agents,
        (SELECT json_agg(l) FROM l) AS locks
@@ -442,7 +444,7 @@ export async function loadSlice(
   }
   const nextId = lockedNextId ?? int(row.next_id ?? 1);
   const { registry, before } = buildRegistry(config, nextId, agentRows, lockRows, '[]', '[]', stored, false);
-  return { registry, serverMs, newestMs, before };
+  return { registry, serverMs, newestMs, before, current: row.layout === ROWS_SCHEMA_VERSION && row.next_id !== null };
 }
 
 /** The rows of a slice as a server-side operation read them (pg-native.ts), loaded as loadSlice loads its own. */

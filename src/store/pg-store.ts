@@ -82,6 +82,8 @@ export class PgStore implements Store {
   private prepared: Promise<void> | undefined;
   /** Whether the server runs operations natively (pg-native.ts): unknown until tried, off when it cannot. */
   private native: 'unknown' | 'on' | 'off' = 'unknown';
+  /** Whether the rows are known to be of this version's layout, the namespace's among them (prepared, or read so). */
+  private ready = false;
 
   constructor(private readonly options: PgStoreOptions) {
     this.location = `${redactUrl(options.url)} (namespace ${options.namespace})`;
@@ -227,12 +229,27 @@ export class PgStore implements Store {
    * advisory locks, load, apply, write back what changed in one statement, COMMIT.
    */
   private async run<R>(write: boolean, fn: (tx: Transaction) => R, scope: TransactionScope | undefined): Promise<{ result: R; changed: boolean }> {
+    // A read is one statement, the schema check included: it says whether the rows are current, and only
+    // when they are not (or the tables are missing) does the store prepare them and read again.
+    const readFirst = !write && !this.ready;
     return this.withClient(async (sql) => {
       const ns = this.options.namespace;
       const slice = scope && { agents: scope.agents ?? [], paths: scope.paths ?? [], lockNextId: scope.newId === true };
       const load = (): Promise<Loaded> => (slice ? loadSlice(sql, ns, this.options.config, slice, write) : loadWhole(sql, ns, this.options.config));
       if (!write) {
-        const applied = apply(await load(), fn);
+        let loaded: Loaded | null = null;
+        try {
+          loaded = await load();
+        } catch (error) {
+          // 42P01: no such table (a new database); 42703: no such column (an older layout).
+          if (!readFirst || (errorCode(error) !== '42P01' && errorCode(error) !== '42703')) throw error;
+        }
+        if (readFirst && !loaded?.current) {
+          await this.prepare(sql);
+          loaded = await load();
+        }
+        this.ready = true;
+        const applied = apply(loaded as Loaded, fn);
         return { result: applied.result, changed: applied.registry.changed };
       }
       await sql(slice ? sliceLocksStatement(ns, slice.agents, slice.paths) : wholeLocksStatement(ns));
@@ -256,7 +273,7 @@ export class PgStore implements Store {
         if (phase === 'work' && isRace(error)) throw new RaceLost(error);
         throw phase === 'commit' && !isHarnError(error) ? new CommitUnknown(error) : error;
       }
-    });
+    }, { prepare: !readFirst });
   }
 
   /** Run with a connection and the schema in place; every failure becomes one line and exit 3 or 4. */
@@ -268,7 +285,10 @@ export class PgStore implements Store {
       throw stateError(`cannot connect to the PostgreSQL store ${redactUrl(this.options.url)}: ${this.describe(error)}`);
     }
     let healthy = true;
+    const trace = this.options.trace;
     const sql: Sql = async (text, values) => {
+      // HARN_DEBUG: one line a statement (a round trip), so what a call costs the server is there to see.
+      trace?.(`statement: ${text.replace(/\s+/g, ' ').slice(0, 60)}`);
       try {
         // A statement with parameters is prepared once per connection (named by its text's hash), so a
         // long-lived client parses and plans each of the few shapes once.
@@ -374,9 +394,11 @@ export class PgStore implements Store {
   private prepare(sql: Sql): Promise<void> {
     this.prepared ??= this.ensureSchema(sql)
       .then(async (known) => {
-        if (known) return;
-        await this.adoptLegacyNamespace(sql);
-        await this.migrateNamespace(sql);
+        if (!known) {
+          await this.adoptLegacyNamespace(sql);
+          await this.migrateNamespace(sql);
+        }
+        this.ready = true;
       })
       .catch((error: unknown) => {
         this.prepared = undefined;
