@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // The PostgreSQL store from long-lived library clients (one openRegistry per client, its pool reused across
-// operations): the lock + release pair (median, worst) and the operations per second of 1, 4 and 8 concurrent
-// clients on distinct paths, on an empty namespace and on one holding 1,000 agents / 10,000 locks; then a
-// check that clients racing on one path are never two holders and lose no update.
+// operations), side by side with the server's own speed: for 1, 4 and 8 concurrent clients, on an empty
+// namespace, one holding 1,000 agents / 10,000 locks and one holding 10,000 agents / 100,000 locks, our
+// lock and release operations per second on distinct paths, and pgbench's simple-update script (`pgbench -N`,
+// the same number of clients, on a database of its own on the same server) in the same run; our figure as a
+// ratio of its. Then a check that clients racing on one path are never two holders and lose no update.
 //
-//   node bench/pg.mjs [--dist DIR] [--url URL] [--seconds N] [--quick]
+//   node bench/pg.mjs [--dist DIR] [--url URL] [--seconds N] [--quick] [--no-pgbench]
 //
 // Prints one JSON object. `--dist` runs another build (an older one, for comparison in the same conditions).
+// The seeded agents are alive for the run (the workspace's agent-timeout is set to a day): a registry of live
+// agents, not one being reaped.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +24,11 @@ const QUICK = process.argv.includes('--quick');
 const DIST = path.resolve(arg('--dist', path.join(import.meta.dirname, '..', 'dist')));
 const URL_ = arg('--url', process.env.HARN_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const SECONDS = Number(arg('--seconds', QUICK ? '1' : '4'));
+const PGBENCH = !process.argv.includes('--no-pgbench');
+const CLIENTS = QUICK ? [1, 8] : [1, 4, 8];
+const SIZES = QUICK ? [[0, 0], [10_000, 100_000]] : [[0, 0], [1_000, 10_000], [10_000, 100_000]];
 const { openRegistry } = await import(path.join(DIST, 'api.js'));
+const BIN = path.join(DIST, '..', 'bin', 'harn-agents.js');
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'harn-bench-pg-'));
 const DAY = 86_400_000;
 const TAG = `${process.pid}-${Date.now()}`;
@@ -31,8 +39,14 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** A namespace holding `agents` agents with `locks` locks in all, through `import` (one transaction). */
-async function seed(namespace, agents, locks) {
+function harn(namespace, ...args) {
+  const r = spawnSync(process.execPath, [BIN, '--store', URL_, '--namespace', namespace, ...args], { cwd: ws, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`harn-agents ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A namespace holding `agents` live agents with `locks` locks in all, through `import` (one transaction). */
+function seed(namespace, agents, locks) {
   if (agents === 0) return;
   const now = Date.now();
   const parts = [];
@@ -46,9 +60,8 @@ async function seed(namespace, agents, locks) {
   }
   const file = path.join(ws, `seed-${agents}.json`);
   fs.writeFileSync(file, `{"next_id":${agents + 1},"agents":[${parts.join(',')}]}\n`);
-  const bin = path.join(DIST, '..', 'bin', 'harn-agents.js');
-  const r = spawnSync(process.execPath, [bin, '--store', URL_, '--namespace', namespace, 'import', file], { cwd: ws, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`import exited ${r.status}: ${r.stderr}`);
+  harn(namespace, 'import', file);
+  harn(namespace, 'config', 'set', 'agent-timeout', '1d');
 }
 
 /** C clients, each locking and releasing its own path for SECONDS; every lock must be granted. */
@@ -85,6 +98,7 @@ async function throughput(namespace, clients) {
       }),
     );
     const seconds = (performance.now() - start) / 1000;
+    for (let i = 0; i < clients; i++) await registries[i].unregister(ids[i]);
     return { clients, operations: ops, ops_per_second: +(ops / seconds).toFixed(1), pair_median_ms: +median(pairs).toFixed(2), pair_worst_ms: +Math.max(...pairs).toFixed(2) };
   } finally {
     for (const r of registries) await r.close();
@@ -113,21 +127,60 @@ async function race(namespace, clients, rounds) {
         }
       }),
     );
-    const left = (await registries[0].holder(['bench/hot.ts']))[0].holder;
-    return { clients, rounds, grants, two_holders: twoHolders, left_held: left !== null };
+    const left = (await registries[0].holder(['bench/hot.ts']))[0].holders.length;
+    return { clients, rounds, grants, two_holders: twoHolders, left_held: left !== 0 };
   } finally {
     for (const r of registries) await r.close();
   }
 }
 
+/** pgbench's connection options from the store's URL (host, port, user; a database of its own). */
+function pgbenchArgs() {
+  const u = new URL(URL_);
+  const args = [];
+  if (u.hostname) args.push('-h', decodeURIComponent(u.hostname));
+  if (u.port) args.push('-p', u.port);
+  if (u.username) args.push('-U', decodeURIComponent(u.username));
+  const env = { ...process.env, ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}) };
+  return { args, env, database: 'harn_bench_pgbench' };
+}
+
+/** pgbench -N with C clients for SECONDS: the server's transactions per second for a small update. */
+function pgbenchTps(clients) {
+  const { args, env, database } = pgbenchArgs();
+  const r = spawnSync('pgbench', [...args, '-n', '-N', '-c', String(clients), '-j', String(Math.min(clients, os.cpus().length)), '-T', String(SECONDS), database], { env, encoding: 'utf8' });
+  const m = /tps = ([0-9.]+) \(without initial connection time\)/.exec(r.stdout);
+  if (r.status !== 0 || !m) throw new Error(`pgbench exited ${r.status}: ${r.stderr}`);
+  return +Number(m[1]).toFixed(1);
+}
+
+function pgbenchInit() {
+  const { args, env, database } = pgbenchArgs();
+  const u = new URL(URL_);
+  const created = spawnSync('psql', [...args, '-d', decodeURIComponent(u.pathname.slice(1)) || 'postgres', '-qAtc', `SELECT 1 FROM pg_database WHERE datname = '${database}'`], { env, encoding: 'utf8' });
+  if (created.status !== 0) throw new Error(`psql exited ${created.status}: ${created.stderr}`);
+  if (created.stdout.trim() !== '1') {
+    const c = spawnSync('createdb', [...args, database], { env, encoding: 'utf8' });
+    if (c.status !== 0) throw new Error(`createdb exited ${c.status}: ${c.stderr}`);
+  }
+  const r = spawnSync('pgbench', [...args, '-i', '-q', database], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pgbench -i exited ${r.status}: ${r.stderr}`);
+}
+
 const results = { dist: DIST, seconds_per_run: SECONDS, load_before: os.loadavg().map((x) => +x.toFixed(2)), namespaces: [] };
-for (const [agents, locks] of [[0, 0], [1_000, 10_000]]) {
+const hasPgbench = PGBENCH && spawnSync('pgbench', ['--version']).status === 0;
+if (hasPgbench) pgbenchInit();
+else results.pgbench = 'not run: pgbench is not installed (it comes with PostgreSQL)';
+for (const [agents, locks] of SIZES) {
   const label = agents === 0 ? 'empty namespace' : `${agents} agents / ${locks} locks`;
   const runs = [];
-  for (const clients of QUICK ? [1, 8] : [1, 4, 8]) {
-    const ns = `bench-pg-${TAG}-${agents}-${clients}`;
-    await seed(ns, agents, locks);
-    runs.push(await throughput(ns, clients));
+  const ns = `bench-pg-${TAG}-${agents}`;
+  seed(ns, agents, locks);
+  for (const clients of CLIENTS) {
+    const ours = await throughput(ns, clients);
+    // The server's own figure right after ours, with as many clients: the two share the machine's state.
+    const tps = hasPgbench ? pgbenchTps(clients) : null;
+    runs.push({ ...ours, pgbench_tps: tps, vs_pgbench: tps ? +(ours.ops_per_second / tps).toFixed(2) : null });
   }
   results.namespaces.push({ namespace: label, runs });
 }

@@ -3,8 +3,10 @@
 // bundle are CommonJS (bin/package.json): an ES module entry would cost every call Node's ESM loader.
 //
 // The bundle is compiled with the V8 code cache the build made beside it (dist/harn-agents.cjs.v8cache), which
-// spares each call most of compiling it (docs/performance.md). V8 rejects a cache made by another Node
-// version or under other V8 flags, or for other source text; the bundle then compiles as it would without one.
+// spares each call most of compiling it (docs/performance.md); so are the parts it loads on demand
+// (dist/lazy/*.cjs, such as the PostgreSQL client), each with its own cache. V8 rejects a cache made by
+// another Node version or under other V8 flags, or for other source text; the script then compiles as it
+// would without one.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,24 +16,53 @@ const { createRequire } = require('node:module');
 const BUNDLE = path.join(__dirname, '..', 'dist', 'harn-agents.cjs');
 const CACHE = `${BUNDLE}.v8cache`;
 
-/** The bundle as a CommonJS module function, compiled with the code cache when there is one. */
-function compile() {
-  const source = fs.readFileSync(BUNDLE, 'utf8');
+/** A CommonJS file as a module function, compiled with the code cache beside it when there is one. */
+function compileFile(file) {
+  const source = fs.readFileSync(file, 'utf8');
   let cachedData;
   try {
-    cachedData = fs.readFileSync(CACHE);
+    cachedData = fs.readFileSync(`${file}.v8cache`);
   } catch {
     cachedData = undefined;
   }
-  return new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
+  return new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+}
+
+/** The bundle, compiled. */
+const compile = () => compileFile(BUNDLE);
+
+/** The parts loaded on demand, compiled once each: file -> its script and module. */
+const lazy = new Map();
+
+/** Load a part of the bundle (dist/lazy/<name>.cjs) as require() would, but with its code cache. */
+function loadLazy(file) {
+  const loaded = lazy.get(file);
+  if (loaded) return loaded.module.exports;
+  const entry = { script: compileFile(file), module: { exports: {} } };
+  lazy.set(file, entry);
+  try {
+    entry.script.runInThisContext()(entry.module.exports, createRequire(file), entry.module, file, path.dirname(file));
+  } catch (error) {
+    lazy.delete(file);
+    throw error;
+  }
+  return entry.module.exports;
+}
+
+/** The bundle's require(): its lazy parts through loadLazy, everything else as usual. */
+function bundleRequire() {
+  const base = createRequire(BUNDLE);
+  const dir = path.dirname(BUNDLE);
+  const require = (id) => (typeof id === 'string' && id.startsWith('./lazy/') ? loadLazy(path.join(dir, id)) : base(id));
+  return Object.assign(require, { resolve: base.resolve, cache: base.cache, main: base.main });
 }
 
 /** Run the compiled bundle as Node runs a CommonJS module: it reads process.argv and answers. */
 function run(script) {
   const bundle = { exports: {} };
-  script.runInThisContext()(bundle.exports, createRequire(BUNDLE), bundle, BUNDLE, path.dirname(BUNDLE));
+  script.runInThisContext()(bundle.exports, bundleRequire(), bundle, BUNDLE, path.dirname(BUNDLE));
 }
 
-// scripts/build.mjs loads this file to make the cache (scripts/code-cache.cjs).
+// scripts/build.mjs loads this file to make the caches (scripts/code-cache.cjs).
 if (require.main === module) run(compile());
-else module.exports = { compile, run, CACHE };
+else module.exports = { compile, run, CACHE, lazy, loadLazy };

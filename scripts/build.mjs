@@ -23,6 +23,21 @@ const lazyName = (file) => path.basename(file, '.ts');
 // code cache); state-lock is also built alone, for tests that hold the lock as the CLI does.
 const ALONE = [...LAZY, 'src/store/state-lock.ts'];
 
+// pg asks whether it runs in a Cloudflare Worker when it is loaded, by touching the global `Response`, which
+// makes Node 20 load its whole fetch implementation (undici): about 7 ms of every PostgreSQL call. These
+// bundles run on Node only. The build fails if pg's check is no longer where this expects it.
+const nodeOnlyPg = {
+  name: 'node-only-pg',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const check = 'function isCloudflareRuntime() {';
+      if (!source.includes(check)) throw new Error(`${args.path}: pg's runtime check has changed; update scripts/build.mjs (node-only-pg)`);
+      return { contents: source.replace(check, `${check}\n  return false;`), loader: 'js' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -32,6 +47,7 @@ const common = {
   // pg loads the optional native binding only when asked to; it is not installed.
   external: ['pg-native'],
   logLevel: 'warning',
+  plugins: [nodeOnlyPg],
 };
 
 /** The CLI's bundles: CommonJS, `import()` of a lazy part becoming a require() of its own bundle. */
@@ -116,8 +132,9 @@ const wholeBuiltins = {
   },
 };
 
+
 await Promise.all([
-  build({ ...cjs, entryPoints: { 'harn-agents': 'src/cli/main.ts' }, outdir: 'dist', plugins: [lazyExternal, lazyBuiltins, wholeBuiltins] }),
+  build({ ...cjs, entryPoints: { 'harn-agents': 'src/cli/main.ts' }, outdir: 'dist', plugins: [lazyExternal, lazyBuiltins, wholeBuiltins, nodeOnlyPg] }),
   build({ ...cjs, entryPoints: Object.fromEntries(ALONE.map((f) => [lazyName(f), f])), outdir: 'dist/lazy' }),
   // The library entry point: one self-contained module (its lazy parts inlined, so there is one HarnError).
   build({ ...esm, entryPoints: { api: 'src/api/index.ts' }, outdir: 'dist' }),
@@ -136,8 +153,12 @@ await Promise.all([
 // (HARN_WORKSPACE: never in a .harn/ found above it).
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'harn-build-'));
 try {
-  const made = spawnSync(process.execPath, [path.resolve('scripts/code-cache.cjs')], { cwd: scratch, stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH ?? '', HARN_WORKSPACE: scratch } });
-  if (made.status !== 0) process.exit(made.status ?? 1);
+  // Its calls' own messages (the refused PostgreSQL call's one line) are shown only if making the caches failed.
+  const made = spawnSync(process.execPath, [path.resolve('scripts/code-cache.cjs')], { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HARN_WORKSPACE: scratch } });
+  if (made.status !== 0) {
+    process.stderr.write(made.stderr);
+    process.exit(made.status ?? 1);
+  }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -27,7 +27,7 @@ export async function heartbeat(ctx: Context, options: HeartbeatOptions): Promis
   return ctx.store.transact('update', ({ registry, nowMs }) => {
     const agent = registry.heartbeat(id, nowMs);
     return { id: agent.id, name: agent.name, state: agent.state, last_seen_ms: agent.lastSeenMs };
-  }, { agents: [id] });
+  }, { agents: [id], native: { op: 'heartbeat', agent: id } });
 }
 
 export const command = defineCommand({

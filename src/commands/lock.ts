@@ -200,7 +200,12 @@ function tryOnce(ctx: Context, options: LockSettings, paths: readonly string[]):
       retry_after_ms: Math.max(...conflicts.map((c) => c.retry_after_ms ?? 0)),
       now_ms: nowMs,
     };
-  }, { agents: [options.agent], paths });
+  }, {
+    agents: [options.agent],
+    paths,
+    // A cancellable call checks its signal inside the transaction: only the registry can run it.
+    native: options.signal ? undefined : { op: 'lock', agent: options.agent, paths, ttlMs: options.ttlMs, reason: options.reason, terms },
+  });
 }
 
 function never(path: string): never {

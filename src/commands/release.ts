@@ -66,7 +66,7 @@ export async function release(ctx: Context, given: ReleaseOptions): Promise<Rele
     const notHeld: string[] = [];
     for (const path of paths) (registry.releaseLock(agent, path) ? released : notHeld).push(path);
     return { agent, now_ms: nowMs, released, not_held: notHeld };
-  }, { agents: [agent], paths });
+  }, { agents: [agent], paths, native: { op: 'release', agent, paths } });
 }
 
 function forceRelease(ctx: Context, options: ReleaseSettings, paths: readonly string[]): Promise<ReleaseResult> {

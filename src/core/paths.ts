@@ -54,7 +54,7 @@ export function realExistingPrefix(absolute: string): string {
   const rest: string[] = [];
   for (let dir = absolute; ; dir = path.posix.dirname(dir)) {
     try {
-      const real = toPosix(fs.realpathSync(dir));
+      const real = toPosix(fs.realpathSync.native(dir));
       return rest.length ? path.posix.join(real, ...rest.reverse()) : real;
     } catch {
       if (path.posix.dirname(dir) === dir) return absolute;

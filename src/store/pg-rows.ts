@@ -28,7 +28,7 @@ import { DEFAULT_AGENT_TIMEOUT_MS, SETTINGS, validSettingValue, type WorkspaceSe
 export const ROWS_SCHEMA_VERSION = 3;
 
 /** The keys that are patterns (core/glob's isPattern), as a predicate on harn_locks' rows. */
-const PATTERN_ROW = "left(path, 1) <> '@' AND path ~ '[*?[]'";
+export const PATTERN_ROW = "left(path, 1) <> '@' AND path ~ '[*?[]'";
 
 /** The tables, created once under an advisory lock (the legacy ones too, so a v1 client finds its tables). */
 export const ROWS_DDL: readonly string[] = [
@@ -102,6 +102,14 @@ const ROOT_KEY = '#root';
  * Keys are taken in one order: no deadlock.
  */
 export function sliceLocksStatement(namespace: string, agents: readonly number[], paths: readonly string[]): string {
+  const { namespace: [a, b], keys } = sliceLockKeys(namespace, agents, paths);
+  const calls = [`pg_advisory_xact_lock_shared(${a}, ${b})`];
+  for (const [key, exclusive] of keys) calls.push(`${exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}(${key.toString()})`);
+  return `BEGIN; SELECT ${calls.join(', ')}`;
+}
+
+/** The advisory locks of a slice writer (see sliceLocksStatement): the namespace's key, and each item key in the one order, exclusive or not. */
+export function sliceLockKeys(namespace: string, agents: readonly number[], paths: readonly string[]): { namespace: readonly [number, number]; keys: Array<[bigint, boolean]> } {
   const keys = new Map<bigint, boolean>();
   const want = (key: bigint, exclusive: boolean) => keys.set(key, exclusive || (keys.get(key) ?? false));
   for (const id of agents) want(itemKey(namespace, `#agent ${id}`), true);
@@ -116,12 +124,7 @@ export function sliceLocksStatement(namespace: string, agents: readonly number[]
     want(itemKey(namespace, ROOT_KEY), false);
     if (key !== '') for (const dir of ancestorDirectories(key)) if (dir !== key) want(itemKey(namespace, dir), false);
   }
-  const [a, b] = namespaceKey(namespace);
-  const calls = [`pg_advisory_xact_lock_shared(${a}, ${b})`];
-  for (const [key, exclusive] of [...keys].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
-    calls.push(`${exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}(${key.toString()})`);
-  }
-  return `BEGIN; SELECT ${calls.join(', ')}`;
+  return { namespace: namespaceKey(namespace), keys: [...keys].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)) };
 }
 
 /** `BEGIN` and the namespace's exclusive lock: a writer that loads the whole registry (import, prune, status's reap). */
@@ -164,6 +167,8 @@ export interface Loaded {
   /** The namespace's newest stamp (null: no agent). */
   readonly newestMs: number | null;
   readonly before: Before;
+  /** Whether the rows are of this version's layout and the namespace has its row (else the store prepares first). */
+  readonly current?: boolean;
 }
 
 interface AgentBefore {
@@ -312,13 +317,13 @@ function buildRegistry(
 }
 
 const CLOCK_SQL = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS server_ms,
-  (SELECT max(last_seen_ms) FROM harn_agents WHERE namespace = $1) AS newest`;
+  (SELECT max(last_seen_ms) FROM harn_agents WHERE namespace = $1) AS newest, (SELECT max(version) FROM harn_layout) AS layout`;
 
 /** The whole namespace, in one statement (one snapshot). */
 export async function loadWhole(sql: Sql, namespace: string, config: RegistryConfig): Promise<Loaded> {
-  const r = await sql<{ server_ms: string; newest: string | null; ns: { next_id: number; extra: string; extension: string; settings: unknown } | null; agents: AgentRow[] | null; locks: LockRow[] | null }>(
+  const r = await sql<{ server_ms: string; newest: string | null; layout: number | null; ns: { next_id: number; extra: string; extension: string; settings: unknown } | null; agents: AgentRow[] | null; locks: LockRow[] | null }>(
     `WITH clock AS (${CLOCK_SQL})
-     SELECT clock.server_ms, clock.newest,
+     SELECT clock.server_ms, clock.newest, clock.layout,
        (SELECT row_to_json(n) FROM harn_namespaces n WHERE namespace = $1) AS ns,
        (SELECT json_agg(a ORDER BY a.ord) FROM harn_agents a WHERE namespace = $1) AS agents,
        (SELECT json_agg(l) FROM harn_locks l WHERE namespace = $1) AS locks
@@ -329,7 +334,36 @@ export async function loadWhole(sql: Sql, namespace: string, config: RegistryCon
   if (!row) throw new Error('the clock query returned no row');
   const stored = readSettings(row.ns?.settings ?? null);
   const { registry, before } = buildRegistry(config, int(row.ns?.next_id ?? 1), row.agents ?? [], row.locks ?? [], row.ns?.extra ?? '[]', row.ns?.extension ?? '[]', stored, true);
-  return { registry, serverMs: int(row.server_ms), newestMs: row.newest === null ? null : int(row.newest), before };
+  return { registry, serverMs: int(row.server_ms), newestMs: row.newest === null ? null : int(row.newest), before, current: row.layout === ROWS_SCHEMA_VERSION && row.ns !== null };
+}
+
+/**
+ * Which lock rows can bear on an operation over `paths`: those on the keys in `exact` (each path, the
+ * directories above it, a directory's name as a file), those in the `ranges` of keys under a directory (from
+ * it up to the same prefix with its last character, '/', plus one), the live patterns when `patterns` (any may
+ * cover a path named), and every live lock when `everything` (a pattern with no literal directory).
+ */
+export function sliceReach(paths: readonly string[]): { exact: string[]; ranges: Array<[string, string]>; everything: boolean; patterns: boolean } {
+  const exact = new Set<string>();
+  const ranges: Array<[string, string]> = [];
+  let everything = false;
+  for (const path of paths) {
+    const kind = lockKind(path);
+    exact.add(path);
+    if (kind === 'resource') continue;
+    // A pattern covers names under its literal directory only: the locks there and above it.
+    const dirKey = kind === 'pattern' ? patternBase(path) : path;
+    if (dirKey === '') {
+      everything = true;
+      continue;
+    }
+    for (const dir of ancestorDirectories(dirKey)) exact.add(dir);
+    if (dirKey.endsWith('/')) {
+      exact.add(dirKey.slice(0, -1));
+      ranges.push([dirKey, `${dirKey.slice(0, -1)}0`]);
+    }
+  }
+  return { exact: [...exact], ranges, everything, patterns: paths.some((path) => lockKind(path) !== 'resource') };
 }
 
 /** How many due agents a writer reaps beside its own work: the reap advances without anyone scanning. */
@@ -350,29 +384,7 @@ export async function loadSlice(
   scope: { agents: readonly number[]; paths: readonly string[]; lockNextId: boolean },
   write: boolean,
 ): Promise<Loaded> {
-  const exact = new Set<string>();
-  const ranges: Array<[string, string]> = [];
-  // A pattern with no literal directory may cover any name: every live lock is loaded.
-  let everything = false;
-  for (const path of scope.paths) {
-    const kind = lockKind(path);
-    exact.add(path);
-    if (kind === 'resource') continue;
-    // A pattern covers names under its literal directory only: the locks there and above it.
-    const dirKey = kind === 'pattern' ? patternBase(path) : path;
-    if (dirKey === '') {
-      everything = true;
-      continue;
-    }
-    for (const dir of ancestorDirectories(dirKey)) exact.add(dir);
-    if (dirKey.endsWith('/')) {
-      exact.add(dirKey.slice(0, -1));
-      // Every path starting with `dirKey`: from it up to the same prefix with its last character ('/') + 1.
-      ranges.push([dirKey, `${dirKey.slice(0, -1)}0`]);
-    }
-  }
-  // Any pattern may cover a path named here (or overlap a pattern): the live ones are loaded for every path.
-  const patterns = scope.paths.some((path) => lockKind(path) !== 'resource');
+  const { exact, ranges, everything, patterns } = sliceReach(scope.paths);
   let lockedNextId: number | null = null;
   if (scope.lockNextId) {
     // The counter's row lock: ids are handed out one at a time (only `register` takes it).
@@ -384,15 +396,15 @@ export async function loadSlice(
   }
   // A reader takes no row lock (a role with SELECT alone can read); it reaps nothing (LIMIT 0) anyway.
   const rowLock = write ? ' FOR UPDATE SKIP LOCKED' : '';
-  const r = await sql<{ server_ms: string; newest: string | null; next_id: string | null; settings: unknown; agents: AgentRow[] | null; locks: LockRow[] | null }>(
+  const r = await sql<{ server_ms: string; newest: string | null; layout: number | null; next_id: string | null; settings: unknown; agents: AgentRow[] | null; locks: LockRow[] | null }>(
     `WITH clock AS (${CLOCK_SQL}),
      now AS (SELECT greatest(server_ms, coalesce(newest, server_ms)) AS ms FROM clock),
      l AS (
        SELECT path, agent_id, expires_ms, reason, ord, reason_ord, mode, slots FROM harn_locks WHERE namespace = $1 AND path = ANY($2::text[])
        UNION
        SELECT h.path, h.agent_id, h.expires_ms, h.reason, h.ord, h.reason_ord, h.mode, h.slots
-         FROM unnest($3::text[], $4::text[]) AS r(lo, hi) JOIN harn_locks h ON h.namespace = $1 AND h.path >= r.lo AND h.path < r.hi
-         WHERE h.expires_ms > (SELECT ms FROM now)
+         FROM unnest($3::text[], $4::text[]) AS r(lo, hi) CROSS JOIN LATERAL (SELECT * FROM harn_locks x WHERE x.namespace = $1
+           AND x.path >= r.lo AND x.path < r.hi AND x.expires_ms > (SELECT ms FROM now)) AS h
        UNION
        SELECT path, agent_id, expires_ms, reason, ord, reason_ord, mode, slots FROM harn_locks
          WHERE namespace = $1 AND $8::boolean AND ${PATTERN_ROW} AND expires_ms > (SELECT ms FROM now)
@@ -406,12 +418,12 @@ export async function loadSlice(
      due_own AS (SELECT id FROM harn_agents WHERE namespace = $1 AND state = 'active' AND timeout_ms IS NOT NULL
        AND last_seen_ms + timeout_ms < (SELECT ms FROM now) ORDER BY last_seen_ms + timeout_ms LIMIT $7${rowLock}),
      ids AS (SELECT unnest($5::bigint[]) AS id UNION SELECT agent_id FROM l UNION SELECT id FROM due UNION SELECT id FROM due_own)
-     SELECT clock.server_ms, clock.newest,
+     SELECT clock.server_ms, clock.newest, clock.layout,
        (SELECT next_id FROM ns) AS next_id, (SELECT settings FROM ns) AS settings,
        (SELECT json_agg(a ORDER BY a.ord) FROM harn_agents a WHERE namespace = $1 AND id IN (SELECT id FROM ids)) AS agents,
        (SELECT json_agg(l) FROM l) AS locks
      FROM clock`,
-    [namespace, [...exact], ranges.map((x) => x[0]), ranges.map((x) => x[1]), scope.agents, DEFAULT_AGENT_TIMEOUT_MS, write ? REAP_BATCH : 0, patterns, everything],
+    [namespace, exact, ranges.map((x) => x[0]), ranges.map((x) => x[1]), scope.agents, DEFAULT_AGENT_TIMEOUT_MS, write ? REAP_BATCH : 0, patterns, everything],
   );
   const row = r.rows[0];
   if (!row) throw new Error('the clock query returned no row');
@@ -432,7 +444,16 @@ export async function loadSlice(
   }
   const nextId = lockedNextId ?? int(row.next_id ?? 1);
   const { registry, before } = buildRegistry(config, nextId, agentRows, lockRows, '[]', '[]', stored, false);
-  return { registry, serverMs, newestMs, before };
+  return { registry, serverMs, newestMs, before, current: row.layout === ROWS_SCHEMA_VERSION && row.next_id !== null };
+}
+
+/** The rows of a slice as a server-side operation read them (pg-native.ts), loaded as loadSlice loads its own. */
+export function sliceFromRows(
+  config: RegistryConfig,
+  rows: { serverMs: number; newestMs: number | null; nextId: number; settings: unknown; agents: readonly unknown[]; locks: readonly unknown[] },
+): Loaded {
+  const { registry, before } = buildRegistry(config, rows.nextId, rows.agents as AgentRow[], rows.locks as LockRow[], '[]', '[]', readSettings(rows.settings), false);
+  return { registry, serverMs: rows.serverMs, newestMs: rows.newestMs, before };
 }
 
 // ---- writing back ---------------------------------------------------------------------------------------

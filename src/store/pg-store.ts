@@ -6,6 +6,7 @@ import type { HarnEvent } from '../core/events.js';
 import { AgentRegistry } from '../core/registry.js';
 import { decodeSnapshot, SnapshotFormatError } from './codec.js';
 import { insertWhole, loadSlice, loadWhole, ROWS_DDL, ROWS_SCHEMA_VERSION, RowsRetry, type Sql, sliceLocksStatement, TOMBSTONE, wholeLocksStatement, writeBack, type Loaded } from './pg-rows.js';
+import { NATIVE_DDL, NATIVE_FUNCTION, NATIVE_PRESENT_SQL, nativeEligible, nativeMatches, runNative } from './pg-native.js';
 import { redactUrl, scrubSecrets } from './redact-url.js';
 import {
   applyToRegistry,
@@ -16,6 +17,7 @@ import {
   type Transaction,
   type TransactionMode,
   type TransactionScope,
+  type NativeOp,
 } from './transaction.js';
 
 /**
@@ -78,6 +80,10 @@ export class PgStore implements Store {
   private readonly pool: pg.Pool;
   private readonly waitMs: number;
   private prepared: Promise<void> | undefined;
+  /** Whether the server runs operations natively (pg-native.ts): unknown until tried, off when it cannot. */
+  private native: 'unknown' | 'on' | 'off' = 'unknown';
+  /** Whether the rows are known to be of this version's layout, the namespace's among them (prepared, or read so). */
+  private ready = false;
 
   constructor(private readonly options: PgStoreOptions) {
     this.location = `${redactUrl(options.url)} (namespace ${options.namespace})`;
@@ -108,7 +114,66 @@ export class PgStore implements Store {
     this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
-  transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R, scope?: TransactionScope): Promise<R> {
+  async transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R, scope?: TransactionScope): Promise<R> {
+    const op = scope?.native;
+    if (op && this.native !== 'off' && nativeEligible(op)) {
+      const done = await this.runNatively(op, fn);
+      if (done) return done.result;
+    }
+    return this.transactRows(mode, fn, scope);
+  }
+
+  /**
+   * Run `op` in one statement on the server (pg-native.ts). Its first call on a connection comes before the
+   * schema check (the function checks the layout itself): a CLI call is then one round trip. Null when the
+   * server declined it (nothing changed) or cannot run it: the caller runs the transaction the usual way.
+   */
+  private async runNatively<R>(op: NativeOp, fn: (tx: Transaction) => R): Promise<{ result: R; matches: boolean } | null> {
+    const answer = await this.withClient<{ result: R; matches: boolean } | null>(
+      async (sql) => {
+        let done: Awaited<ReturnType<typeof runNative>> = null;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            done = await runNative(sql, this.options.namespace, this.options.config, op);
+            break;
+          } catch (error) {
+            // 42883: no such function (a database not prepared by this version yet, or one it was dropped from).
+            if (errorCode(error) === '42883' && attempt === 1) {
+              await this.prepare(sql);
+              await this.installNative(sql);
+              if (!this.nativeOn()) return null;
+              continue;
+            }
+            // 42501: a role that may not run it (or read what it reads): the usual way says what is missing.
+            if (errorCode(error) === '42501') {
+              this.native = 'off';
+              return null;
+            }
+            // A single statement is its own transaction: cut off, it may or may not have committed.
+            throw error instanceof ConnectionLost ? new CommitUnknown(error) : error;
+          }
+        }
+        this.native = 'on';
+        this.options.trace?.(`${op.op} natively: ${done ? 'done' : 'declined'}`);
+        if (!done) return null;
+        const applied = apply(done.loaded, fn);
+        return { result: applied.result, matches: applied.events.length === 0 && nativeMatches(applied.registry, op, done) };
+      },
+      { prepare: false },
+    );
+    if (answer && !answer.matches) {
+      // Committed already: the state is the server's, and the answer may not describe it. Exit 6, said so.
+      throw new Error(`the PostgreSQL server's ${op.op} (${NATIVE_FUNCTION}) changed its rows otherwise than the registry would have; this is a bug in harn-agents: run 'harn-agents status' to see the state`);
+    }
+    return answer;
+  }
+
+  /** Read afresh (prepare may have changed it): whether the server runs operations natively. */
+  private nativeOn(): boolean {
+    return this.native === 'on';
+  }
+
+  private transactRows<R>(mode: TransactionMode, fn: (tx: Transaction) => R, scope?: TransactionScope): Promise<R> {
     // A scoped write takes only the locks of its own agents and paths, which no unrelated call waits for:
     // trying it first without them (the optimistic policy's point) would only cost a second load.
     const effective = scope && mode === 'maybe-update' ? 'update' : mode;
@@ -164,12 +229,27 @@ export class PgStore implements Store {
    * advisory locks, load, apply, write back what changed in one statement, COMMIT.
    */
   private async run<R>(write: boolean, fn: (tx: Transaction) => R, scope: TransactionScope | undefined): Promise<{ result: R; changed: boolean }> {
+    // A read is one statement, the schema check included: it says whether the rows are current, and only
+    // when they are not (or the tables are missing) does the store prepare them and read again.
+    const readFirst = !write && !this.ready;
     return this.withClient(async (sql) => {
       const ns = this.options.namespace;
       const slice = scope && { agents: scope.agents ?? [], paths: scope.paths ?? [], lockNextId: scope.newId === true };
       const load = (): Promise<Loaded> => (slice ? loadSlice(sql, ns, this.options.config, slice, write) : loadWhole(sql, ns, this.options.config));
       if (!write) {
-        const applied = apply(await load(), fn);
+        let loaded: Loaded | null = null;
+        try {
+          loaded = await load();
+        } catch (error) {
+          // 42P01: no such table (a new database); 42703: no such column (an older layout).
+          if (!readFirst || (errorCode(error) !== '42P01' && errorCode(error) !== '42703')) throw error;
+        }
+        if (readFirst && !loaded?.current) {
+          await this.prepare(sql);
+          loaded = await load();
+        }
+        this.ready = true;
+        const applied = apply(loaded as Loaded, fn);
         return { result: applied.result, changed: applied.registry.changed };
       }
       await sql(slice ? sliceLocksStatement(ns, slice.agents, slice.paths) : wholeLocksStatement(ns));
@@ -193,11 +273,11 @@ export class PgStore implements Store {
         if (phase === 'work' && isRace(error)) throw new RaceLost(error);
         throw phase === 'commit' && !isHarnError(error) ? new CommitUnknown(error) : error;
       }
-    });
+    }, { prepare: !readFirst });
   }
 
   /** Run with a connection and the schema in place; every failure becomes one line and exit 3 or 4. */
-  private async withClient<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  private async withClient<T>(work: (sql: Sql) => Promise<T>, options: { prepare: boolean } = { prepare: true }): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -205,7 +285,10 @@ export class PgStore implements Store {
       throw stateError(`cannot connect to the PostgreSQL store ${redactUrl(this.options.url)}: ${this.describe(error)}`);
     }
     let healthy = true;
+    const trace = this.options.trace;
     const sql: Sql = async (text, values) => {
+      // HARN_DEBUG: one line a statement (a round trip), so what a call costs the server is there to see.
+      trace?.(`statement: ${text.replace(/\s+/g, ' ').slice(0, 60)}`);
       try {
         // A statement with parameters is prepared once per connection (named by its text's hash), so a
         // long-lived client parses and plans each of the few shapes once.
@@ -216,7 +299,7 @@ export class PgStore implements Store {
       }
     };
     try {
-      await this.prepare(sql);
+      if (options.prepare) await this.prepare(sql);
       return await work(sql);
     } catch (error) {
       if (isHarnError(error) || error instanceof RaceLost) throw error;
@@ -311,9 +394,11 @@ export class PgStore implements Store {
   private prepare(sql: Sql): Promise<void> {
     this.prepared ??= this.ensureSchema(sql)
       .then(async (known) => {
-        if (known) return;
-        await this.adoptLegacyNamespace(sql);
-        await this.migrateNamespace(sql);
+        if (!known) {
+          await this.adoptLegacyNamespace(sql);
+          await this.migrateNamespace(sql);
+        }
+        this.ready = true;
       })
       .catch((error: unknown) => {
         this.prepared = undefined;
@@ -327,16 +412,19 @@ export class PgStore implements Store {
     let version: number | null = null;
     let known = false;
     let missingColumn = false;
+    let nativePresent = false;
     try {
       // `meta` came after the first schema-2 tables: a database without it gets the (idempotent) DDL again.
-      const rows = await sql<{ version: number | null; known: boolean; meta: boolean }>(
+      const rows = await sql<{ version: number | null; known: boolean; meta: boolean; native: boolean }>(
         `SELECT (SELECT max(version) FROM harn_layout) AS version, EXISTS (SELECT 1 FROM harn_namespaces WHERE namespace = $1) AS known,
-           EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('harn_agents') AND attname = 'meta' AND NOT attisdropped) AS meta`,
+           EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('harn_agents') AND attname = 'meta' AND NOT attisdropped) AS meta,
+           (${NATIVE_PRESENT_SQL}) AS native`,
         [this.options.namespace],
       );
       version = rows.rows[0]?.version ?? null;
       known = rows.rows[0]?.known === true;
       missingColumn = rows.rows[0]?.meta === false;
+      nativePresent = rows.rows[0]?.native === true;
     } catch (error) {
       if (errorCode(error) !== '42P01') throw error; // 42P01: no such table, a new database (or one of schema 1)
     }
@@ -345,7 +433,30 @@ export class PgStore implements Store {
     else if (version > ROWS_SCHEMA_VERSION) {
       throw stateError(`the PostgreSQL store's schema is version ${version}, newer than this harn-agents understands (${ROWS_SCHEMA_VERSION})`);
     }
+    if (!nativePresent) await this.installNative(sql);
+    else if (this.native === 'unknown') this.native = 'on';
     return known;
+  }
+
+  /**
+   * Install the function that runs operations natively (pg-native.ts), under the schema's advisory lock. A
+   * role that may not create functions runs every operation the usual way (a few more round trips), as does
+   * every client while no one has installed it.
+   */
+  private async installNative(sql: Sql): Promise<void> {
+    await sql('BEGIN');
+    try {
+      await sql("SELECT pg_advisory_xact_lock(hashtext('harn-agents schema'))");
+      const present = await sql<{ present: boolean }>(NATIVE_PRESENT_SQL);
+      if (present.rows[0]?.present !== true) await sql(NATIVE_DDL);
+      await sql('COMMIT');
+      this.native = 'on';
+    } catch (error) {
+      await sql('ROLLBACK').catch(() => undefined);
+      // 42501: no CREATE on the schema. Anything else is a failure like any other.
+      if (errorCode(error) !== '42501') throw error;
+      this.native = 'off';
+    }
   }
 
   /**

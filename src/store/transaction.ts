@@ -64,7 +64,29 @@ export interface TransactionScope {
   readonly paths?: readonly string[];
   /** The function hands out a new id (`register`). */
   readonly newId?: boolean;
+  /** What the function does, as data, for a store that can run it in one statement (see NativeOp). */
+  readonly native?: NativeOp;
 }
+
+/**
+ * An operation a store may run natively, in one statement on its server, instead of loading the slice,
+ * running the function and writing back (pg-native.ts). It says what the transaction's function does, as
+ * data; the function stays the one statement of the result: the store runs it over the slice as the server
+ * read it and checks that it changed exactly what the server did. So a function with a native op must
+ * depend on nothing but the registry (no cancellation check, no effects). A store that cannot run one, or
+ * declines it (anything but the plain case: a conflict, a reap due, a pattern), runs the function as usual.
+ */
+export type NativeOp =
+  | {
+      readonly op: 'lock';
+      readonly agent: number;
+      readonly paths: readonly string[];
+      readonly ttlMs: number | undefined;
+      readonly reason: string | undefined;
+      readonly terms: { readonly mode?: 'shared'; readonly slots?: number };
+    }
+  | { readonly op: 'release'; readonly agent: number; readonly paths: readonly string[] }
+  | { readonly op: 'heartbeat'; readonly agent: number };
 
 /** A store: where the registry lives (a file, or PostgreSQL), with one transaction per operation. */
 export interface Store {

@@ -87,10 +87,11 @@ describe.skipIf(!BASE_URL)('the PostgreSQL store in rows', () => {
   it('long-lived library clients racing on overlapping files and directories: never two holders, no lost update', async () => {
     const paths = ['d/', 'd/x.ts', 'd/e/', 'd/e/y.ts', 'd/e/z.ts', 'f.ts', 'f.ts/', 'g/h.ts'];
     const registries = Array.from({ length: 6 }, () => openRegistry({ cwd: ws, store: storeUrl(), namespace: 'race', agentTimeout: '1h' }));
-    /** What each client holds right now, by its own account: granted and not yet released. */
+    /** What each client holds by its own account: from its grant's answer until it sends its release. */
     const held = new Map<number, string[]>();
     let grants = 0;
-    let overlaps = 0;
+    let refusals = 0;
+    const overlaps: string[] = [];
     try {
       const ids: number[] = [];
       for (const registry of registries) ids.push((await registry.register('racer')).id);
@@ -101,21 +102,35 @@ describe.skipIf(!BASE_URL)('the PostgreSQL store in rows', () => {
           for (let k = 0; k < 40; k++) {
             const mine = [paths[(i * 7 + k * 3) % paths.length] as string, paths[(i + k * 5) % paths.length] as string].filter((p, j, all) => all.indexOf(p) === j);
             const r = await registry.lock(mine, { agent: id, ttl: '1h' });
-            if (!r.granted) continue;
+            if (!r.granted) {
+              refusals++;
+              continue;
+            }
             grants++;
+            // Two holders by the clients' own accounts: each interval lies inside the one the server granted.
             for (const [other, theirs] of held) {
-              if (other !== id && theirs.some((t) => mine.some((m) => locksOverlap(t, m)))) overlaps++;
+              if (other !== id && theirs.some((t) => mine.some((m) => locksOverlap(t, m)))) overlaps.push(`${id} ${mine} with ${other} ${theirs}`);
             }
             held.set(id, mine);
-            await new Promise((resolve) => setImmediate(resolve));
+            // And by the server's own rows, while this grant holds: any live lock of another agent over these
+            // paths is a second holder.
+            const rows = await admin.query(`SELECT agent_id, path FROM ${SCHEMA}.harn_locks WHERE namespace = 'race' AND agent_id <> $1
+              AND expires_ms > (extract(epoch FROM clock_timestamp()) * 1000)::bigint`, [id]);
+            for (const row of rows.rows) {
+              if (mine.some((m) => locksOverlap(row.path, m))) overlaps.push(`${id} ${mine} with row ${row.agent_id} ${row.path}`);
+            }
+            // Hold a while, so others try meanwhile.
+            await new Promise((resolve) => setTimeout(resolve, k % 3));
             held.delete(id);
             const released = await registry.release(mine, { agent: id });
             expect(released.released).toEqual(mine);
           }
         }),
       );
-      expect(grants).toBeGreaterThan(0);
-      expect(overlaps).toBe(0);
+      // The race was a race: both outcomes, many times.
+      expect(grants).toBeGreaterThan(20);
+      expect(refusals).toBeGreaterThan(20);
+      expect(overlaps).toEqual([]);
       // Every release stood: nothing is left locked, and every agent is there once.
       const status = await registries[0]?.status({ all: true });
       expect(status?.agents.flatMap((a) => a.locks)).toEqual([]);

@@ -39,3 +39,29 @@ describe('start-up loads only what the call needs', () => {
     }
   });
 });
+
+describe('a PostgreSQL call pays only for what it does', () => {
+  it('loads no fetch implementation (undici): pg asks whether it runs in a Cloudflare Worker, the build says it does not', () => {
+    const ws = tempDir();
+    // A refused connection (port 1): the store is loaded and used, no server is needed.
+    const { code, loaded } = loadedModules(ws, ['--store', 'postgres://nobody@127.0.0.1:1/none', '--namespace', 'x', 'holder', 'a']);
+    expect(code).toBe(3);
+    expect(loaded.some((m) => m.includes('internal/deps/undici'))).toBe(false);
+    // The store was loaded, with pg: the check above is not passing for want of loading it.
+    expect(loaded.some((m) => /NativeModule (net|dns)$/.test(m))).toBe(true);
+  });
+
+  it("compiles the bundle and its on-demand parts (the PostgreSQL client, the status table) with the build's code caches", () => {
+    const probe = [
+      `const b = require(${JSON.stringify(BIN)});`,
+      'const main = b.compile();',
+      `const dir = require('node:path').join(${JSON.stringify(path.dirname(BIN))}, '..', 'dist', 'lazy');`,
+      "const parts = ['pg-store.cjs', 'status-table.cjs'].map((f) => { const file = require('node:path').join(dir, f); b.loadLazy(file); return [f, b.lazy.get(file).script.cachedDataRejected]; });",
+      "console.log(JSON.stringify({ main: main.cachedDataRejected, parts: Object.fromEntries(parts) }));",
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: cleanEnv({}) });
+    expect(result.stderr).toBe('');
+    // false: a cache was given and V8 took it (undefined would mean none was there).
+    expect(JSON.parse(result.stdout)).toEqual({ main: false, parts: { 'pg-store.cjs': false, 'status-table.cjs': false } });
+  });
+});
