@@ -1,11 +1,4 @@
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isHarnError, openRegistry } from '../../src/api/index.js';
-import { openContext } from '../../src/commands/create-context.js';
-import { DEFAULT_CONFIG, MAX_SLOTS } from '../../src/core/registry.js';
-import * as validate from '../../src/core/validate.js';
-import { ToolSession } from '../../src/mcp/session.js';
-import { removeTempDirs, tempDir } from '../helpers/cli.js';
-import { inProcessCli } from '../helpers/in-process.js';
 
 // One validation for every face (issue 19): the CLI passes options as typed, the library and the MCP server
 // as given, and the use case checks each value once, naming it as the calling face does: `--ttl` on the
@@ -23,6 +16,17 @@ vi.mock(import('../../src/core/validate.js'), async (original) => {
     optionalReason: vi.fn(real.optionalReason),
   };
 });
+
+// Fresh copies of the modules under test, importing the wrapped validators even in a worker that loaded them
+// for an earlier file (vitest.config.ts: files share a worker's modules).
+vi.resetModules();
+const validate = await import('../../src/core/validate.js');
+const { isHarnError, openRegistry } = await import('../../src/api/index.js');
+const { openContext } = await import('../../src/commands/create-context.js');
+const { DEFAULT_CONFIG, MAX_SLOTS } = await import('../../src/core/registry.js');
+const { ToolSession } = await import('../../src/mcp/session.js');
+const { removeTempDirs, tempDir } = await import('../helpers/cli.js');
+const { inProcessCli } = await import('../helpers/in-process.js');
 
 afterAll(removeTempDirs);
 
