@@ -15,10 +15,9 @@ describe('FileStore', () => {
     const store = new FileStore({ workspace: findWorkspace(ws, {}), config: DEFAULT_CONFIG, clock: Date.now });
     const stalled = store.transact('update', ({ registry, nowMs }) => {
       registry.register('during-stall', nowMs);
-      const until = Date.now() + 4_300; // synchronous: the lock's refresh timer cannot run
-      while (Date.now() < until) {
-        /* busy */
-      }
+      // Blocked synchronously (the lock's refresh timer cannot run), asleep rather than spinning: the other
+      // test files keep the CPU.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4_300);
     });
     await expect(stalled).rejects.toThrow(HarnError);
     await expect(stalled).rejects.toMatchObject({ exitCode: 4 });
