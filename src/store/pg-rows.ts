@@ -79,9 +79,16 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
 
 /** The namespace's two-int advisory key: shared by every slice writer, exclusive for a whole-registry writer. */
 function namespaceKey(namespace: string): readonly [number, number] {
-  const d = digest(`harn-agents namespace\0${namespace}`);
-  return [d.readInt32BE(0), d.readInt32BE(4)];
+  let key = namespaceKeys.get(namespace);
+  if (!key) {
+    const d = digest(`harn-agents namespace\0${namespace}`);
+    key = [d.readInt32BE(0), d.readInt32BE(4)] as const;
+    if (namespaceKeys.size >= 64) namespaceKeys.clear();
+    namespaceKeys.set(namespace, key);
+  }
+  return key;
 }
+const namespaceKeys = new Map<string, readonly [number, number]>();
 
 /** A path's (or an agent id's) bigint advisory key within a namespace. */
 function itemKey(namespace: string, item: string): bigint {
