@@ -475,9 +475,10 @@ if (results.postgres.available) {
   console.log('\nPostgreSQL store contention: P processes, each doing lock/release pairs on its own path:');
   console.log(table(results.postgres.contention, ['processes', 'commands', 'commands_per_second', 'vs_one_process']));
   for (const run of results.postgres.long_lived ?? []) {
-    console.log(`\nPostgreSQL store, long-lived library clients (${run.dist}; load ${run.load_before[0]} -> ${run.load_after[0]}): lock + release on distinct paths`);
+    console.log(`\nPostgreSQL store, long-lived library clients (${run.dist}; load ${run.load_before[0]} -> ${run.load_after[0]}): lock + release on distinct paths, beside pgbench -N (the same clients, server and run)`);
     const rows = run.namespaces.flatMap((n) => n.runs.map((x) => ({ namespace: n.namespace, ...x })));
-    console.log(table(rows, ['namespace', 'clients', 'operations', 'ops_per_second', 'pair_median_ms', 'pair_worst_ms']));
+    console.log(table(rows, ['namespace', 'clients', 'operations', 'ops_per_second', 'pgbench_tps', 'vs_pgbench', 'pair_median_ms', 'pair_worst_ms']));
+    if (run.pgbench) console.log(`pgbench -N: ${run.pgbench}`);
     console.log(`race for one path: ${run.race.clients} clients x ${run.race.rounds} rounds, ${run.race.grants} grants, two holders: ${run.race.two_holders}, left held: ${run.race.left_held}`);
   }
 } else {

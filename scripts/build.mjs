@@ -23,18 +23,29 @@ const lazyName = (file) => path.basename(file, '.ts');
 // code cache); state-lock is also built alone, for tests that hold the lock as the CLI does.
 const ALONE = [...LAZY, 'src/store/state-lock.ts'];
 
-// pg asks whether it runs in a Cloudflare Worker when it is loaded, by touching the global `Response`, which
-// makes Node 20 load its whole fetch implementation (undici): about 7 ms of every PostgreSQL call. These
-// bundles run on Node only. The build fails if pg's check is no longer where this expects it.
+// What pg does when it is loaded that a call on Node does not need (the build fails if a piece of pg's source
+// this expects has changed: each edit must find its text):
+// - it asks whether it runs in a Cloudflare Worker by touching the global `Response`, which makes Node 20
+//   load its whole fetch implementation (undici): about 7 ms of every PostgreSQL call;
+// - it loads `dns` for its native binding's connection string only (not installed): about 0.5 ms.
+const PG_EDITS = [
+  { file: /[\\/]pg[\\/]lib[\\/]stream\.js$/, find: 'function isCloudflareRuntime() {', put: 'function isCloudflareRuntime() {\n  return false;' },
+  {
+    file: /[\\/]pg[\\/]lib[\\/]connection-parameters\.js$/,
+    find: "const dns = require('dns')",
+    put: "let dnsModule\nconst dns = { lookup: (...args) => (dnsModule ??= require('dns')).lookup(...args) }",
+  },
+];
 const nodeOnlyPg = {
   name: 'node-only-pg',
   setup(b) {
-    b.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const check = 'function isCloudflareRuntime() {';
-      if (!source.includes(check)) throw new Error(`${args.path}: pg's runtime check has changed; update scripts/build.mjs (node-only-pg)`);
-      return { contents: source.replace(check, `${check}\n  return false;`), loader: 'js' };
-    });
+    for (const edit of PG_EDITS) {
+      b.onLoad({ filter: edit.file }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes(edit.find)) throw new Error(`${args.path}: pg's source has changed ('${edit.find}' is gone); update scripts/build.mjs (PG_EDITS)`);
+        return { contents: source.replace(edit.find, edit.put), loader: 'js' };
+      });
+    }
   },
 };
 

@@ -53,13 +53,18 @@ const outside = (relative: string): boolean => relative === '..' || relative.sta
 export function realExistingPrefix(absolute: string): string {
   const rest: string[] = [];
   for (let dir = absolute; ; dir = path.posix.dirname(dir)) {
-    try {
-      const real = toPosix(fs.realpathSync.native(dir));
-      return rest.length ? path.posix.join(real, ...rest.reverse()) : real;
-    } catch {
-      if (path.posix.dirname(dir) === dir) return absolute;
-      rest.push(path.posix.basename(dir));
+    // Asked first without throwing: a lock path's directories often do not exist yet, and an exception per
+    // missing level costs a long-lived client more than the lookups themselves.
+    if (fs.statSync(dir, { throwIfNoEntry: false }) !== undefined) {
+      try {
+        const real = toPosix(fs.realpathSync.native(dir));
+        return rest.length ? path.posix.join(real, ...rest.reverse()) : real;
+      } catch {
+        // Gone meanwhile, or not resolvable (a loop, no permission): as a missing level.
+      }
     }
+    if (path.posix.dirname(dir) === dir) return absolute;
+    rest.push(path.posix.basename(dir));
   }
 }
 

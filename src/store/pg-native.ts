@@ -31,65 +31,76 @@ const NATIVE_BODY = `(
   exact text[], lo text[], hi text[], patterned boolean, ttl bigint, reason text, lock_mode text,
   default_timeout bigint, default_ttl bigint) RETURNS json LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
+  layout integer;
   server_ms bigint;
   newest bigint;
   now_ms bigint;
   ns_settings jsonb;
   ns_next bigint;
-  workspace_timeout bigint;
-  a harn_agents;
+  due boolean;
+  a json;
+  conflict boolean;
   read_locks json;
-  expires bigint;
+  after_locks json;
+  seen bigint;
 BEGIN
-  -- Rows of another layout are not ours to read: the client prepares the schema and asks again the usual way.
-  IF (SELECT max(version) FROM harn_layout) IS DISTINCT FROM ${ROWS_SCHEMA_VERSION} THEN RETURN NULL; END IF;
+  -- Few statements, each doing much: every statement of a function has a cost of its own.
   PERFORM pg_advisory_xact_lock_shared(ns_a, ns_b);
-  FOR i IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
-    IF exclusive[i] THEN PERFORM pg_advisory_xact_lock(keys[i]); ELSE PERFORM pg_advisory_xact_lock_shared(keys[i]); END IF;
-  END LOOP;
-  server_ms := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-  SELECT max(h.last_seen_ms) INTO newest FROM harn_agents h WHERE h.namespace = ns;
-  now_ms := greatest(server_ms, coalesce(newest, server_ms));
-  SELECT n.settings, n.next_id INTO ns_settings, ns_next FROM harn_namespaces n WHERE n.namespace = ns;
-  IF NOT FOUND THEN RETURN NULL; END IF;
-  workspace_timeout := coalesce((ns_settings->'values'->>'agent-timeout')::bigint, default_timeout);
-  -- A reap is due: the client's registry reaps (and ends sessions first).
-  IF EXISTS (SELECT 1 FROM harn_agents h WHERE h.namespace = ns AND h.state = 'active' AND h.timeout_ms IS NULL AND h.last_seen_ms < now_ms - workspace_timeout)
-     OR EXISTS (SELECT 1 FROM harn_agents h WHERE h.namespace = ns AND h.state = 'active' AND h.timeout_ms IS NOT NULL AND h.last_seen_ms + h.timeout_ms < now_ms) THEN
+  -- The other locks in the keys' order (a function scan yields its rows in order): no deadlock.
+  PERFORM count(CASE WHEN k.x THEN pg_advisory_xact_lock(k.key)::text ELSE pg_advisory_xact_lock_shared(k.key)::text END)
+    FROM unnest(keys, exclusive) AS k(key, x);
+  -- The time, the namespace, whether a reap is due, and the agent, read at once.
+  SELECT c.layout, c.server_ms, c.newest, n.settings, n.next_id,
+      EXISTS (SELECT 1 FROM harn_agents h WHERE h.namespace = ns AND h.state = 'active' AND h.timeout_ms IS NULL
+        AND h.last_seen_ms < greatest(c.server_ms, coalesce(c.newest, c.server_ms)) - coalesce((n.settings->'values'->>'agent-timeout')::bigint, default_timeout))
+      OR EXISTS (SELECT 1 FROM harn_agents h WHERE h.namespace = ns AND h.state = 'active' AND h.timeout_ms IS NOT NULL
+        AND h.last_seen_ms + h.timeout_ms < greatest(c.server_ms, coalesce(c.newest, c.server_ms))),
+      (SELECT row_to_json(h) FROM harn_agents h WHERE h.namespace = ns AND h.id = agent)
+    INTO layout, server_ms, newest, ns_settings, ns_next, due, a
+    FROM (SELECT (SELECT max(version) FROM harn_layout) AS layout, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS server_ms,
+            (SELECT max(h.last_seen_ms) FROM harn_agents h WHERE h.namespace = ns) AS newest) AS c
+    LEFT JOIN harn_namespaces n ON n.namespace = ns;
+  -- Rows of another layout are not ours to read (the client prepares the schema and asks again the usual
+  -- way); a reap due, an agent unknown, not active or of an AI agent session are the registry's to handle.
+  IF layout IS DISTINCT FROM ${ROWS_SCHEMA_VERSION} OR ns_next IS NULL OR due OR a IS NULL OR a->>'state' <> 'active'
+     OR (a->>'meta' IS NOT NULL AND (a->>'meta')::jsonb ? 'session') THEN
     RETURN NULL;
   END IF;
-  SELECT * INTO a FROM harn_agents h WHERE h.namespace = ns AND h.id = agent;
-  IF NOT FOUND OR a.state <> 'active' OR (a.meta IS NOT NULL AND a.meta::jsonb ? 'session') THEN RETURN NULL; END IF;
+  now_ms := greatest(server_ms, coalesce(newest, server_ms));
+  seen := (a->>'last_seen_ms')::bigint;
+  after_locks := '[]'::json;
   IF op = 'lock' THEN
-    IF EXISTS (SELECT 1 FROM harn_locks h WHERE h.namespace = ns AND h.path = ANY(exact) AND h.agent_id <> agent AND h.expires_ms > now_ms)
-       -- LATERAL: one index range per directory, whatever plan the cache settles on (a join may scan the namespace).
-       OR EXISTS (SELECT 1 FROM unnest(lo, hi) AS r(l, u) CROSS JOIN LATERAL (SELECT 1 FROM harn_locks h WHERE h.namespace = ns
-                  AND h.path >= r.l AND h.path < r.u AND h.agent_id <> agent AND h.expires_ms > now_ms LIMIT 1) AS x)
-       OR (patterned AND EXISTS (SELECT 1 FROM harn_locks h WHERE h.namespace = ns AND ${PATTERN_ROW.replaceAll('path', 'h.path')} AND h.agent_id <> agent AND h.expires_ms > now_ms)) THEN
-      RETURN NULL;
-    END IF;
-    SELECT json_agg(h) INTO read_locks FROM harn_locks h WHERE h.namespace = ns AND h.agent_id = agent AND h.path = ANY(paths);
-    -- The registry's expiry: saturated at 2^53 - 1, so no state holds a time it cannot read back.
-    expires := least(now_ms + coalesce(ttl, (ns_settings->'values'->>'lock-ttl')::bigint, default_ttl), 9007199254740991);
-    -- As the registry's lockAll: a renewal keeps its order and, given no reason, the reason it had.
-    INSERT INTO harn_locks AS h (namespace, agent_id, path, expires_ms, reason, reason_ord, mode, slots)
-      SELECT ns, agent, p.path, expires, reason, CASE WHEN reason IS NULL THEN NULL ELSE nextval('harn_order') END, lock_mode, NULL
-      FROM unnest(paths) WITH ORDINALITY AS p(path, n) ORDER BY p.n
-      ON CONFLICT (namespace, path, agent_id) DO UPDATE SET expires_ms = EXCLUDED.expires_ms, reason = coalesce(EXCLUDED.reason, h.reason),
-        reason_ord = CASE WHEN EXCLUDED.reason IS NULL OR h.reason IS NOT NULL THEN h.reason_ord ELSE EXCLUDED.reason_ord END,
-        mode = EXCLUDED.mode, slots = NULL;
-    UPDATE harn_agents h SET last_seen_ms = now_ms WHERE h.namespace = ns AND h.id = agent;
+    SELECT EXISTS (SELECT 1 FROM harn_locks h WHERE h.namespace = ns AND h.path = ANY(exact) AND h.agent_id <> agent AND h.expires_ms > now_ms)
+        -- LATERAL: one index range per directory, whatever plan the cache settles on (a join may scan the namespace).
+        OR EXISTS (SELECT 1 FROM unnest(lo, hi) AS r(l, u) CROSS JOIN LATERAL (SELECT 1 FROM harn_locks h WHERE h.namespace = ns
+                   AND h.path >= r.l AND h.path < r.u AND h.agent_id <> agent AND h.expires_ms > now_ms LIMIT 1) AS x)
+        OR (patterned AND EXISTS (SELECT 1 FROM harn_locks h WHERE h.namespace = ns AND ${PATTERN_ROW.replaceAll('path', 'h.path')} AND h.agent_id <> agent AND h.expires_ms > now_ms)),
+      (SELECT json_agg(h) FROM harn_locks h WHERE h.namespace = ns AND h.agent_id = agent AND h.path = ANY(paths))
+      INTO conflict, read_locks;
+    IF conflict THEN RETURN NULL; END IF;
+    -- As the registry's lockAll: a renewal keeps its order and, given no reason, the reason it had; the expiry
+    -- saturates at 2^53 - 1, so no state holds a time it cannot read back; the agent is refreshed.
+    WITH put AS (
+      INSERT INTO harn_locks AS h (namespace, agent_id, path, expires_ms, reason, reason_ord, mode, slots)
+        SELECT ns, agent, p.path, least(now_ms + coalesce(ttl, (ns_settings->'values'->>'lock-ttl')::bigint, default_ttl), 9007199254740991),
+          reason, CASE WHEN reason IS NULL THEN NULL ELSE nextval('harn_order') END, lock_mode, NULL
+        FROM unnest(paths) WITH ORDINALITY AS p(path, n) ORDER BY p.n
+        ON CONFLICT (namespace, path, agent_id) DO UPDATE SET expires_ms = EXCLUDED.expires_ms, reason = coalesce(EXCLUDED.reason, h.reason),
+          reason_ord = CASE WHEN EXCLUDED.reason IS NULL OR h.reason IS NOT NULL THEN h.reason_ord ELSE EXCLUDED.reason_ord END,
+          mode = EXCLUDED.mode, slots = NULL
+        RETURNING h.*),
+    refreshed AS (UPDATE harn_agents h SET last_seen_ms = now_ms WHERE h.namespace = ns AND h.id = agent RETURNING h.last_seen_ms)
+    SELECT (SELECT json_agg(put) FROM put), (SELECT r.last_seen_ms FROM refreshed r) INTO after_locks, seen;
   ELSIF op = 'release' THEN
     WITH gone AS (DELETE FROM harn_locks h WHERE h.namespace = ns AND h.agent_id = agent AND h.path = ANY(paths) RETURNING h.*)
       SELECT json_agg(gone) INTO read_locks FROM gone;
   ELSIF op = 'heartbeat' THEN
-    UPDATE harn_agents h SET last_seen_ms = now_ms WHERE h.namespace = ns AND h.id = agent;
+    UPDATE harn_agents h SET last_seen_ms = now_ms WHERE h.namespace = ns AND h.id = agent RETURNING h.last_seen_ms INTO seen;
   ELSE
     RETURN NULL;
   END IF;
   RETURN json_build_object('server_ms', server_ms, 'newest', newest, 'next_id', ns_next, 'settings', ns_settings,
-    'agent', row_to_json(a), 'locks', coalesce(read_locks, '[]'::json), 'seen_ms', (SELECT h.last_seen_ms FROM harn_agents h WHERE h.namespace = ns AND h.id = agent),
-    'after', coalesce((SELECT json_agg(h) FROM harn_locks h WHERE h.namespace = ns AND h.agent_id = agent AND h.path = ANY(paths)), '[]'::json));
+    'agent', a, 'locks', coalesce(read_locks, '[]'::json), 'seen_ms', seen, 'after', coalesce(after_locks, '[]'::json));
 END
 $fn$`;
 

@@ -79,14 +79,30 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
 
 /** The namespace's two-int advisory key: shared by every slice writer, exclusive for a whole-registry writer. */
 function namespaceKey(namespace: string): readonly [number, number] {
-  const d = digest(`harn-agents namespace\0${namespace}`);
-  return [d.readInt32BE(0), d.readInt32BE(4)];
+  let key = namespaceKeys.get(namespace);
+  if (!key) {
+    const d = digest(`harn-agents namespace\0${namespace}`);
+    key = [d.readInt32BE(0), d.readInt32BE(4)] as const;
+    if (namespaceKeys.size >= 64) namespaceKeys.clear();
+    namespaceKeys.set(namespace, key);
+  }
+  return key;
 }
+const namespaceKeys = new Map<string, readonly [number, number]>();
 
 /** A path's (or an agent id's) bigint advisory key within a namespace. */
 function itemKey(namespace: string, item: string): bigint {
-  return digest(`${namespace}\0${item}`).readBigInt64BE(0);
+  const text = `${namespace}\0${item}`;
+  let key = itemKeys.get(text);
+  if (key === undefined) {
+    key = digest(text).readBigInt64BE(0);
+    // A long-lived client names the same few paths again and again: their keys are kept, up to a bound.
+    if (itemKeys.size >= 4_096) itemKeys.clear();
+    itemKeys.set(text, key);
+  }
+  return key;
 }
+const itemKeys = new Map<string, bigint>();
 
 /** The advisory key every path operation takes shared, and a pattern with no literal directory exclusive. */
 const ROOT_KEY = '#root';

@@ -149,6 +149,8 @@ export class PgStore implements Store {
               this.native = 'off';
               return null;
             }
+            // A deadlock or serialization failure rolled it back: the usual way runs it again as it does its own.
+            if (isRace(error)) return null;
             // A single statement is its own transaction: cut off, it may or may not have committed.
             throw error instanceof ConnectionLost ? new CommitUnknown(error) : error;
           }
