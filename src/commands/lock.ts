@@ -271,14 +271,14 @@ export const command = defineCommand({
     input: ({ args, opts, env }) => {
       const agent = givenAgent(opts.agent, env, '--agent');
       return {
-      paths: cliPaths(args[0]),
-      agent: agent.agent,
-      ttlMs: opts.ttl as string | undefined,
-      waitMs: opts.wait as string | undefined,
-      reason: opts.reason as string | undefined,
-      shared: opts.shared === true ? true : undefined,
-      slots: wholeNumberText(opts.slots as string | undefined),
-      names: flagNames({ agent: agent.name }),
+        paths: cliPaths(args[0]),
+        agent: agent.agent,
+        ttlMs: opts.ttl as string | undefined,
+        waitMs: opts.wait as string | undefined,
+        reason: opts.reason as string | undefined,
+        shared: opts.shared === true ? true : undefined,
+        slots: wholeNumberText(opts.slots as string | undefined),
+        names: flagNames({ agent: agent.name }),
       };
     },
   },

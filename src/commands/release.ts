@@ -122,13 +122,13 @@ export const command = defineCommand({
     input: ({ args, opts, env }) => {
       const agent = opts.force ? optionalGivenAgent(opts.agent, env) : givenAgent(opts.agent, env, '--agent');
       return {
-      paths: cliPaths(args[0]),
-      agent: agent.agent,
-      force: opts.force as boolean | undefined,
-      // Checked once by the use case under the flags' names (with --force, a blank reason gets its message
-      // saying what the reason is for).
-      reason: opts.reason as string | undefined,
-      names: flagNames({ agent: agent.name }),
+        paths: cliPaths(args[0]),
+        agent: agent.agent,
+        force: opts.force as boolean | undefined,
+        // Checked once by the use case under the flags' names (with --force, a blank reason gets its message
+        // saying what the reason is for).
+        reason: opts.reason as string | undefined,
+        names: flagNames({ agent: agent.name }),
       };
     },
   },
