@@ -37,7 +37,6 @@ DECLARE
   now_ms bigint;
   ns_settings jsonb;
   ns_next bigint;
-  due boolean;
   a json;
   conflict boolean;
   read_locks json;
@@ -49,24 +48,27 @@ BEGIN
   -- The other locks in the keys' order (a function scan yields its rows in order): no deadlock.
   PERFORM count(CASE WHEN k.x THEN pg_advisory_xact_lock(k.key)::text ELSE pg_advisory_xact_lock_shared(k.key)::text END)
     FROM unnest(keys, exclusive) AS k(key, x);
-  -- The time, the namespace, whether a reap is due, and the agent, read at once.
-  SELECT c.layout, c.server_ms, c.newest, n.settings, n.next_id,
-      EXISTS (SELECT 1 FROM harn_agents h WHERE h.namespace = ns AND h.state = 'active' AND h.timeout_ms IS NULL
-        AND h.last_seen_ms < greatest(c.server_ms, coalesce(c.newest, c.server_ms)) - coalesce((n.settings->'values'->>'agent-timeout')::bigint, default_timeout))
-      OR EXISTS (SELECT 1 FROM harn_agents h WHERE h.namespace = ns AND h.state = 'active' AND h.timeout_ms IS NOT NULL
-        AND h.last_seen_ms + h.timeout_ms < greatest(c.server_ms, coalesce(c.newest, c.server_ms))),
+  -- The time, the namespace and the agent, read at once.
+  SELECT (SELECT max(version) FROM harn_layout), (extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+      (SELECT max(h.last_seen_ms) FROM harn_agents h WHERE h.namespace = ns), n.settings, n.next_id,
       (SELECT row_to_json(h) FROM harn_agents h WHERE h.namespace = ns AND h.id = agent)
-    INTO layout, server_ms, newest, ns_settings, ns_next, due, a
-    FROM (SELECT (SELECT max(version) FROM harn_layout) AS layout, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS server_ms,
-            (SELECT max(h.last_seen_ms) FROM harn_agents h WHERE h.namespace = ns) AS newest) AS c
-    LEFT JOIN harn_namespaces n ON n.namespace = ns;
+    INTO layout, server_ms, newest, ns_settings, ns_next, a
+    FROM (VALUES (1)) AS one (x) LEFT JOIN harn_namespaces n ON n.namespace = ns;
   -- Rows of another layout are not ours to read (the client prepares the schema and asks again the usual
-  -- way); a reap due, an agent unknown, not active or of an AI agent session are the registry's to handle.
-  IF layout IS DISTINCT FROM ${ROWS_SCHEMA_VERSION} OR ns_next IS NULL OR due OR a IS NULL OR a->>'state' <> 'active'
+  -- way); an agent unknown, not active or of an AI agent session is the registry's to handle.
+  IF layout IS DISTINCT FROM ${ROWS_SCHEMA_VERSION} OR ns_next IS NULL OR a IS NULL OR a->>'state' <> 'active'
      OR (a->>'meta' IS NOT NULL AND (a->>'meta')::jsonb ? 'session') THEN
     RETURN NULL;
   END IF;
   now_ms := greatest(server_ms, coalesce(newest, server_ms));
+  -- A reap due is the registry's too: the oldest active agent by each timeout, one index probe each (the
+  -- time a variable, never an expression in the row filter, so no plan can turn the probe into a scan).
+  IF (SELECT h.last_seen_ms FROM harn_agents h WHERE h.namespace = ns AND h.state = 'active' AND h.timeout_ms IS NULL
+        ORDER BY h.last_seen_ms LIMIT 1) < now_ms - coalesce((ns_settings->'values'->>'agent-timeout')::bigint, default_timeout)
+     OR (SELECT h.last_seen_ms + h.timeout_ms FROM harn_agents h WHERE h.namespace = ns AND h.state = 'active' AND h.timeout_ms IS NOT NULL
+        ORDER BY h.last_seen_ms + h.timeout_ms LIMIT 1) < now_ms THEN
+    RETURN NULL;
+  END IF;
   seen := (a->>'last_seen_ms')::bigint;
   after_locks := '[]'::json;
   IF op = 'lock' THEN

@@ -436,7 +436,10 @@ export async function loadSlice(
      ids AS (SELECT unnest($5::bigint[]) AS id UNION SELECT agent_id FROM l UNION SELECT id FROM due UNION SELECT id FROM due_own)
      SELECT clock.server_ms, clock.newest, clock.layout,
        (SELECT next_id FROM ns) AS next_id, (SELECT settings FROM ns) AS settings,
-       (SELECT json_agg(a ORDER BY a.ord) FROM harn_agents a WHERE namespace = $1 AND id IN (SELECT id FROM ids)) AS agents,
+       -- One index lookup per agent, whatever the statistics make of the ids' count (a join may scan the
+       -- namespace): LIMIT 1 (an id is one row) keeps the planner from folding the lookup into a join.
+       (SELECT json_agg(a ORDER BY a.ord) FROM (SELECT DISTINCT id FROM ids) AS i
+          CROSS JOIN LATERAL (SELECT * FROM harn_agents x WHERE x.namespace = $1 AND x.id = i.id LIMIT 1) AS a) AS agents,
        (SELECT json_agg(l) FROM l) AS locks
      FROM clock`,
     [namespace, exact, ranges.map((x) => x[0]), ranges.map((x) => x[1]), scope.agents, DEFAULT_AGENT_TIMEOUT_MS, write ? REAP_BATCH : 0, patterns, everything],

@@ -2,6 +2,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentRegistry, type LockTerms, type ReadonlyAgent } from '../../src/core/registry.js';
 import { decodeSnapshot } from '../../src/store/codec.js';
+import { runNative } from '../../src/store/pg-native.js';
+import { loadSlice, type Sql } from '../../src/store/pg-rows.js';
 import { inProcessCli } from '../helpers/in-process.js';
 
 // The PostgreSQL server runs lock, release and heartbeat itself in their plain case (src/store/pg-native.ts)
@@ -161,4 +163,52 @@ describe.skipIf(!PG_URL)('the PostgreSQL server running operations itself', () =
     expect(declined).toBeGreaterThanOrEqual(15);
     expect(dueAtOperation).toBeGreaterThanOrEqual(5);
   }, 120_000);
+
+  it('keeps to index lookups whatever the statistics: on an analysed namespace of 3,000 agents, no statement scans a table', async () => {
+    const namespace = `native-plans-${process.pid}-${Date.now()}`;
+    const cli = inProcessCli();
+    const g = ['--store', PG_URL ?? '', '--namespace', namespace];
+    // 3,000 agents holding 3 locks each, imported; then statistics as a busy database has them.
+    const now = Date.now();
+    const agents = Array.from({ length: 3_000 }, (_, i) => {
+      const locks = [0, 1, 2].map((k) => `"src/pkg-${i}/m${k}.ts":${now + 86_400_000}`).join(',');
+      return `{"id":${i + 1},"name":"a${i + 1}","state":"active","last_seen_ms":${now},"edit_count":0,"locked_paths":{${locks}}}`;
+    });
+    const file = `${cli.ws}/seed.json`;
+    (await import('node:fs')).writeFileSync(file, `{"next_id":3001,"agents":[${agents.join(',')}]}\n`);
+    expect((await cli.run([...g, 'import', file])).code).toBe(0);
+    expect((await cli.run([...g, 'config', 'set', 'agent-timeout', '1d'])).code).toBe(0);
+    expect((await cli.run([...g, 'register', 'mine', '--timeout', '1h'])).stdout).toBe('3001\n');
+    await db.query('ANALYZE harn_namespaces, harn_agents, harn_locks');
+
+    // Every statement the server runs, with its plan (auto_explain, in this session only).
+    const session = new pg.Client({ connectionString: PG_URL });
+    await session.connect();
+    const plans: string[] = [];
+    session.on('notice', (notice) => plans.push(notice.message ?? ''));
+    try {
+      await session.query("LOAD 'auto_explain'");
+      await session.query('SET auto_explain.log_min_duration = 0');
+      await session.query('SET auto_explain.log_nested_statements = on');
+      await session.query('SET client_min_messages = log');
+      const sql: Sql = async (text, values) => {
+        const r = await session.query({ text, values: values as unknown[] });
+        return { rows: r.rows, rowCount: r.rowCount };
+      };
+      // Past the five runs after which a cached plan may become a generic one.
+      for (let k = 0; k < 8; k++) {
+        const paths = [`work/${k % 2}.ts`];
+        expect(await runNative(sql, namespace, {}, { op: 'lock', agent: 3001, paths, ttlMs: 60_000, reason: undefined, terms: {} })).not.toBeNull();
+        expect(await runNative(sql, namespace, {}, { op: 'heartbeat', agent: 3001 })).not.toBeNull();
+        expect(await runNative(sql, namespace, {}, { op: 'release', agent: 3001, paths })).not.toBeNull();
+        await loadSlice(sql, namespace, {}, { agents: [3001], paths: ['src/pkg-7/', 'src/pkg-8/m1.ts'], lockNextId: false }, false);
+      }
+    } finally {
+      await session.end();
+    }
+    expect(plans.filter((p) => p.includes('plan:')).length).toBeGreaterThan(50);
+    const scans = plans.filter((p) => /Seq Scan on harn_(agents|locks)/.test(p));
+    if (process.env.SHOW_PLANS) console.log(scans.join('\n=====\n'));
+    expect(scans).toEqual([]);
+  }, 60_000);
 });
