@@ -91,13 +91,15 @@ BEGIN
           reason_ord = CASE WHEN EXCLUDED.reason IS NULL OR h.reason IS NOT NULL THEN h.reason_ord ELSE EXCLUDED.reason_ord END,
           mode = EXCLUDED.mode, slots = NULL
         RETURNING h.*),
-    refreshed AS (UPDATE harn_agents h SET last_seen_ms = now_ms WHERE h.namespace = ns AND h.id = agent RETURNING h.last_seen_ms)
+    refreshed AS (UPDATE harn_agents h SET last_seen_ms = now_ms WHERE h.namespace = ns AND h.id = agent AND h.state = 'active' AND h.last_seen_ms = (a->>'last_seen_ms')::bigint RETURNING h.last_seen_ms)
     SELECT (SELECT json_agg(put) FROM put), (SELECT r.last_seen_ms FROM refreshed r) INTO after_locks, seen;
+    IF seen IS NULL THEN RAISE EXCEPTION 'agent changed meanwhile' USING ERRCODE = '40001'; END IF;
   ELSIF op = 'release' THEN
     WITH gone AS (DELETE FROM harn_locks h WHERE h.namespace = ns AND h.agent_id = agent AND h.path = ANY(paths) RETURNING h.*)
       SELECT json_agg(gone) INTO read_locks FROM gone;
   ELSIF op = 'heartbeat' THEN
-    UPDATE harn_agents h SET last_seen_ms = now_ms WHERE h.namespace = ns AND h.id = agent RETURNING h.last_seen_ms INTO seen;
+    UPDATE harn_agents h SET last_seen_ms = now_ms WHERE h.namespace = ns AND h.id = agent AND h.state = 'active' AND h.last_seen_ms = (a->>'last_seen_ms')::bigint RETURNING h.last_seen_ms INTO seen;
+    IF seen IS NULL THEN RAISE EXCEPTION 'agent changed meanwhile' USING ERRCODE = '40001'; END IF;
   ELSE
     RETURN NULL;
   END IF;
