@@ -55,7 +55,13 @@ export function realExistingPrefix(absolute: string): string {
   for (let dir = absolute; ; dir = path.posix.dirname(dir)) {
     // Asked first without throwing: a lock path's directories often do not exist yet, and an exception per
     // missing level costs a long-lived client more than the lookups themselves.
-    if (fs.statSync(dir, { throwIfNoEntry: false }) !== undefined) {
+    let exists = false;
+    try {
+      exists = fs.statSync(dir, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      // ELOOP, EACCES, ENOTDIR...: not resolvable, as a missing level (as before issue 23).
+    }
+    if (exists) {
       try {
         const real = toPosix(fs.realpathSync.native(dir));
         return rest.length ? path.posix.join(real, ...rest.reverse()) : real;
