@@ -139,8 +139,11 @@ export class PgStore implements Store {
           } catch (error) {
             // 42883: no such function (a database not prepared by this version yet, or one it was dropped from).
             if (errorCode(error) === '42883' && attempt === 1) {
+              const preparedBefore = this.prepared !== undefined;
               await this.prepare(sql);
-              await this.installNative(sql);
+              // A store prepared earlier did not install it now: the function went away since (it is asked for
+              // once more). One that cannot install it goes the usual way.
+              if (preparedBefore && this.native !== 'off') await this.installNative(sql);
               if (!this.nativeOn()) return null;
               continue;
             }
@@ -417,16 +420,18 @@ export class PgStore implements Store {
     let nativePresent = false;
     try {
       // `meta` came after the first schema-2 tables: a database without it gets the (idempotent) DDL again.
-      const rows = await sql<{ version: number | null; known: boolean; meta: boolean; native: boolean }>(
+      const rows = await sql<{ version: number | null; known: boolean; meta: boolean; native: boolean; can_create: boolean }>(
         `SELECT (SELECT max(version) FROM harn_layout) AS version, EXISTS (SELECT 1 FROM harn_namespaces WHERE namespace = $1) AS known,
            EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('harn_agents') AND attname = 'meta' AND NOT attisdropped) AS meta,
-           (${NATIVE_PRESENT_SQL}) AS native`,
+           (${NATIVE_PRESENT_SQL}) AS native, has_schema_privilege(current_schema(), 'CREATE') AS can_create`,
         [this.options.namespace],
       );
       version = rows.rows[0]?.version ?? null;
       known = rows.rows[0]?.known === true;
       missingColumn = rows.rows[0]?.meta === false;
       nativePresent = rows.rows[0]?.native === true;
+      // A role that may not create the function is not made to try (each try queues on the schema's lock).
+      if (!nativePresent && rows.rows[0]?.can_create === false) this.native = 'off';
     } catch (error) {
       if (errorCode(error) !== '42P01') throw error; // 42P01: no such table, a new database (or one of schema 1)
     }
@@ -435,8 +440,8 @@ export class PgStore implements Store {
     else if (version > ROWS_SCHEMA_VERSION) {
       throw stateError(`the PostgreSQL store's schema is version ${version}, newer than this harn-agents understands (${ROWS_SCHEMA_VERSION})`);
     }
-    if (!nativePresent) await this.installNative(sql);
-    else if (this.native === 'unknown') this.native = 'on';
+    if (!nativePresent && this.native !== 'off') await this.installNative(sql);
+    else if (nativePresent && this.native === 'unknown') this.native = 'on';
     return known;
   }
 

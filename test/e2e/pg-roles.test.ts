@@ -84,6 +84,27 @@ describe.skipIf(!BASE_URL)('PostgreSQL roles and namespaces', () => {
     expect(cli([...reader, 'lock', 'c.ts', '--agent', '1'], { cwd: ws }).code).toBe(0);
   });
 
+  it('a writer that may not create functions locks the usual way, without trying to install one on every call', async () => {
+    const ws = tempDir();
+    const owner = ['--store', url(), '--namespace', 'no-create'];
+    expect(cli([...owner, 'register', 'owner'], { cwd: ws }).code).toBe(0);
+    // The tables are there; the server-side function is not (as a database its owner has not prepared for it).
+    const functions = await admin.query(`SELECT p.oid::regprocedure AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname LIKE 'harn_op_%'`, [SCHEMA]);
+    for (const row of functions.rows) await admin.query(`DROP FUNCTION ${row.f}`);
+    await admin.query(`GRANT USAGE ON SCHEMA ${SCHEMA} TO ${READER}; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${SCHEMA} TO ${READER}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${SCHEMA} TO ${READER}`);
+    const writer = ['--store', url(READER), '--namespace', 'no-create'];
+    for (const file of ['x.ts', 'y.ts']) {
+      const r = cli([...writer, 'lock', file, '--agent', '1'], { cwd: ws, env: { HARN_DEBUG: '1' } });
+      expect(r.code, r.stderr).toBe(0);
+      const statements = r.stderr.split('\n').filter((line) => line.startsWith('harn-agents: debug: statement: '));
+      // Never an attempt to create it (each would queue on the schema's lock): the function asked for once,
+      // the schema check, and the usual four.
+      expect(statements.filter((line) => /CREATE|hashtext/.test(line)), r.stderr).toEqual([]);
+      expect(statements.length, r.stderr).toBeLessThanOrEqual(6);
+    }
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.harn_locks WHERE namespace = 'no-create'`)).rows[0].n).toBe(2);
+  });
+
   it("a local-path remote spelled like another team's namespace (github.com/acme/app) does not adopt its rows", async () => {
     const base = tempDir('harn-adopt-');
     const env = cleanEnv();
