@@ -1,4 +1,5 @@
 import { runCli } from '../../src/cli/run.js';
+import type { Store } from '../../src/store/transaction.js';
 import { tempDir, cleanEnv } from './cli.js';
 
 /** A clock a test moves by hand: TTL and timeout boundaries without sleeping. */
@@ -68,4 +69,9 @@ export function inProcessCli(
     return { ...result, data: JSON.parse(result.stdout) as any };
   };
   return { ws, clock, run, json };
+}
+
+/** `store` with its transactions passed through `transact` (to hold, count or follow them); the rest as it is. */
+export function aroundTransactions(store: Store, transact: Store['transact']): Store {
+  return { location: store.location, readEvents: () => store.readEvents(), close: () => store.close(), transact };
 }

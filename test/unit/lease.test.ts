@@ -4,6 +4,7 @@ import { openContext } from '../../src/commands/create-context.js';
 import { Lease, type LeaseTimers, type LostLock } from '../../src/commands/lease.js';
 import { DEFAULT_CONFIG } from '../../src/core/registry.js';
 import { removeTempDirs, tempDir } from '../helpers/cli.js';
+import { aroundTransactions } from '../helpers/in-process.js';
 
 // The lease over a real state file, on two injected clocks: the registry's (the store reads it) and the
 // lease's own monotonic clock with its timers. Every moment is placed by hand: nothing waits.
@@ -58,16 +59,11 @@ function setup(options: { heartbeat?: boolean; agentTimeoutMs?: number } = {}) {
   let transactions = 0;
   const ctx: Context = {
     ...base,
-    store: {
-      location: base.store.location,
-      readEvents: () => base.store.readEvents(),
-      close: () => base.store.close(),
-      transact: async (mode, fn, scope) => {
-        transactions++;
-        if (gate) await gate;
-        return base.store.transact(mode, fn, scope);
-      },
-    },
+    store: aroundTransactions(base.store, async (mode, fn, scope) => {
+      transactions++;
+      if (gate) await gate;
+      return base.store.transact(mode, fn, scope);
+    }),
   };
   const timers = new ManualTimers();
   const lost: LostLock[] = [];

@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG } from '../../src/core/registry.js';
 import { LockCancelled } from '../../src/commands/lock.js';
 import { ToolSession } from '../../src/mcp/session.js';
 import { removeTempDirs, tempDir } from '../helpers/cli.js';
+import { aroundTransactions } from '../helpers/in-process.js';
 
 // An MCP session's tool calls over a real state file, without a transport: the moments a cancellation can
 // arrive (before the grant, while it commits, after the answer) are placed exactly, not raced.
@@ -16,16 +17,11 @@ function setup(afterUpdate?: () => void) {
   // `afterUpdate` runs when an update transaction has committed, before its caller sees the result.
   const ctx: Context = {
     ...base,
-    store: {
-      location: base.store.location,
-      readEvents: () => base.store.readEvents(),
-      close: () => base.store.close(),
-      transact: async (mode, fn) => {
-        const result = await base.store.transact(mode, fn);
-        if (mode === 'update') afterUpdate?.();
-        return result;
-      },
-    },
+    store: aroundTransactions(base.store, async (mode, fn, scope) => {
+      const result = await base.store.transact(mode, fn, scope);
+      if (mode === 'update') afterUpdate?.();
+      return result;
+    }),
   };
   const lines: string[] = [];
   const session = new ToolSession(ctx, { lockTtlMs: 30_000, agentTimeoutMs: 45_000, pathBase: ctx.workspace.root }, (l) => lines.push(l));
