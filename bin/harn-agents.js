@@ -41,12 +41,20 @@ function loadLazy(file) {
   const entry = { script: compileFile(file), module: { exports: {} } };
   lazy.set(file, entry);
   try {
-    entry.script.runInThisContext()(entry.module.exports, createRequire(file), entry.module, file, path.dirname(file));
+    entry.script.runInThisContext()(entry.module.exports, siblingRequire(file), entry.module, file, path.dirname(file));
   } catch (error) {
     lazy.delete(file);
     throw error;
   }
   return entry.module.exports;
+}
+
+/** A lazy part's require(): the parts beside it (./<name>.cjs, such as the pg client) through loadLazy too. */
+function siblingRequire(file) {
+  const base = createRequire(file);
+  const dir = path.dirname(file);
+  const require = (id) => (typeof id === 'string' && /^\.\/[\w-]+\.cjs$/.test(id) ? loadLazy(path.join(dir, id)) : base(id));
+  return Object.assign(require, { resolve: base.resolve, cache: base.cache, main: base.main });
 }
 
 /** The bundle's require(): its lazy parts through loadLazy, everything else as usual. */

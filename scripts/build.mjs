@@ -18,10 +18,15 @@ rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 /** Modules the main bundle loads with `import()` on demand; each becomes dist/lazy/<name>.cjs. */
 const LAZY = ['src/commands/status/status-table.ts', 'src/mcp/server.ts', 'src/store/pg-store.ts'];
+// The session keeper's process: started by a CLI call on PostgreSQL, never loaded by one. And the pg client
+// (pg-direct), which the PostgreSQL store loads only for a session of its own, not for one the keeper lends.
+const KEEPER = ['src/store/pg-keeper-main.ts', 'src/store/pg-direct.ts'];
+/** Dynamic imports inside the lazy bundles that become bundles of their own (a sibling dist/lazy/<name>.cjs). */
+const SIBLINGS = ['pg-direct'];
 const lazyName = (file) => path.basename(file, '.ts');
 // The state lock and the atomic writer are small, so every write gets them from the main bundle (and its
 // code cache); state-lock is also built alone, for tests that hold the lock as the CLI does.
-const ALONE = [...LAZY, 'src/store/state-lock.ts'];
+const ALONE = [...LAZY, ...KEEPER, 'src/store/state-lock.ts'];
 
 // What pg does when it is loaded that a call on Node does not need (the build fails if a piece of pg's source
 // this expects has changed: each edit must find its text):
@@ -97,6 +102,19 @@ const lazyExternal = {
   },
 };
 
+// Inside dist/lazy/: pg-store's import() of pg-direct becomes a require() of the sibling bundle (loaded, with
+// its code cache, by bin/harn-agents.js), so a call the keeper serves does not read or compile pg.
+const siblingExternal = {
+  name: 'sibling-external',
+  setup(b) {
+    b.onResolve({ filter: /\.js$/ }, (args) => {
+      const name = path.basename(args.path, '.js');
+      if (args.kind !== 'dynamic-import' || !SIBLINGS.includes(name)) return undefined;
+      return { path: `./${name}.cjs`, external: true };
+    });
+  },
+};
+
 // Built-ins that only some calls use are required on first use, not at start-up: child_process (which loads
 // net, dgram, ...) for git and with-lock, os for signal numbers. commander requires child_process only for
 // executable subcommands, which this CLI does not use.
@@ -146,7 +164,7 @@ const wholeBuiltins = {
 
 await Promise.all([
   build({ ...cjs, entryPoints: { 'harn-agents': 'src/cli/main.ts' }, outdir: 'dist', plugins: [lazyExternal, lazyBuiltins, wholeBuiltins, nodeOnlyPg] }),
-  build({ ...cjs, entryPoints: Object.fromEntries(ALONE.map((f) => [lazyName(f), f])), outdir: 'dist/lazy' }),
+  build({ ...cjs, entryPoints: Object.fromEntries(ALONE.map((f) => [lazyName(f), f])), outdir: 'dist/lazy', plugins: [siblingExternal, nodeOnlyPg] }),
   // The library entry point: one self-contained module (its lazy parts inlined, so there is one HarnError).
   build({ ...esm, entryPoints: { api: 'src/api/index.ts' }, outdir: 'dist' }),
   // The same for CommonJS callers (`require('harn-agents')`): no ESM banner, import.meta.url from __filename.

@@ -1,7 +1,7 @@
 import type { Context } from '../commands/context.js';
 import type { GlobalOptions } from '../commands/command.js';
 import { openContext, registryConfig } from '../commands/create-context.js';
-import { envDuration, envStore } from '../commands/environment.js';
+import { envDuration, envStore, keeperEnabled } from '../commands/environment.js';
 import { usageError } from '../core/errors.js';
 
 /** Build the context one invocation runs in, from its flags and environment. */
@@ -19,6 +19,7 @@ export function cliContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, proce
     namespace: globals.namespace ?? env.HARN_NAMESPACE,
     stateLockWaitMs: envDuration(env, 'HARN_STATE_LOCK_WAIT'),
     safeDirectories: env.HARN_SAFE_DIRECTORIES,
+    sessionKeeper: keeperEnabled(env.HARN_PG_KEEPER) ? { env } : undefined,
     clock,
     trace: env.HARN_DEBUG ? (line: string) => process.stderr.write(`harn-agents: debug: ${line}\n`) : undefined,
   });

@@ -22,6 +22,7 @@ export const ENVIRONMENT: readonly string[] = [
   'HARN_SAFE_DIRECTORIES',
   'HARN_GUARD',
   'HARN_DEBUG',
+  'HARN_PG_KEEPER',
   'NO_COLOR',
 ];
 

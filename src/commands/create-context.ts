@@ -6,6 +6,7 @@ import { SeenStore } from '../store/seen-store.js';
 import { endDeadSessions } from './agent-session.js';
 import { optionalDuration } from '../core/validate.js';
 import { openStore } from '../store/store-factory.js';
+import type { SessionKeeperChoice } from '../store/transaction.js';
 import { findWorkspace, workspaceOrigin } from '../store/workspace.js';
 import type { Context } from './context.js';
 import { escapeForTerminal } from '../render/escape.js';
@@ -27,6 +28,8 @@ export interface ContextSettings {
   readonly warn?: (line: string) => void;
   /** HARN_SAFE_DIRECTORIES: workspace roots whose `.harn/` may belong to another user. */
   readonly safeDirectories?: string;
+  /** PostgreSQL: borrow sessions from the session keeper (the CLI's calls, unless HARN_PG_KEEPER=off). */
+  readonly sessionKeeper?: SessionKeeperChoice;
   /** Whether a recorded process still runs (default: /proc, by pid and start time); tests inject one. */
   readonly processAlive?: (process: AgentProcess) => boolean;
 }

@@ -37,11 +37,19 @@ export function envStore(env: Environment): string | undefined {
   return value;
 }
 
+/** HARN_PG_KEEPER: whether a CLI call on PostgreSQL borrows a session from the session keeper (on by default). */
+export function keeperEnabled(value: string | undefined): boolean {
+  if (!given(value) || value === 'on') return true;
+  if (value === 'off') return false;
+  throw usageError(`HARN_PG_KEEPER must be on or off (got '${value.slice(0, 40)}')`);
+}
+
 /** Each variable that can make a call fail, and how a call parses it. */
 export const PARSED_VARIABLES: ReadonlyArray<readonly [string, (value: string, cwd: string) => unknown]> = [
   ['HARN_LOCK_TTL', (v) => parseDuration(v, 'HARN_LOCK_TTL')],
   ['HARN_AGENT_TIMEOUT', (v) => parseDuration(v, 'HARN_AGENT_TIMEOUT')],
   ['HARN_STATE_LOCK_WAIT', (v) => parseDuration(v, 'HARN_STATE_LOCK_WAIT')],
+  ['HARN_PG_KEEPER', (v) => keeperEnabled(v)],
   ['HARN_AGENT_ID', (v) => parseAgentId(v, 'HARN_AGENT_ID')],
   ['HARN_GUARD', (v) => guardMode(v)],
   ['HARN_STORE', (v) => checkStore(v, 'HARN_STORE')],

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/sha256.js';
 import type { HarnEvent } from '../core/events.js';
 import { AgentRegistry, ancestorDirectories, type Agent, type AgentMeta, type AgentState, type ExtraFields, type LockTerms, type RegistryConfig } from '../core/registry.js';
 import { lockKind, patternBase } from '../core/glob.js';
@@ -75,7 +75,7 @@ export class RowsRetry extends Error {}
 
 // ---- advisory lock keys -------------------------------------------------------------------------------
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+const digest = (text: string): Buffer => sha256(text);
 
 /** The namespace's two-int advisory key: shared by every slice writer, exclusive for a whole-registry writer. */
 function namespaceKey(namespace: string): readonly [number, number] {

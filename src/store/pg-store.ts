@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import pg from 'pg';
+import { textHash64 } from '../core/sha256.js';
+import path from 'node:path';
 import { formatSpan } from '../core/durations.js';
 import { ExitCode, HarnError, isHarnError, stateError, stateLockError } from '../core/errors.js';
 import type { HarnEvent } from '../core/events.js';
@@ -7,6 +7,10 @@ import { AgentRegistry } from '../core/registry.js';
 import { decodeSnapshot, SnapshotFormatError } from './codec.js';
 import { insertWhole, loadSlice, loadWhole, ROWS_DDL, ROWS_SCHEMA_VERSION, RowsRetry, type Sql, sliceLocksStatement, TOMBSTONE, wholeLocksStatement, writeBack, type Loaded } from './pg-rows.js';
 import { NATIVE_DDL, NATIVE_FUNCTION, NATIVE_PRESENT_SQL, nativeEligible, nativeMatches, runNative } from './pg-native.js';
+import type { DirectSessions } from './pg-direct.js';
+import { keeperSession, startKeeper } from './pg-keeper-client.js';
+import { keeperPlace, privateDirProblem, type KeeperPlace } from './pg-keeper-socket.js';
+import { ConnectionLost, sessionSettings, type Session } from './pg-session.js';
 import { redactUrl, scrubSecrets } from './redact-url.js';
 import {
   applyToRegistry,
@@ -18,6 +22,7 @@ import {
   type TransactionMode,
   type TransactionScope,
   type NativeOp,
+  type SessionKeeperChoice,
 } from './transaction.js';
 
 /**
@@ -48,8 +53,9 @@ const LEGACY_SCHEMA_VERSION = 1;
 /** Runs of one transaction that lost a race (RowsRetry, deadlock, serialization failure) before giving up. */
 const MAX_RUNS = 20;
 const DEFAULT_WAIT_MS = 10_000;
-/** The session's name in pg_stat_activity, unless the URL (`?application_name=`) or PGAPPNAME names it. */
-const APPLICATION_NAME = 'harn-agents';
+
+/** The session keeper's process, beside this bundle (dist/lazy/); none where this is not the CLI's bundle. */
+const KEEPER_ENTRY = typeof __dirname === 'string' ? path.join(__dirname, 'pg-keeper-main.cjs') : undefined;
 
 /** The store's options: `clock` is not used (the database server's clock is), the rest as every store. */
 export interface PgStoreOptions extends Omit<StoreOptions, 'clock'> {
@@ -57,6 +63,12 @@ export interface PgStoreOptions extends Omit<StoreOptions, 'clock'> {
   readonly namespace: string;
   /** The key earlier versions gave this namespace (the raw git remote URL); its registry moves on first use. */
   readonly legacyNamespace?: string;
+  /**
+   * A CLI call's: borrow a session from the session keeper (pg-keeper.ts), starting one if none runs, with
+   * this environment (the one the call's own pg client would read). The library and the MCP server, which
+   * live long and keep their own connection, do not.
+   */
+  readonly keeper?: SessionKeeperChoice;
 }
 
 /** Where a failure happened: a COMMIT that fails without a server answer may or may not have committed. */
@@ -64,9 +76,6 @@ type Phase = 'work' | 'commit';
 
 const errorCode = (error: unknown): string =>
   typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : '';
-
-/** An answer from the server (it got the statement and said no), as opposed to a lost connection. */
-const isServerError = (error: unknown): boolean => error instanceof pg.DatabaseError;
 
 /** SQLSTATEs that mean the session is gone: connection exceptions, admin/crash shutdown, idle timeouts. */
 const isConnectionCode = (code: string): boolean => code.startsWith('08') || code.startsWith('57P') || code === '25P03';
@@ -77,8 +86,11 @@ const isTimeout = (error: unknown): boolean =>
 
 export class PgStore implements Store {
   readonly location: string;
-  private readonly pool: pg.Pool;
   private readonly waitMs: number;
+  /** This process's own sessions (the pg client), loaded on first need. */
+  private direct: Promise<DirectSessions> | undefined;
+  /** Where this call's keeper listens (null: none is used, and why was said once). */
+  private keeper: KeeperPlace | null | undefined;
   private prepared: Promise<void> | undefined;
   /** Whether the server runs operations natively (pg-native.ts): unknown until tried, off when it cannot. */
   private native: 'unknown' | 'on' | 'off' = 'unknown';
@@ -88,30 +100,6 @@ export class PgStore implements Store {
   constructor(private readonly options: PgStoreOptions) {
     this.location = `${redactUrl(options.url)} (namespace ${options.namespace})`;
     this.waitMs = Math.max(0, options.stateLockWaitMs ?? DEFAULT_WAIT_MS);
-    this.pool = new pg.Pool({
-      connectionString: options.url,
-      // One connection, released when idle so a CLI process can exit as soon as it is done.
-      max: 1,
-      idleTimeoutMillis: 1_000,
-      allowExitOnIdle: true,
-      connectionTimeoutMillis: Math.max(this.waitMs, 1_000),
-      fallback_application_name: APPLICATION_NAME,
-      // Sent with the startup packet, so they bind every statement, schema creation included, at no cost.
-      // lock_timeout 0 would mean "wait forever": the smallest wait is 1 ms.
-      lock_timeout: Math.max(this.waitMs, 1),
-      // Half a second longer, so a statement waiting for a lock is reported as that (lock_timeout fires first).
-      statement_timeout: Math.max(this.waitMs, 500) + 500,
-      // A client of ours stopped inside a transaction (SIGSTOP, a paused VM) loses it and its row lock.
-      idle_in_transaction_session_timeout: Math.max(this.waitMs, 5_000),
-      // The server's timeouts cannot fire if the server or the network is gone: the client gives up too.
-      query_timeout: Math.max(this.waitMs, 500) + 5_000,
-      keepAlive: true,
-    });
-    // An error on an idle client (the pool's) or a checked-out one (between two statements, when the server
-    // ends the session) is emitted as an event: unheard, it would crash the process. The statement that
-    // follows fails with the connection error, which is reported then.
-    this.pool.on('error', () => undefined);
-    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R, scope?: TransactionScope): Promise<R> {
@@ -213,8 +201,7 @@ export class PgStore implements Store {
   }
 
   async close(): Promise<void> {
-    // Ending a pool whose connection is already broken rejects; there is nothing left to let go of then.
-    await this.pool.end().catch(() => undefined);
+    if (this.direct) await (await this.direct).end();
   }
 
   /** Run a transaction again when it lost a race that a fresh run settles (nothing was saved). */
@@ -283,25 +270,15 @@ export class PgStore implements Store {
 
   /** Run with a connection and the schema in place; every failure becomes one line and exit 3 or 4. */
   private async withClient<T>(work: (sql: Sql) => Promise<T>, options: { prepare: boolean } = { prepare: true }): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw stateError(`cannot connect to the PostgreSQL store ${redactUrl(this.options.url)}: ${this.describe(error)}`);
-    }
+    const session = await this.session();
     let healthy = true;
     const trace = this.options.trace;
     const sql: Sql = async (text, values) => {
       // HARN_DEBUG: one line a statement (a round trip), so what a call costs the server is there to see.
       trace?.(`statement: ${text.replace(/\s+/g, ' ').slice(0, 60)}`);
-      try {
-        // A statement with parameters is prepared once per connection (named by its text's hash), so a
-        // long-lived client parses and plans each of the few shapes once.
-        if (values === undefined) return await client.query(text);
-        return await client.query({ name: statementName(text), text, values });
-      } catch (error) {
-        throw isServerError(error) ? error : new ConnectionLost(error);
-      }
+      // A statement with parameters is prepared once per session (named by its text's hash), so a
+      // long-lived client parses and plans each of the few shapes once.
+      return session.query(text, values, values === undefined ? undefined : statementName(text));
     };
     try {
       if (options.prepare) await this.prepare(sql);
@@ -311,9 +288,69 @@ export class PgStore implements Store {
       healthy = false;
       throw this.fault(error);
     } finally {
-      // A connection that failed is dropped rather than reused (the MCP server keeps its pool).
-      client.release(!healthy);
+      // A session that failed is dropped rather than reused (the MCP server keeps its pool).
+      session.release(!healthy);
     }
+  }
+
+  /**
+   * A session: the keeper's when this is a CLI call and one answers, else one of this process's own (and,
+   * when none answered, a keeper is started for the calls that follow).
+   */
+  private async session(): Promise<Session> {
+    let start: { replace: boolean } | undefined;
+    const place = this.keeperPlace();
+    if (place) {
+      const got = await keeperSession(place.socket, sessionSettings(this.waitMs).query_timeout);
+      if ('session' in got) {
+        this.options.trace?.(`session keeper: a session lent by process ${got.pid}`);
+        return got.session;
+      }
+      this.options.trace?.(`session keeper: ${got.unavailable}; connecting directly`);
+      // The rest of this call connects directly too.
+      this.keeper = null;
+      if (got.start) start = { replace: got.replace };
+    }
+    this.direct ??= import('./pg-direct.js').then(({ DirectSessions }) => new DirectSessions(this.options.url, this.waitMs));
+    const direct = await this.direct;
+    let own: Session;
+    try {
+      own = await direct.acquire();
+    } catch (error) {
+      throw stateError(`cannot connect to the PostgreSQL store ${redactUrl(this.options.url)}: ${this.describe(error)}`);
+    }
+    const session: Session = {
+      async query(text, values, name) {
+        try {
+          return await own.query(text, values, name);
+        } catch (error) {
+          // The server's answer is kept as pg gave it; anything else means no answer came.
+          throw direct.isServerAnswer(error) ? error : new ConnectionLost(error);
+        }
+      },
+      release: (broken) => own.release(broken),
+    };
+    if (place && start && KEEPER_ENTRY) {
+      // Only once this call reached the server itself: a keeper for a server that is not there would only fail.
+      const pid = await startKeeper(KEEPER_ENTRY, place.socket, this.options.url, this.waitMs, start.replace, this.options.keeper?.env ?? process.env).catch(() => undefined);
+      this.options.trace?.(`session keeper: started process ${pid ?? '(failed)'}`);
+    }
+    return session;
+  }
+
+  /** Where this call's keeper listens, worked out once; null when there is none to use (said under HARN_DEBUG). */
+  private keeperPlace(): KeeperPlace | null {
+    if (this.keeper !== undefined) return this.keeper;
+    this.keeper = null;
+    if (!this.options.keeper || !KEEPER_ENTRY) return null;
+    const place = keeperPlace(this.options.url, this.waitMs, KEEPER_ENTRY, this.options.keeper.env);
+    const problem = 'unusable' in place ? place.unusable : privateDirProblem(place.dir, true);
+    if (problem !== null || 'unusable' in place) {
+      this.options.trace?.(`session keeper: not used: ${problem}`);
+      return null;
+    }
+    this.keeper = place;
+    return place;
   }
 
   /** The one line a failure is reported with. */
@@ -579,7 +616,7 @@ function apply<R>(loaded: Loaded, fn: (tx: Transaction) => R): Applied<R> {
 function statementName(text: string): string {
   let name = statementNames.get(text);
   if (!name) {
-    name = `harn_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    name = `harn_${textHash64(text)}`;
     if (statementNames.size < 1_000) statementNames.set(text, name);
   }
   return name;
@@ -600,12 +637,5 @@ class RaceLost extends Error {
 class CommitUnknown extends Error {
   constructor(override readonly cause: unknown) {
     super('commit outcome unknown');
-  }
-}
-
-/** A statement that got no answer from the server: the connection broke, or the client gave up waiting. */
-class ConnectionLost extends Error {
-  constructor(override readonly cause: unknown) {
-    super('connection lost');
   }
 }

@@ -74,6 +74,7 @@ class LazyPgStore implements Store {
           stateLockWaitMs: this.options.stateLockWaitMs,
           trace: this.options.trace,
           warn: this.options.warn,
+          keeper: this.options.sessionKeeper,
         }),
     );
     return this.inner;

@@ -50,6 +50,13 @@ export interface StoreOptions {
   readonly trace?: (line: string) => void;
   /** Receives one-line warnings about a change that was committed but not fully recorded (the event log). */
   readonly warn?: (line: string) => void;
+  /** PostgreSQL, a CLI call: borrow a session from the session keeper (store/pg-keeper.ts). */
+  readonly sessionKeeper?: SessionKeeperChoice;
+}
+
+/** A CLI call's use of the session keeper: the environment its own pg client would read (the keeper gets it). */
+export interface SessionKeeperChoice {
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /**

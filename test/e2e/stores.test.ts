@@ -17,10 +17,24 @@ interface StoreUnderTest {
   readonly name: string;
   /** Global arguments for a fresh, empty registry. */
   fresh(): string[];
+  /** The calls' environment (the CLI's default: no session keeper in tests, cleanEnv). */
+  env?(): Record<string, string>;
 }
+const pgFresh = () => ['--store', PG_URL ?? '', '--namespace', `test-${process.pid}-${Date.now()}-${namespaceCounter++}`];
 const STORES: StoreUnderTest[] = [
   { name: 'file', fresh: () => [] },
-  { name: 'postgres', fresh: () => ['--store', PG_URL ?? '', '--namespace', `test-${process.pid}-${Date.now()}-${namespaceCounter++}`] },
+  { name: 'postgres', fresh: pgFresh },
+  // As users run it: the first calls (racing) start the session keeper, the rest borrow its sessions, which
+  // then race on the server as the calls' own would. A runtime directory of its own; it ends soon after.
+  {
+    name: 'postgres (session keeper)',
+    fresh: pgFresh,
+    env: () => {
+      const runtime = tempDir('harn-keeper-runtime-');
+      fs.chmodSync(runtime, 0o700);
+      return { HARN_PG_KEEPER: 'on', XDG_RUNTIME_DIR: runtime, HARN_PG_KEEPER_IDLE_MS: '3000' };
+    },
+  },
 ];
 
 /**
@@ -63,7 +77,7 @@ describe.each(STORES)('the $name store', (store) => {
     fs.mkdirSync(path.join(shared, '.harn'));
     const onFile = store.name === 'file';
     const machines = Array.from({ length: 4 }, (_, i) => (onFile ? fs.mkdirSync(path.join(shared, `m${i}`)) ?? path.join(shared, `m${i}`) : tempDir('harn-machine-')));
-    const env = undefined;
+    const env = store.env?.();
     const hot = onFile ? '../hot.ts' : 'hot.ts';
     const ids = (
       await Promise.all(

@@ -18,9 +18,13 @@ export interface CliOptions {
   readonly input?: string;
 }
 
-/** An environment free of the caller's HARN_* settings, so tests see only what they set. */
+/**
+ * An environment free of the caller's HARN_* settings, so tests see only what they set. The PostgreSQL
+ * session keeper is off unless a test turns it on (HARN_PG_KEEPER=on): a call then owns its session, which
+ * the fault tests end on purpose; test/e2e/pg-keeper.test.ts and the keeper's store suite use it.
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
+  const env: NodeJS.ProcessEnv = { HARN_PG_KEEPER: 'off' };
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('HARN_') && key !== 'FORCE_COLOR') env[key] = value;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
