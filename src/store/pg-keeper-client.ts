@@ -108,10 +108,11 @@ class KeeperSession implements Session {
     throw new ConnectionLost(new Error('the session keeper answered outside its protocol'));
   }
 
-  release(broken: boolean): void {
-    // Ending the connection gives the session back (the keeper ends it instead if a transaction is open).
-    if (broken || this.broken) this.conn.destroy();
-    else this.conn.end();
+  release(): void {
+    // Closing the connection gives the session back (the keeper ends it instead if a transaction is open or
+    // a statement runs). Every answer was read: nothing is left to flush, and a call need not wait for a
+    // closing handshake before it exits.
+    this.conn.destroy();
   }
 }
 

@@ -270,10 +270,14 @@ export class PgStore implements Store {
 
   /** Run with a connection and the schema in place; every failure becomes one line and exit 3 or 4. */
   private async withClient<T>(work: (sql: Sql) => Promise<T>, options: { prepare: boolean } = { prepare: true }): Promise<T> {
-    const session = await this.session();
+    // The session is asked for first and awaited by the first statement: the work builds that statement
+    // while the connection is being made.
+    const pending = this.session();
+    pending.catch(() => undefined);
     let healthy = true;
     const trace = this.options.trace;
     const sql: Sql = async (text, values) => {
+      const session = await pending;
       // HARN_DEBUG: one line a statement (a round trip), so what a call costs the server is there to see.
       trace?.(`statement: ${text.replace(/\s+/g, ' ').slice(0, 60)}`);
       // A statement with parameters is prepared once per session (named by its text's hash), so a
@@ -289,7 +293,10 @@ export class PgStore implements Store {
       throw this.fault(error);
     } finally {
       // A session that failed is dropped rather than reused (the MCP server keeps its pool).
-      session.release(!healthy);
+      await pending.then(
+        (session) => session.release(!healthy),
+        () => undefined,
+      );
     }
   }
 
