@@ -58,8 +58,10 @@ function timeOnce(argv, cwd, env = ENV) {
 /** Run each named command ROUNDS times, interleaved; return the median ms of each. */
 function interleaved(commands, cwd, rounds = ROUNDS) {
   const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
-  for (const argv of Object.values(commands)) timeOnce(argv, cwd); // warm-up (page cache, lazy bundles)
-  for (let r = 0; r < rounds; r++) for (const [name, argv] of Object.entries(commands)) times[name].push(timeOnce(argv, cwd));
+  // A command is its argv, or { argv, env } to run it with more in its environment.
+  const once = (command) => (Array.isArray(command) ? timeOnce(command, cwd) : timeOnce(command.argv, cwd, { ...ENV, ...command.env }));
+  for (const command of Object.values(commands)) once(command); // warm-up (page cache, lazy bundles, the session keeper)
+  for (let r = 0; r < rounds; r++) for (const [name, command] of Object.entries(commands)) times[name].push(once(command));
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
@@ -359,9 +361,24 @@ if (pgUp) {
     ['lock', cli('lock', 'src/x.ts', '--agent', '1'), pg('lock', 'src/x.ts', '--agent', '1')],
     ['status --json', cli('status', '--json'), pg('status', '--json')],
   ]) {
-    const t = interleaved({ file, database, node: [NODE, '-e', '0'] }, fx.dir);
-    results.postgres.calls.push({ command: name, file_ms: ms(t.file), postgres_ms: ms(t.database), node_ms: ms(t.node), postgres_vs_file: +(t.database / t.file).toFixed(2) });
+    // The default (a session borrowed from the session keeper) and a session of the call's own.
+    const t = interleaved({ file, database, direct: { argv: database, env: { HARN_PG_KEEPER: 'off' } }, node: [NODE, '-e', '0'] }, fx.dir);
+    results.postgres.calls.push({
+      command: name,
+      file_ms: ms(t.file),
+      postgres_ms: ms(t.database),
+      postgres_vs_file: +(t.database / t.file).toFixed(2),
+      own_session_ms: ms(t.direct),
+      own_session_vs_file: +(t.direct / t.file).toFixed(2),
+      node_ms: ms(t.node),
+    });
   }
+  // What the server takes to start a session, from a C client: the floor of a call with a session of its own.
+  const script = path.join(fx.dir, 'select-1.sql');
+  fs.writeFileSync(script, 'SELECT 1;\n');
+  const pgbenchC = spawnSync('pgbench', ['-C', '-n', '-f', script, '-t', QUICK ? '20' : '100', PG_URL], { encoding: 'utf8' });
+  const connectMs = /average connection time = ([\d.]+) ms/.exec(pgbenchC.stdout ?? '')?.[1];
+  results.postgres.session_start_ms = connectMs === undefined ? null : Number(connectMs);
   let pgSingle = 0;
   for (const p of PROCS) {
     const ns = `bench-contention-${process.pid}-${p}`;
@@ -471,7 +488,8 @@ const wr = results.year.without_retention;
 console.log(`Without retention (0, as the seed): ${wr.agents} records, ${wr.state_bytes} bytes, register ${wr.register_median_ms} ms median`);
 if (results.postgres.available) {
   console.log(`\nPostgreSQL store (${results.postgres.url}): one call beside the file store (median ms):`);
-  console.log(table(results.postgres.calls, ['command', 'file_ms', 'postgres_ms', 'node_ms', 'postgres_vs_file']));
+  console.log(table(results.postgres.calls, ['command', 'file_ms', 'postgres_ms', 'postgres_vs_file', 'own_session_ms', 'own_session_vs_file', 'node_ms']));
+  console.log(`(postgres: a session borrowed from the session keeper, the default; own session: HARN_PG_KEEPER=off. The server starts a session in ${results.postgres.session_start_ms ?? '?'} ms for pgbench -C.)`);
   console.log('\nPostgreSQL store contention: P processes, each doing lock/release pairs on its own path:');
   console.log(table(results.postgres.contention, ['processes', 'commands', 'commands_per_second', 'vs_one_process']));
   for (const run of results.postgres.long_lived ?? []) {
