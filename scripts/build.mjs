@@ -149,14 +149,18 @@ const lazyBuiltins = {
 // `import fs from 'node:fs'` bundled as CommonJS becomes __toESM(require('node:fs')), which copies each of
 // the module's ~100 exports onto a new object as a getter, once per importing file (about 40 in the CLI):
 // 2-3 ms of every call's start. The sources only ever import fs and path whole (`import fs from ...`), so
-// these stand in for them with the module itself; a named import of either fails the build.
-const WHOLE_BUILTINS = ['fs', 'path'];
+// these stand in for them with the module itself; a named import of either fails the build. The lazy bundles
+// get the same (net too: the PostgreSQL store's socket to the session keeper).
+const WHOLE_BUILTINS = ['fs', 'path', 'net'];
 const wholeBuiltins = {
   name: 'whole-builtins',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(node:)?(${WHOLE_BUILTINS.join('|')})$`) }, (args) =>
-      args.namespace === 'harn-whole' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'harn-whole' },
-    );
+    b.onResolve({ filter: new RegExp(`^(node:)?(${WHOLE_BUILTINS.join('|')})$`) }, (args) => {
+      if (args.namespace === 'harn-whole') return { path: args.path, external: true };
+      // Only our sources' `import x from 'node:fs'`: a CommonJS dependency's require() (pg's of net) gets the module itself.
+      if (args.kind !== 'import-statement') return undefined;
+      return { path: args.path.replace(/^node:/, ''), namespace: 'harn-whole' };
+    });
     b.onLoad({ filter: /.*/, namespace: 'harn-whole' }, (args) => ({ contents: `export default require('node:${args.path}');`, loader: 'js' }));
   },
 };
@@ -164,7 +168,7 @@ const wholeBuiltins = {
 
 await Promise.all([
   build({ ...cjs, entryPoints: { 'harn-agents': 'src/cli/main.ts' }, outdir: 'dist', plugins: [lazyExternal, lazyBuiltins, wholeBuiltins, nodeOnlyPg] }),
-  build({ ...cjs, entryPoints: Object.fromEntries(ALONE.map((f) => [lazyName(f), f])), outdir: 'dist/lazy', plugins: [siblingExternal, nodeOnlyPg] }),
+  build({ ...cjs, entryPoints: Object.fromEntries(ALONE.map((f) => [lazyName(f), f])), outdir: 'dist/lazy', plugins: [siblingExternal, wholeBuiltins, nodeOnlyPg] }),
   // The library entry point: one self-contained module (its lazy parts inlined, so there is one HarnError).
   build({ ...esm, entryPoints: { api: 'src/api/index.ts' }, outdir: 'dist' }),
   // The same for CommonJS callers (`require('harn-agents')`): no ESM banner, import.meta.url from __filename.
