@@ -5,7 +5,9 @@ import { envDuration, envStore, keeperEnabled } from '../commands/environment.js
 import { usageError } from '../core/errors.js';
 
 /** Build the context one invocation runs in, from its flags and environment. */
-export function cliContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, processCwd: string, clock?: () => number): Context {
+export function cliContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, processCwd: string, clock?: () => number, use: { sessionKeeper: boolean } = { sessionKeeper: true }): Context {
+  // HARN_PG_KEEPER is read (and refused if wrong) by every call; a long-lived one never borrows sessions.
+  const keeper = keeperEnabled(env.HARN_PG_KEEPER) && use.sessionKeeper;
   const lockTtl = (globals.lockTtl ?? env.HARN_LOCK_TTL) || undefined;
   const agentTimeout = (globals.agentTimeout ?? env.HARN_AGENT_TIMEOUT) || undefined;
   return openContext({
@@ -19,7 +21,7 @@ export function cliContext(globals: GlobalOptions, env: NodeJS.ProcessEnv, proce
     namespace: globals.namespace ?? env.HARN_NAMESPACE,
     stateLockWaitMs: envDuration(env, 'HARN_STATE_LOCK_WAIT'),
     safeDirectories: env.HARN_SAFE_DIRECTORIES,
-    sessionKeeper: keeperEnabled(env.HARN_PG_KEEPER) ? { env } : undefined,
+    sessionKeeper: keeper ? { env } : undefined,
     clock,
     trace: env.HARN_DEBUG ? (line: string) => process.stderr.write(`harn-agents: debug: ${line}\n`) : undefined,
   });

@@ -116,7 +116,7 @@ function define(program: Command, definition: Erased, io: Io, settle: (outcome: 
     const env = cli.contextEnv ? cli.contextEnv(io.env, io.cwd, options) : io.env;
     // -C wins; else a command may name the directory (an agent hook's payload cwd); else the process's.
     const from = (!globals.C && cli.contextCwd?.(options)) || io.cwd;
-    const { ctx, close } = lazyContext(() => cliContext(globals, env, from, io.clock));
+    const { ctx, close } = lazyContext(() => cliContext(globals, env, from, io.clock, { sessionKeeper: !cli.longLived }));
     // The store's connections go when the command is done, not when the process exits: a call run
     // in-process (tests, a tool embedding runCli) leaves nothing open behind it.
     try {

@@ -91,6 +91,8 @@ export interface CliFace<O> {
    * (`sh -c`), so `input` can give the missing-`--` hint instead of commander's "unknown option".
    */
   readonly passThrough?: boolean;
+  /** The process serves many calls (the MCP server) and keeps a PostgreSQL connection of its own: no session keeper. */
+  readonly longLived?: boolean;
   readonly arguments?: readonly ArgumentSpec[];
   readonly options?: readonly OptionSpec[];
   /** Shell lines shown under "Examples:" in `--help`. */

@@ -22,6 +22,7 @@ export const command = defineCommand({
   render: () => nothingShown,
   cli: {
     description: 'serve the registry to AI agents over the Model Context Protocol (stdio)',
+    longLived: true,
     options: [
       { flags: '--name <name>', help: "the session agent's name (default: the client's name)" },
       { flags: '--ttl <duration>', help: "how long the session's locks outlive a server that dies (default: --lock-ttl, else the workspace's lock-ttl); renewed while connected" },

@@ -4,9 +4,11 @@ import { ConnectionLost, ServerAnswer, type Session, type SessionResult } from '
 
 /**
  * A CLI call's side of the session keeper (pg-keeper.ts): one connection to its socket is one server session
- * lent for the call's life. Newline-delimited JSON both ways: `{"hello":1}` answered `{"ok":true,"pid":N}`
- * once a session is ready (or `{"ok":false,"reason":...}`: the call then connects directly); then one
- * statement at a time, `{"text","values","name"}`, answered `{"rows","rowCount"}` or `{"error":{...}}`.
+ * lent for the call's life. Newline-delimited JSON both ways: `{"hello":1}` is answered at once `{"ack":1}`
+ * (the keeper is alive), then `{"ok":true,"pid":N}` once a session is ready (or `{"ok":false,"reason":...}`:
+ * the call then connects directly); then one statement at a time, `{"text","values","name"}`, answered
+ * `{"rows","rowCount"}` or `{"error":{...}}`. `{"ping":1}` is answered `{"ack":1}` alone (a keeper asking
+ * whether another is alive).
  */
 
 /** Why no keeper served this call, and whether a new one should be started in its place. */
@@ -24,42 +26,58 @@ export const HELLO_WAIT_MS = 1_000;
 const MAX_LINE = 256 * 1024 * 1024;
 
 /** A session from the keeper listening at `socket`, or why there is none. */
-export async function keeperSession(socket: string, requestWaitMs: number): Promise<{ session: Session; pid: number } | NoKeeper> {
+export async function keeperSession(socket: string, waitMs: number): Promise<{ session: Session; pid: number } | NoKeeper> {
   const conn = net.createConnection(socket);
   const lines = new LineReader(conn);
-  let timer: NodeJS.Timeout | undefined;
-  const hello = await Promise.race([
-    (async () => {
-      await new Promise<void>((resolve, reject) => {
-        conn.once('connect', resolve);
-        conn.once('error', reject);
-      });
+  const connected = new Promise<void>((resolve, reject) => {
+    conn.once('connect', resolve);
+    conn.once('error', reject);
+  });
+  const failed = (error: unknown): NoKeeper => {
+    conn.destroy();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { unavailable: 'no session keeper is running', replace: false, start: true };
+    if (code === 'ECONNREFUSED') return { unavailable: 'the session keeper is gone (its socket is left)', replace: true, start: true };
+    return { unavailable: `cannot reach the session keeper: ${error instanceof Error ? error.message : String(error)}`, replace: false, start: false };
+  };
+  // Alive: it acknowledges at once. Silent for a second (stopped, hung): it is replaced.
+  const ack = await within(
+    HELLO_WAIT_MS,
+    connected.then(() => {
       conn.write('{"hello":1}\n');
       return lines.next();
-    })().catch((error: NodeJS.ErrnoException) => error),
-    new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), HELLO_WAIT_MS);
     }),
-  ]);
-  clearTimeout(timer);
-  if (hello === 'timeout') {
+  ).catch((error: unknown) => error);
+  if (ack === TIMED_OUT) {
     conn.destroy();
     return { unavailable: `the session keeper did not answer within ${HELLO_WAIT_MS} ms`, replace: true, start: true };
   }
-  if (hello instanceof Error) {
+  if (typeof ack !== 'string') return failed(ack);
+  if (parse(ack)?.ack !== 1) {
     conn.destroy();
-    const code = (hello as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { unavailable: 'no session keeper is running', replace: false, start: true };
-    if (code === 'ECONNREFUSED') return { unavailable: 'the session keeper is gone (its socket is left)', replace: true, start: true };
-    return { unavailable: `cannot reach the session keeper: ${hello.message}`, replace: false, start: false };
+    return { unavailable: 'the session keeper answered outside its protocol', replace: false, start: false };
   }
-  const answer = parse(hello);
+  // Then the session: the keeper may have to open one (its own connection timeout bounds that).
+  const ready = await within(waitMs, lines.next()).catch((error: unknown) => error);
+  const answer = typeof ready === 'string' ? parse(ready) : null;
   if (answer?.ok !== true || typeof answer.pid !== 'number') {
     conn.destroy();
-    const reason = typeof answer?.reason === 'string' ? answer.reason : 'an answer that is not its protocol';
+    const reason = ready === TIMED_OUT ? `none within ${waitMs} ms` : typeof answer?.reason === 'string' ? answer.reason : 'an answer outside its protocol';
     return { unavailable: `the session keeper lent no session (${reason.slice(0, 200)})`, replace: false, start: false };
   }
-  return { session: new KeeperSession(conn, lines, requestWaitMs), pid: answer.pid };
+  return { session: new KeeperSession(conn, lines, waitMs), pid: answer.pid };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`, or TIMED_OUT after `ms`. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 class KeeperSession implements Session {
@@ -118,7 +136,9 @@ class KeeperSession implements Session {
 
 /** Lines from a socket, one at a time; an error or the end rejects what is awaited. */
 export class LineReader {
-  private buffer = '';
+  /** The line being received, in pieces: joined once, when it ends (a 40 MB answer comes in 64 KB chunks). */
+  private parts: string[] = [];
+  private size = 0;
   private readonly ready: string[] = [];
   private waiting: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined;
   private ended: Error | undefined;
@@ -126,13 +146,19 @@ export class LineReader {
   constructor(stream: net.Socket) {
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      let at: number;
-      while ((at = this.buffer.indexOf('\n')) >= 0) {
-        this.ready.push(this.buffer.slice(0, at));
-        this.buffer = this.buffer.slice(at + 1);
+      let start = 0;
+      for (let at = chunk.indexOf('\n'); at >= 0; at = chunk.indexOf('\n', start)) {
+        this.parts.push(chunk.slice(start, at));
+        this.ready.push(this.parts.join(''));
+        this.parts = [];
+        this.size = 0;
+        start = at + 1;
       }
-      if (this.buffer.length > MAX_LINE) {
+      if (start < chunk.length) {
+        this.parts.push(chunk.slice(start));
+        this.size += chunk.length - start;
+      }
+      if (this.size > MAX_LINE) {
         stream.destroy();
         this.fail(new Error('a line too long'));
         return;
@@ -179,26 +205,49 @@ function parse(line: string): Record<string, unknown> | null {
   }
 }
 
+/** How long a keeper being started keeps others from starting one for the same socket. */
+const STARTING_MS = 10_000;
+
 /**
- * Start a keeper for `socket` (its own process, detached, no terminal, no inherited output), told the URL
- * through its environment (never its arguments: those are visible to every user). A keeper that stopped
- * answering, or died leaving its socket, is replaced: its socket is removed first, if it is one.
+ * Start a keeper for `socket` (its own process, detached, in /, no terminal, no inherited output), given the
+ * URL on its standard input (never its arguments or environment, which others may read). One that stopped
+ * answering is replaced (`replace`): the new one takes the socket's name over once it listens. Nothing is
+ * started while another call is starting one (`<socket>.starting`, at most 10 s old), or when something
+ * that is not a socket has the socket's name (it is left alone, and the calls connect directly). The pid,
+ * or why none was started.
  */
-export async function startKeeper(entry: string, socket: string, url: string, waitMs: number, replace: boolean, env: Readonly<Record<string, string | undefined>>): Promise<number | undefined> {
-  if (replace) {
+export async function startKeeper(entry: string, socket: string, url: string, waitMs: number, replace: boolean, env: Readonly<Record<string, string | undefined>>): Promise<number | string> {
+  try {
+    if (!fs.lstatSync(socket).isSocket()) return `${socket} is not a socket; it is left alone`;
+  } catch {
+    // No socket: start one.
+  }
+  const starting = `${socket}.starting`;
+  for (let attempt = 1; ; attempt++) {
     try {
-      if (fs.lstatSync(socket).isSocket()) fs.unlinkSync(socket);
-    } catch {
-      // Gone already, or not ours to remove: the new keeper finds out for itself.
+      fs.closeSync(fs.openSync(starting, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW, 0o600));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 1) return `cannot mark the start (${(error as Error).message})`;
+      try {
+        const stat = fs.lstatSync(starting);
+        if (!stat.isFile() || Date.now() - stat.mtimeMs < STARTING_MS) return 'another call is starting one';
+        fs.unlinkSync(starting);
+      } catch {
+        // Gone meanwhile: try again.
+      }
     }
   }
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [entry], {
+    cwd: '/',
     detached: true,
-    stdio: 'ignore',
-    env: { ...env, HARN_PG_KEEPER_SOCKET: socket, HARN_PG_KEEPER_URL: url, HARN_PG_KEEPER_WAIT_MS: String(waitMs) },
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: { ...env, HARN_PG_KEEPER_SOCKET: socket, HARN_PG_KEEPER_WAIT_MS: String(waitMs), HARN_PG_KEEPER_REPLACE: replace ? '1' : '0' },
   });
   child.on('error', () => undefined);
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(`${url}\n`);
   child.unref();
-  return child.pid;
+  return child.pid ?? 'the process did not start';
 }

@@ -4,30 +4,37 @@ import { sha256Hex } from '../core/sha256.js';
 import { VERSION } from '../core/version.js';
 
 /**
- * Where the session keeper of one configuration listens: a Unix socket in a directory of the user's own.
- * `$XDG_RUNTIME_DIR/harn-agents/` when that is set, else `$TMPDIR/harn-agents-<uid>/` (as tmux and
- * ssh-agent do). The directory must be a real directory (not a symlink), owned by this user and closed to
+ * Where the session keeper of one configuration listens: a Unix socket in a directory of the user's own,
+ * `harn-agents-<uid>/` in `$XDG_RUNTIME_DIR` when that is set, else in `$TMPDIR` or /tmp (as tmux and
+ * ssh-agent do; the uid in the name, so a call run as another user, root under sudo, never takes the
+ * user's name for itself). The directory must be a real directory (not a symlink), owned by this user and closed to
  * everyone else (mode 0700): anything else, and no keeper is used (the call connects directly, and says why
  * under HARN_DEBUG). Only this user's processes (and root) can reach the socket.
  *
  * The socket's name is a digest of everything the keeper's sessions depend on: the URL (password included,
  * so a credential change never reaches an old session), the wait that sets their timeouts, the environment
- * the pg client reads (PG*), the TLS trust, the Node binary, and this build's version and keeper entry. So a
- * keeper only ever serves calls that would have opened exactly the session it holds.
+ * the pg client reads (PG*, and USER, the role it logs in as when the URL names none), the password file
+ * it would read (which one, and its size and time), the TLS trust, the Node binary, and this build's
+ * version and keeper entry. So a keeper only ever serves calls that would have opened exactly the session
+ * it holds, as the same role.
  */
 export interface KeeperPlace {
   readonly socket: string;
   readonly dir: string;
 }
 
-/** Unix sockets' paths are limited to 107 bytes on Linux (108 with the terminating NUL). */
-const MAX_SOCKET_PATH = 100;
+/**
+ * Unix sockets' paths are limited to 107 bytes on Linux (108 with the terminating NUL); a keeper first
+ * listens at the socket's name plus `.<pid>` (pg-keeper.ts), so the name leaves room for that.
+ */
+const MAX_SOCKET_PATH = 96;
 
 export function keeperPlace(url: string, waitMs: number, entry: string, env: Readonly<Record<string, string | undefined>>): KeeperPlace | { unusable: string } {
   const uid = process.getuid?.();
   if (uid === undefined) return { unusable: 'no user id on this platform' };
   const runtime = env.XDG_RUNTIME_DIR;
-  const dir = runtime && path.isAbsolute(runtime) ? path.join(runtime, 'harn-agents') : path.join(env.TMPDIR && path.isAbsolute(env.TMPDIR) ? env.TMPDIR : '/tmp', `harn-agents-${uid}`);
+  const base = runtime && path.isAbsolute(runtime) ? runtime : env.TMPDIR && path.isAbsolute(env.TMPDIR) ? env.TMPDIR : '/tmp';
+  const dir = path.join(base, `harn-agents-${uid}`);
   let build: fs.Stats;
   try {
     build = fs.statSync(entry);
@@ -38,10 +45,26 @@ export function keeperPlace(url: string, waitMs: number, entry: string, env: Rea
     .filter((key) => key.startsWith('PG'))
     .sort()
     .map((key) => [key, env[key]]);
-  const key = JSON.stringify([VERSION, entry, build.size, build.mtimeMs, process.execPath, url, waitMs, pgEnv, env.NODE_EXTRA_CA_CERTS ?? null, env.NODE_TLS_REJECT_UNAUTHORIZED ?? null]);
+  // pg's defaults: the role is $USER (Windows: USERNAME), the password file PGPASSFILE or ~/.pgpass.
+  const passFile = env.PGPASSFILE || (env.HOME ? path.join(env.HOME, '.pgpass') : '');
+  const pass = passFile ? fileStamp(passFile) : null;
+  const key = JSON.stringify([
+    VERSION, entry, build.size, build.mtimeMs, process.execPath, url, waitMs, pgEnv,
+    env.USER ?? null, env.USERNAME ?? null, passFile, pass, env.NODE_EXTRA_CA_CERTS ?? null, env.NODE_TLS_REJECT_UNAUTHORIZED ?? null,
+  ]);
   const socket = path.join(dir, `${sha256Hex(key).slice(0, 24)}.sock`);
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) return { unusable: `the socket's path would be too long (${socket})` };
   return { socket, dir };
+}
+
+/** A file's size and time, or null when there is none: what a keeper's password file was when it started. */
+function fileStamp(file: string): [number, number] | null {
+  try {
+    const stat = fs.statSync(file);
+    return [stat.size, stat.mtimeMs];
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import pg from 'pg';
 import { DirectSessions } from './pg-direct.js';
-import { LineReader } from './pg-keeper-client.js';
+import { HELLO_WAIT_MS, LineReader } from './pg-keeper-client.js';
 import type { Session } from './pg-session.js';
 
 /**
@@ -27,15 +27,51 @@ export interface KeeperOptions {
   readonly maxSessions: number;
 }
 
+export interface KeeperOptions {
+  readonly socket: string;
+  readonly url: string;
+  readonly waitMs: number;
+  /** How long it stays without a call before it ends. */
+  readonly idleMs: number;
+  /** Sessions open at most; a call beyond them connects directly. */
+  readonly maxSessions: number;
+  /** Take the socket's name over from a keeper that does not answer (a call found it stopped or hung). */
+  readonly replace: boolean;
+}
+
+/** How long a session stays open without a call: short, so a `DROP DATABASE` soon after finds none. */
+const SESSION_IDLE_MS = 5_000;
+/** How often a keeper checks that its socket's name is still its own (another may have taken it over). */
+const OWN_CHECK_MS = 2_000;
+
 export async function runKeeper(options: KeeperOptions): Promise<void> {
-  const sessions = new DirectSessions(options.url, options.waitMs, { max: options.maxSessions, idleMs: Math.min(options.idleMs, 10_000) });
+  const sessions = new DirectSessions(options.url, options.waitMs, { max: options.maxSessions, idleMs: Math.min(options.idleMs, SESSION_IDLE_MS) });
   let open = 0;
   let idle: NodeJS.Timeout | undefined;
   /** Its socket's identity: a keeper that replaced it may get the same inode number (tmpfs reuses them), not the same ctime. */
   let identity = '';
   const identify = (): string => {
-    const stat = fs.statSync(options.socket, { bigint: true });
+    const stat = fs.lstatSync(options.socket, { bigint: true });
     return `${stat.ino}:${stat.ctimeNs}`;
+  };
+  const ours = (): boolean => {
+    try {
+      return identify() === identity;
+    } catch {
+      return false;
+    }
+  };
+  const end = () => void sessions.end().finally(() => process.exit(0));
+  const shutdown = () => {
+    // Its socket's name goes with it only if it is still its own: one that took it over keeps it.
+    if (ours()) {
+      try {
+        fs.unlinkSync(options.socket);
+      } catch {
+        // Gone already.
+      }
+    }
+    end();
   };
 
   const server = net.createServer((conn) => {
@@ -45,54 +81,70 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       if (--open === 0) idle = setTimeout(shutdown, options.idleMs);
     });
   });
-
-  const shutdown = () => {
-    // Closing the server removes the socket's path (libuv does): only if it is still its own. A keeper that
-    // replaced this one (it had stopped answering) keeps its socket; this one just ends.
-    let ours = false;
-    try {
-      ours = identify() === identity;
-    } catch {
-      // Gone already.
-    }
-    if (ours) server.close();
-    void sessions.end().finally(() => process.exit(0));
-  };
-
-  await listen(server, options.socket);
+  if (!(await takeOver(server, options))) return end();
   identity = identify();
+  try {
+    fs.unlinkSync(`${options.socket}.starting`);
+  } catch {
+    // Not there (a keeper started by hand, or its mark already old).
+  }
   idle = setTimeout(shutdown, options.idleMs);
+  // A keeper whose name another took over (two started at once) is reached by no one: it ends.
+  setInterval(() => {
+    if (!ours()) end();
+  }, OWN_CHECK_MS);
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 }
 
-/** Listen at `socket`; a socket left by a keeper that died is replaced, one that answers is left to it. */
-async function listen(server: net.Server, socket: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(socket, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 1) throw error;
-      const alive = await new Promise<boolean>((resolve) => {
-        const probe = net.createConnection(socket);
-        probe.once('connect', () => {
-          probe.destroy();
-          resolve(true);
-        });
-        probe.once('error', () => resolve(false));
-      });
-      if (alive) throw new Error('another keeper serves this socket');
-      if (!fs.lstatSync(socket).isSocket()) throw new Error(`${socket} is not a socket`);
-      fs.unlinkSync(socket);
-    }
+/**
+ * Listen at a name of its own (`<socket>.<pid>`), then rename it to the socket's, atomically: unless a keeper
+ * there answers (or, without `replace`, is there at all and accepts), or something that is not a socket has
+ * the name (left alone). False: this keeper is not needed.
+ */
+async function takeOver(server: net.Server, options: KeeperOptions): Promise<boolean> {
+  const own = `${options.socket}.${process.pid}`;
+  try {
+    if (fs.lstatSync(own).isSocket()) fs.unlinkSync(own);
+  } catch {
+    // None left from a process with this pid.
   }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(own, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.lstatSync(options.socket);
+  } catch {
+    existing = undefined;
+  }
+  const state = existing === undefined ? 'none' : !existing.isSocket() ? 'not a socket' : await probe(options.socket);
+  if (state === 'alive' || state === 'not a socket' || (state === 'silent' && !options.replace)) {
+    server.close(); // removes `own`
+    return false;
+  }
+  fs.renameSync(own, options.socket);
+  return true;
+}
+
+/** Whether a keeper listens at `socket` and answers (alive), accepts but says nothing within 1 s (silent), or is gone. */
+function probe(socket: string): Promise<'alive' | 'silent' | 'gone'> {
+  return new Promise((resolve) => {
+    const conn = net.createConnection(socket);
+    const timer = setTimeout(() => settle('silent'), HELLO_WAIT_MS);
+    const settle = (state: 'alive' | 'silent' | 'gone') => {
+      clearTimeout(timer);
+      conn.destroy();
+      resolve(state);
+    };
+    conn.once('connect', () => conn.write('{"ping":1}\n'));
+    conn.once('data', () => settle('alive'));
+    conn.once('error', () => settle('gone'));
+  });
 }
 
 /** One call: a hello, then its statements, on one session lent for the connection's life. */
@@ -105,8 +157,14 @@ async function serve(conn: net.Socket, sessions: DirectSessions, options: Keeper
     if (!conn.destroyed) conn.write(`${JSON.stringify(value)}\n`);
   };
   try {
-    const hello = JSON.parse(await lines.next()) as { hello?: unknown };
+    const hello = JSON.parse(await lines.next()) as { hello?: unknown; ping?: unknown };
+    if (hello?.ping === 1) {
+      send({ ack: 1 });
+      return;
+    }
     if (hello?.hello !== 1) return;
+    // At once: the call knows this keeper is alive, however long a session takes to open.
+    send({ ack: 1 });
     const { total, idle } = sessions.counts();
     if (total >= options.maxSessions && idle === 0) {
       send({ ok: false, reason: `all ${options.maxSessions} sessions are lent` });

@@ -339,8 +339,10 @@ export class PgStore implements Store {
     };
     if (place && start && KEEPER_ENTRY) {
       // Only once this call reached the server itself: a keeper for a server that is not there would only fail.
-      const pid = await startKeeper(KEEPER_ENTRY, place.socket, this.options.url, this.waitMs, start.replace, this.options.keeper?.env ?? process.env).catch(() => undefined);
-      this.options.trace?.(`session keeper: started process ${pid ?? '(failed)'}`);
+      const started = await startKeeper(KEEPER_ENTRY, place.socket, this.options.url, this.waitMs, start.replace, this.options.keeper?.env ?? process.env).catch(
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      this.options.trace?.(typeof started === 'number' ? `session keeper: started process ${started} (${place.socket})` : `session keeper: none started: ${started}`);
     }
     return session;
   }

@@ -1,6 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, cli, cliAsync, tempDir, type CliResult } from '../helpers/cli.js';
@@ -26,13 +29,13 @@ afterAll(() => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A workspace, a runtime directory and a namespace of the test's own, and the CLI run in them with the keeper on. */
-function setup(extraEnv: Record<string, string> = {}) {
+function setup(extraEnv: Record<string, string> = {}, url = PG_URL ?? '') {
   const ws = tempDir();
   const runtime = tempDir('harn-keeper-runtime-');
   fs.chmodSync(runtime, 0o700);
   const namespace = `keeper-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
   const env = { HARN_PG_KEEPER: 'on', HARN_DEBUG: '1', XDG_RUNTIME_DIR: runtime, ...extraEnv };
-  const g = ['--store', PG_URL ?? '', '--namespace', namespace];
+  const g = ['--store', url, '--namespace', namespace];
   const note = (r: CliResult): CliResult => {
     for (const m of r.stderr.matchAll(/session keeper: (?:started process|a session lent by process) (\d+)/g)) keepers.add(Number(m[1]));
     return r;
@@ -44,7 +47,7 @@ function setup(extraEnv: Record<string, string> = {}) {
     run: (...args: string[]) => note(cli([...g, ...args], { cwd: ws, env })),
     runAsync: async (...args: string[]) => note(await cliAsync([...g, ...args], { cwd: ws, env })),
     runWith: (more: Record<string, string>, ...args: string[]) => note(cli([...g, ...args], { cwd: ws, env: { ...env, ...more } })),
-    socketDir: path.join(runtime, 'harn-agents'),
+    socketDir: path.join(runtime, `harn-agents-${process.getuid?.()}`),
   };
 }
 
@@ -79,11 +82,12 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
     expect(keeperLine(first)).toContain('no session keeper is running; connecting directly');
     const pid = startedPid(first);
     expect(pid, first.stderr).toBeGreaterThan(0);
-    // The URL (a password, often) is never in a process list: the keeper is told it through its environment
-    // (readable by its user only), and names itself.
+    // The URL (a password, often) is in neither its arguments nor its environment: it is told it on its
+    // standard input. It runs in /, not in the directory of the call that started it.
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     expect(cmdline).not.toContain('postgres');
-    expect(cmdline).not.toContain(s.namespace);
+    expect(fs.readFileSync(`/proc/${pid}/environ`, 'utf8')).not.toContain('postgres://');
+    expect(fs.readlinkSync(`/proc/${pid}/cwd`)).toBe('/');
 
     const served = await untilServed(() => s.run('holder', 'src/a.ts'));
     expect(lentBy(served), served.stderr).toBe(pid);
@@ -257,5 +261,132 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
     for (let i = 0; i < 200 && alive(pid); i++) await sleep(50);
     expect(alive(pid)).toBe(false);
     expect(fs.readdirSync(s.socketDir)).toEqual([]);
+  });
+
+  it('serves only calls that would log in as its own role: a URL without a user is $USER\'s', async () => {
+    const url = new URL(PG_URL ?? '');
+    const user = decodeURIComponent(url.username) || 'postgres';
+    url.username = '';
+    const s = setup({ USER: user }, url.toString());
+    const pid = startedPid(s.run('holder', 'src/a.ts')) ?? 0;
+    expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(pid);
+    // Another user, the same URL: a session of the first role would answer for it. It must get its own.
+    const other = s.runWith({ USER: 'harn_keeper_no_such_role' }, 'holder', 'src/a.ts');
+    expect(lentBy(other), other.stderr).toBeUndefined();
+    expect(other.code).toBe(3);
+    expect(other.stderr).toContain('harn_keeper_no_such_role');
+  });
+
+  it('a keeper slow to open a session (a server slow to accept) is waited for, not replaced', async () => {
+    // A proxy that holds each new connection 1.5 s before passing it on: longer than a call waits for a
+    // keeper to answer at all (1 s), as a loaded server or a far one can be.
+    const target = new URL(PG_URL ?? '');
+    const proxy = net.createServer((inbound) => {
+      inbound.pause();
+      setTimeout(() => {
+        const outbound = net.createConnection(Number(target.port || 5432), target.hostname);
+        inbound.pipe(outbound).pipe(inbound);
+        inbound.resume();
+        const close = () => {
+          inbound.destroy();
+          outbound.destroy();
+        };
+        inbound.on('error', close);
+        outbound.on('error', close);
+        inbound.on('close', close);
+        outbound.on('close', close);
+      }, 1_500);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const slow = new URL(PG_URL ?? '');
+      slow.port = String((proxy.address() as net.AddressInfo).port);
+      const s = setup({}, slow.toString());
+      // (Calls run without blocking: the proxy runs in this process.)
+      const first = await s.runAsync('holder', 'src/a.ts');
+      const pid = startedPid(first) ?? 0;
+      expect(pid, first.stderr).toBeGreaterThan(0);
+      // The keeper has no session yet: it acknowledges at once, then opens one (1.5 s), and lends it.
+      let second = await s.runAsync('holder', 'src/a.ts');
+      for (let i = 0; i < 20 && !lentBy(second) && keeperLine(second).includes('no session keeper is running'); i++) {
+        await sleep(100);
+        second = await s.runAsync('holder', 'src/a.ts');
+      }
+      expect(keeperLine(second)).not.toContain('did not answer');
+      expect(lentBy(second), second.stderr).toBe(pid);
+      expect(alive(pid)).toBe(true);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('holds no descriptor its starter inherited: a pipe the starting call was given ends when the call does', async () => {
+    const s = setup();
+    // fd 20 of the call is a pipe, not close-on-exec (as `cmd 20>&1 | cat` gives one): the keeper it starts
+    // must not keep it, or the reader would wait for the keeper to end.
+    // (Through bash, as `cmd 20>&3`: fd 20 without close-on-exec. Node marks its low descriptors
+    // close-on-exec when it starts, up to the first gap past 15, so only a high one reaches a child.)
+    const child = spawn('bash', ['-c', 'exec "$0" "$@" 20>&3 3>&-', process.execPath, BIN, '--store', PG_URL ?? '', '--namespace', s.namespace, 'holder', 'src/a.ts'], {
+      cwd: s.ws,
+      env: cleanEnv({ HARN_PG_KEEPER: 'on', HARN_DEBUG: '1', XDG_RUNTIME_DIR: s.runtime }),
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const extra = child.stdio[3] as NodeJS.ReadableStream;
+    const ended = new Promise<boolean>((resolve) => {
+      extra.on('end', () => resolve(true));
+      extra.on('close', () => resolve(true));
+      extra.resume();
+      setTimeout(() => resolve(false), 10_000);
+    });
+    await new Promise((resolve) => child.on('close', resolve));
+    const pid = Number(/started process (\d+)/.exec(stderr)?.[1]);
+    expect(pid, stderr).toBeGreaterThan(0);
+    keepers.add(pid);
+    expect(await ended).toBe(true);
+    expect(alive(pid)).toBe(true);
+  });
+
+  it('something that is not a socket under the socket\'s name is left alone; calls connect directly', async () => {
+    const s = setup();
+    const first = s.run('holder', 'src/a.ts');
+    const pid = startedPid(first) ?? 0;
+    const socket = /started process \d+ \((.+)\)/.exec(first.stderr)?.[1] ?? '';
+    expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(pid);
+    process.kill(pid, 'SIGKILL');
+    await sleep(100);
+    fs.unlinkSync(socket);
+    expect(spawnSync('mkfifo', [socket]).status).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      const r = s.run('holder', 'src/a.ts');
+      expect(r.code, r.stderr).toBe(1);
+      expect(keeperLine(r)).toContain(`none started: ${socket} is not a socket; it is left alone`);
+    }
+    expect(fs.lstatSync(socket).isFIFO()).toBe(true);
+  });
+
+  it('the MCP server keeps its own connection: it neither borrows from a keeper nor starts one', async () => {
+    const s = setup();
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, '--store', PG_URL ?? '', '--namespace', s.namespace, 'mcp', '--name', 'keeper-test'],
+      cwd: s.ws,
+      env: cleanEnv({ HARN_PG_KEEPER: 'on', HARN_DEBUG: '1', XDG_RUNTIME_DIR: s.runtime }) as Record<string, string>,
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const client = new Client({ name: 'keeper-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const result = await client.callTool({ name: 'status', arguments: {} });
+      expect(result.isError ?? false).toBe(false);
+    } finally {
+      await client.close();
+    }
+    expect(stderr).toContain('debug: statement:');
+    expect(stderr).not.toContain('session keeper');
+    expect(fs.existsSync(s.socketDir)).toBe(false);
   });
 });
