@@ -25,16 +25,6 @@ export interface KeeperOptions {
   readonly idleMs: number;
   /** Sessions open at most; a call beyond them connects directly. */
   readonly maxSessions: number;
-}
-
-export interface KeeperOptions {
-  readonly socket: string;
-  readonly url: string;
-  readonly waitMs: number;
-  /** How long it stays without a call before it ends. */
-  readonly idleMs: number;
-  /** Sessions open at most; a call beyond them connects directly. */
-  readonly maxSessions: number;
   /** Take the socket's name over from a keeper that does not answer (a call found it stopped or hung). */
   readonly replace: boolean;
 }
