@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { sha256Hex } from '../core/sha256.js';
+import { textHash64 } from '../core/sha256.js';
 import { VERSION } from '../core/version.js';
 
 /**
@@ -11,7 +11,7 @@ import { VERSION } from '../core/version.js';
  * everyone else (mode 0700): anything else, and no keeper is used (the call connects directly, and says why
  * under HARN_DEBUG). Only this user's processes (and root) can reach the socket.
  *
- * The socket's name is a digest of everything the keeper's sessions depend on: the URL (password included,
+ * The socket's name is a hash (64 bits; only this user's processes can reach the directory) of everything the keeper's sessions depend on: the URL (password included,
  * so a credential change never reaches an old session), the wait that sets their timeouts, the environment
  * the pg client reads (PG*, and USER, the role it logs in as when the URL names none), the password file
  * it would read (which one, and its size and time), the TLS trust, the Node binary, and this build's
@@ -52,7 +52,7 @@ export function keeperPlace(url: string, waitMs: number, entry: string, env: Rea
     VERSION, entry, build.size, build.mtimeMs, process.execPath, url, waitMs, pgEnv,
     env.USER ?? null, env.USERNAME ?? null, passFile, pass, env.NODE_EXTRA_CA_CERTS ?? null, env.NODE_TLS_REJECT_UNAUTHORIZED ?? null,
   ]);
-  const socket = path.join(dir, `${sha256Hex(key).slice(0, 24)}.sock`);
+  const socket = path.join(dir, `${textHash64(key)}.sock`);
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) return { unusable: `the socket's path would be too long (${socket})` };
   return { socket, dir };
 }

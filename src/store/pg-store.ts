@@ -85,7 +85,7 @@ const isTimeout = (error: unknown): boolean =>
   errorCode(error) === '55P03' || (errorCode(error) === '57014' && error instanceof Error && /timeout/i.test(error.message));
 
 export class PgStore implements Store {
-  readonly location: string;
+  private shown: string | undefined;
   private readonly waitMs: number;
   /** This process's own sessions (the pg client), loaded on first need. */
   private direct: Promise<DirectSessions> | undefined;
@@ -98,8 +98,13 @@ export class PgStore implements Store {
   private ready = false;
 
   constructor(private readonly options: PgStoreOptions) {
-    this.location = `${redactUrl(options.url)} (namespace ${options.namespace})`;
     this.waitMs = Math.max(0, options.stateLockWaitMs ?? DEFAULT_WAIT_MS);
+  }
+
+  /** Where the registry is, for messages (worked out when one needs it: hiding a password is not free). */
+  get location(): string {
+    this.shown ??= `${redactUrl(this.options.url)} (namespace ${this.options.namespace})`;
+    return this.shown;
   }
 
   async transact<R>(mode: TransactionMode, fn: (tx: Transaction) => R, scope?: TransactionScope): Promise<R> {

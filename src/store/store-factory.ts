@@ -52,15 +52,20 @@ export function defaultNamespace(root: string): { namespace: string; legacy?: st
 
 /** Loads the PostgreSQL store (and the pg client) on first use. */
 class LazyPgStore implements Store {
-  readonly location: string;
   private inner: Promise<Store> | undefined;
+  private shown: string | undefined;
 
   constructor(
     private readonly url: string,
     private readonly namespace: { namespace: string; legacy?: string },
     private readonly options: StoreOptions,
   ) {
-    this.location = `${redactUrl(url)} (namespace ${namespace.namespace})`;
+  }
+
+  /** Where the registry is, for messages (worked out when one needs it: hiding a password is not free). */
+  get location(): string {
+    this.shown ??= `${redactUrl(this.url)} (namespace ${this.namespace.namespace})`;
+    return this.shown;
   }
 
   private load(): Promise<Store> {
