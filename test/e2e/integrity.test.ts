@@ -101,7 +101,11 @@ describe.concurrent('integrity', () => {
       expect(result.code, result.stderr).toBe(5);
       // Lapsed by its own clock, or found expired by the store: both are the truth, depending on the instant.
       expect(result.stderr).toMatch(/with-lock lost its lock on a\.ts \((not renewed within its 2s TTL|expired, broken or reaped)\); stopping sleep/);
-      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      // Said once. (A warning may come with it on a loaded machine: a renewal or the final release that could
+      // not reach the state in time says so; seen once in CI, 1 run in many.)
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines.filter((line) => line.includes('lost its lock')), result.stderr).toHaveLength(1);
+      expect(lines.filter((line) => !line.includes('lost its lock') && !line.startsWith('harn-agents: warning: ')), result.stderr).toEqual([]);
       // The command was ended, not waited for (sleep 120).
       expect(Date.now() - resumedAt).toBeLessThan(60_000);
       const events = JSON.parse(cli(['--json', 'log'], { cwd: ws }).stdout).events;
