@@ -102,7 +102,7 @@ describe.concurrent('integrity', () => {
       // Lapsed by its own clock, or found expired by the store: both are the truth, depending on the instant.
       expect(result.stderr).toMatch(/with-lock lost its lock on a\.ts \((not renewed within its 2s TTL|expired, broken or reaped)\); stopping sleep/);
       // Said once. (A warning may come with it on a loaded machine: a renewal or the final release that could
-      // not reach the state in time says so; seen once in CI, 1 run in many.)
+      // not reach the state in time says so; seen once in a fresh-clone CI run, 2026-12-05.)
       const lines = result.stderr.trimEnd().split('\n');
       expect(lines.filter((line) => line.includes('lost its lock')), result.stderr).toHaveLength(1);
       expect(lines.filter((line) => !line.includes('lost its lock') && !line.startsWith('harn-agents: warning: ')), result.stderr).toEqual([]);
