@@ -26,7 +26,7 @@ export const HELLO_WAIT_MS = 1_000;
 const MAX_LINE = 256 * 1024 * 1024;
 
 /** A session from the keeper listening at `socket`, or why there is none. */
-export async function keeperSession(socket: string, waitMs: number): Promise<{ session: Session; pid: number } | NoKeeper> {
+export async function keeperSession(socket: string, waitMs: number, connectWaitMs: number): Promise<{ session: Session; pid: number } | NoKeeper> {
   const conn = net.createConnection(socket);
   const lines = new LineReader(conn);
   const connected = new Promise<void>((resolve, reject) => {
@@ -57,12 +57,18 @@ export async function keeperSession(socket: string, waitMs: number): Promise<{ s
     conn.destroy();
     return { unavailable: 'the session keeper answered outside its protocol', replace: false, start: false };
   }
-  // Then the session: the keeper may have to open one (its own connection timeout bounds that).
-  const ready = await within(waitMs, lines.next()).catch((error: unknown) => error);
+  // Then the session: the keeper may have to open one, which its own connection timeout bounds.
+  const readyMs = connectWaitMs + 1_000;
+  const ready = await within(readyMs, lines.next()).catch((error: unknown) => error);
+  if (ready instanceof Error) {
+    // It went away after answering (killed, or it crashed): the next call's start replaces it.
+    conn.destroy();
+    return { unavailable: 'the session keeper went away before lending a session', replace: true, start: true };
+  }
   const answer = typeof ready === 'string' ? parse(ready) : null;
   if (answer?.ok !== true || typeof answer.pid !== 'number') {
     conn.destroy();
-    const reason = ready === TIMED_OUT ? `none within ${waitMs} ms` : typeof answer?.reason === 'string' ? answer.reason : 'an answer outside its protocol';
+    const reason = ready === TIMED_OUT ? `none within ${readyMs} ms` : typeof answer?.reason === 'string' ? answer.reason : 'an answer outside its protocol';
     return { unavailable: `the session keeper lent no session (${reason.slice(0, 200)})`, replace: false, start: false };
   }
   return { session: new KeeperSession(conn, lines, waitMs), pid: answer.pid };
@@ -209,6 +215,27 @@ function parse(line: string): Record<string, unknown> | null {
 const STARTING_MS = 10_000;
 
 /**
+ * Whether a start's mark no longer stands: its call is gone, or it is older than STARTING_MS, or dated in
+ * the future (a clock set back). Not a file: it stands (nothing here removes what it did not make).
+ */
+function staleMark(mark: string): boolean {
+  try {
+    const stat = fs.lstatSync(mark);
+    if (!stat.isFile()) return false;
+    const age = Date.now() - stat.mtimeMs;
+    if (age < 0 || age > STARTING_MS) return true;
+    const pid = Number(fs.readFileSync(mark, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return age > 1_000; // being written, or not ours to read
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // ESRCH: its call is gone. (EPERM: a process of another user has that pid now: its call is gone too.)
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ESRCH' || code === 'EPERM';
+  }
+}
+
+/**
  * Start a keeper for `socket` (its own process, detached, in /, no terminal, no inherited output), given the
  * URL on its standard input (never its arguments or environment, which others may read). One that stopped
  * answering is replaced (`replace`): the new one takes the socket's name over once it listens. Nothing is
@@ -225,13 +252,14 @@ export async function startKeeper(entry: string, socket: string, url: string, wa
   const starting = `${socket}.starting`;
   for (let attempt = 1; ; attempt++) {
     try {
-      fs.closeSync(fs.openSync(starting, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW, 0o600));
+      const fd = fs.openSync(starting, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW, 0o600);
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 1) return `cannot mark the start (${(error as Error).message})`;
+      if (!staleMark(starting)) return 'another call is starting one';
       try {
-        const stat = fs.lstatSync(starting);
-        if (!stat.isFile() || Date.now() - stat.mtimeMs < STARTING_MS) return 'another call is starting one';
         fs.unlinkSync(starting);
       } catch {
         // Gone meanwhile: try again.
@@ -249,5 +277,12 @@ export async function startKeeper(entry: string, socket: string, url: string, wa
   child.stdin?.on('error', () => undefined);
   child.stdin?.end(`${url}\n`);
   child.unref();
-  return child.pid ?? 'the process did not start';
+  if (child.pid === undefined) return 'the process did not start';
+  // The mark now names the keeper: it stands while the keeper starts, and not once it is gone.
+  try {
+    fs.writeFileSync(starting, String(child.pid));
+  } catch {
+    // Removed meanwhile (the keeper already listens).
+  }
+  return child.pid;
 }

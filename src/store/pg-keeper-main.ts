@@ -13,16 +13,29 @@ closeInherited();
 const socket = process.env.HARN_PG_KEEPER_SOCKET;
 const waitMs = Number(process.env.HARN_PG_KEEPER_WAIT_MS);
 const idleMs = Number(process.env.HARN_PG_KEEPER_IDLE_MS || 30_000);
-let url = '';
-try {
-  url = fs.readFileSync(0, 'utf8').trim();
-} catch {
-  // No URL: nothing to keep.
-}
-if (!socket || !url || !Number.isFinite(waitMs) || !Number.isFinite(idleMs) || idleMs <= 0) process.exit(2);
-else {
+void readUrl().then((url) => {
+  if (!socket || !url || !Number.isFinite(waitMs) || !Number.isFinite(idleMs) || idleMs <= 0) process.exit(2);
   process.title = 'harn-agents-pg-keeper';
   runKeeper({ socket, url, waitMs, idleMs, maxSessions: 16, replace: process.env.HARN_PG_KEEPER_REPLACE === '1' }).catch(() => process.exit(1));
+});
+
+/** The URL, on standard input; none if the starting call is gone or stopped before it wrote it (10 s). */
+function readUrl(): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const timer = setTimeout(() => resolve(''), 10_000);
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.length > 1_000_000) resolve('');
+    });
+    process.stdin.on('end', () => {
+      clearTimeout(timer);
+      process.stdin.destroy();
+      resolve(text.trim());
+    });
+    process.stdin.on('error', () => resolve(''));
+  });
 }
 
 /**

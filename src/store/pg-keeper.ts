@@ -38,20 +38,26 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
   const sessions = new DirectSessions(options.url, options.waitMs, { max: options.maxSessions, idleMs: Math.min(options.idleMs, SESSION_IDLE_MS) });
   let open = 0;
   let idle: NodeJS.Timeout | undefined;
-  /** Its socket's identity: a keeper that replaced it may get the same inode number (tmpfs reuses them), not the same ctime. */
-  let identity = '';
-  const identify = (): string => {
-    const stat = fs.lstatSync(options.socket, { bigint: true });
-    return `${stat.ino}:${stat.ctimeNs}`;
-  };
+  let ownCheck: NodeJS.Timeout | undefined;
+  /**
+   * Its socket: the inode it listens on. While it listens no other file can have that inode, so the name is
+   * its own exactly when the name has it (a touch, which changes the time, changes nothing).
+   */
+  let inode: { dev: bigint; ino: bigint } | undefined;
   const ours = (): boolean => {
     try {
-      return identify() === identity;
+      const stat = fs.lstatSync(options.socket, { bigint: true });
+      return inode !== undefined && stat.ino === inode.ino && stat.dev === inode.dev;
     } catch {
       return false;
     }
   };
-  const end = () => void sessions.end().finally(() => process.exit(0));
+  let ending: Promise<void> | undefined;
+  /** End, once: the sessions closed (a lent one with them), then the process. */
+  const end = (): void => {
+    clearInterval(ownCheck);
+    ending ??= sessions.end().finally(() => process.exit(0));
+  };
   const shutdown = () => {
     // Its socket's name goes with it only if it is still its own: one that took it over keeps it.
     if (ours()) {
@@ -71,28 +77,39 @@ export async function runKeeper(options: KeeperOptions): Promise<void> {
       if (--open === 0) idle = setTimeout(shutdown, options.idleMs);
     });
   });
-  if (!(await takeOver(server, options))) return end();
-  identity = identify();
-  try {
-    fs.unlinkSync(`${options.socket}.starting`);
-  } catch {
-    // Not there (a keeper started by hand, or its mark already old).
-  }
+  inode = await takeOver(server, options);
+  // The start's mark goes either way: this keeper serves now, or another does.
+  removeMark(`${options.socket}.starting`);
+  if (!inode || !ours()) return end();
   idle = setTimeout(shutdown, options.idleMs);
-  // A keeper whose name another took over (two started at once) is reached by no one: it ends.
-  setInterval(() => {
-    if (!ours()) end();
+  // A keeper whose name another took over (two started at once) is reached by no new call: once the calls
+  // it serves are done, it ends.
+  ownCheck = setInterval(() => {
+    if (!ours()) {
+      clearInterval(ownCheck);
+      const whenDone = () => (open === 0 ? end() : setTimeout(whenDone, OWN_CHECK_MS));
+      whenDone();
+    }
   }, OWN_CHECK_MS);
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 }
 
+/** Remove the mark a starting call left (see startKeeper), if it is one. */
+function removeMark(mark: string): void {
+  try {
+    if (fs.lstatSync(mark).isFile()) fs.unlinkSync(mark);
+  } catch {
+    // Not there.
+  }
+}
+
 /**
  * Listen at a name of its own (`<socket>.<pid>`), then rename it to the socket's, atomically: unless a keeper
  * there answers (or, without `replace`, is there at all and accepts), or something that is not a socket has
- * the name (left alone). False: this keeper is not needed.
+ * the name (left alone). The inode it listens on; none when this keeper is not needed.
  */
-async function takeOver(server: net.Server, options: KeeperOptions): Promise<boolean> {
+async function takeOver(server: net.Server, options: KeeperOptions): Promise<{ dev: bigint; ino: bigint } | undefined> {
   const own = `${options.socket}.${process.pid}`;
   try {
     if (fs.lstatSync(own).isSocket()) fs.unlinkSync(own);
@@ -115,10 +132,11 @@ async function takeOver(server: net.Server, options: KeeperOptions): Promise<boo
   const state = existing === undefined ? 'none' : !existing.isSocket() ? 'not a socket' : await probe(options.socket);
   if (state === 'alive' || state === 'not a socket' || (state === 'silent' && !options.replace)) {
     server.close(); // removes `own`
-    return false;
+    return undefined;
   }
+  const { dev, ino } = fs.lstatSync(own, { bigint: true });
   fs.renameSync(own, options.socket);
-  return true;
+  return { dev, ino };
 }
 
 /** Whether a keeper listens at `socket` and answers (alive), accepts but says nothing within 1 s (silent), or is gone. */

@@ -313,7 +313,7 @@ export class PgStore implements Store {
     let start: { replace: boolean } | undefined;
     const place = this.keeperPlace();
     if (place) {
-      const got = await keeperSession(place.socket, sessionSettings(this.waitMs).query_timeout);
+      const got = await keeperSession(place.socket, sessionSettings(this.waitMs).query_timeout, Math.max(this.waitMs, 1_000));
       if ('session' in got) {
         this.options.trace?.(`session keeper: a session lent by process ${got.pid}`);
         return got.session;

@@ -389,4 +389,82 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
     expect(stderr).not.toContain('session keeper');
     expect(fs.existsSync(s.socketDir)).toBe(false);
   });
+
+  it('a keeper whose name another took over finishes the calls it serves; a touch of its socket changes nothing', async () => {
+    const s = setup({ HARN_STATE_LOCK_WAIT: '20s' });
+    const first = s.run('register', 'editor');
+    const k1 = startedPid(first) ?? 0;
+    const socket = /started process \d+ \((.+)\)/.exec(first.stderr)?.[1] ?? '';
+    expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(k1);
+    // Touched (its time changes, not its inode): still its own name, still serving.
+    const touched = new Date(Date.now() + 5_000);
+    fs.utimesSync(socket, touched, touched);
+    await sleep(2_500);
+    expect(lentBy(s.run('holder', 'src/a.ts'))).toBe(k1);
+    // A call through K1 waits on the namespace's lock; K1 is stopped; a call replaces it by K2; K1 resumes.
+    const [classid, objid] = sliceLockKeys(s.namespace, [], []).namespace;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_advisory_lock($1, $2)', [classid, objid]);
+      const waiting = s.runAsync('lock', 'src/**/*.ts', '--agent', '1');
+      for (let i = 0; i < 200; i++) {
+        const r = await admin.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::int::oid AND objid = $2::int::oid", [classid, objid]);
+        if (r.rows[0].n > 0) break;
+        await sleep(25);
+      }
+      process.kill(k1, 'SIGSTOP');
+      const replacing = s.run('holder', 'src/b.ts');
+      expect(keeperLine(replacing)).toContain('did not answer');
+      const k2 = startedPid(replacing) ?? 0;
+      expect(lentBy(await untilServed(() => s.run('holder', 'src/b.ts')))).toBe(k2);
+      process.kill(k1, 'SIGCONT');
+      // K1 finds its name taken (it checks every 2 s) and must not end while it serves the waiting call.
+      await sleep(3_000);
+      await admin.query('SELECT pg_advisory_unlock($1, $2)', [classid, objid]);
+      const done = await waiting;
+      expect(lentBy(done)).toBe(k1);
+      expect(done.code, done.stderr).toBe(0);
+      for (let i = 0; i < 100 && alive(k1); i++) await sleep(50);
+      expect(alive(k1)).toBe(false);
+      expect(lentBy(s.run('holder', 'src/a.ts'))).toBe(k2);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it("a start's mark left by a call that is gone, or dated in the future, does not keep a keeper from starting", async () => {
+    const s = setup();
+    const first = s.run('holder', 'src/a.ts');
+    const pid = startedPid(first) ?? 0;
+    const socket = /started process \d+ \((.+)\)/.exec(first.stderr)?.[1] ?? '';
+    expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(pid);
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
+    for (const mark of [{ pid: 2 ** 22 + 12_345, at: new Date() }, { pid: process.pid, at: new Date(Date.now() + 3_600_000) }]) {
+      fs.writeFileSync(`${socket}.starting`, String(mark.pid));
+      fs.utimesSync(`${socket}.starting`, mark.at, mark.at);
+      const r = s.run('holder', 'src/a.ts');
+      expect(r.code, r.stderr).toBe(1);
+      const next = startedPid(r);
+      expect(next, r.stderr).toBeGreaterThan(0);
+      expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(next);
+      process.kill(next as number, 'SIGKILL');
+      for (let i = 0; i < 100 && alive(next as number); i++) await sleep(20);
+    }
+  });
+
+  it("a changed password file is another keeper's: sessions logged in with the old one are not lent", async () => {
+    const home = tempDir('harn-keeper-home-');
+    const url = new URL(PG_URL ?? '');
+    const pgpass = path.join(home, '.pgpass');
+    fs.writeFileSync(pgpass, `${url.hostname}:${url.port || 5432}:*:${decodeURIComponent(url.username) || 'postgres'}:first\n`, { mode: 0o600 });
+    const s = setup({ HOME: home });
+    const pid = startedPid(s.run('holder', 'src/a.ts')) ?? 0;
+    expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(pid);
+    fs.writeFileSync(pgpass, `${url.hostname}:${url.port || 5432}:*:${decodeURIComponent(url.username) || 'postgres'}:second-and-longer\n`, { mode: 0o600 });
+    const after = s.run('holder', 'src/a.ts');
+    expect(lentBy(after), after.stderr).toBeUndefined();
+    expect(keeperLine(after)).toContain('no session keeper is running');
+  });
 });
