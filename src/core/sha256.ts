@@ -62,9 +62,6 @@ export function sha256(text: string): Buffer {
   return out;
 }
 
-/** The digest of `text` as lowercase hex. */
-export const sha256Hex = (text: string): string => sha256(text).toString('hex');
-
 /**
  * A 64-bit hash of a string (two 32-bit multiply-xorshift lanes over its UTF-16 code units), as 16 hex
  * digits: names that only need to differ for different texts (prepared statements, the native function's

@@ -15,7 +15,6 @@ export class DirectSessions {
       max: options.max ?? 1,
       idleTimeoutMillis: options.idleMs ?? 1_000,
       allowExitOnIdle: true,
-      connectionTimeoutMillis: Math.max(waitMs, 1_000),
       fallback_application_name: APPLICATION_NAME,
       ...sessionSettings(waitMs),
       keepAlive: true,

@@ -98,21 +98,11 @@ class KeeperSession implements Session {
   async query<T extends Record<string, unknown>>(text: string, values?: readonly unknown[], name?: string): Promise<SessionResult<T>> {
     if (this.broken) throw new ConnectionLost(new Error('the session keeper connection was lost earlier'));
     this.conn.write(`${JSON.stringify({ text, values: values ?? null, name: name ?? null })}\n`);
-    let timer: NodeJS.Timeout | undefined;
-    let line: string;
-    try {
-      line = await Promise.race([
-        this.lines.next(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer from the session keeper within ${this.waitMs} ms`)), this.waitMs);
-        }),
-      ]);
-    } catch (error) {
+    const line = await within(this.waitMs, this.lines.next()).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    if (typeof line !== 'string') {
       this.broken = true;
       this.conn.destroy();
-      throw new ConnectionLost(error);
-    } finally {
-      clearTimeout(timer);
+      throw new ConnectionLost(line === TIMED_OUT ? new Error(`no answer from the session keeper within ${this.waitMs} ms`) : line);
     }
     const answer = parse(line);
     if (answer && Array.isArray(answer.rows)) return { rows: answer.rows as T[], rowCount: typeof answer.rowCount === 'number' ? answer.rowCount : null };

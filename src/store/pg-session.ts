@@ -45,6 +45,8 @@ export class ServerAnswer extends Error {
  */
 export function sessionSettings(waitMs: number) {
   return {
+    // How long opening a session may take (the pg client's own setting, not sent to the server).
+    connectionTimeoutMillis: Math.max(waitMs, 1_000),
     // lock_timeout 0 would mean "wait forever": the smallest wait is 1 ms.
     lock_timeout: Math.max(waitMs, 1),
     // Half a second longer, so a statement waiting for a lock is reported as that (lock_timeout fires first).

@@ -90,7 +90,7 @@ export class PgStore implements Store {
   /** This process's own sessions (the pg client), loaded on first need. */
   private direct: Promise<DirectSessions> | undefined;
   /** Where this call's keeper listens (null: none is used, and why was said once). */
-  private keeper: KeeperPlace | null | undefined;
+  private keeper: (KeeperPlace & SessionKeeperChoice) | null | undefined;
   private prepared: Promise<void> | undefined;
   /** Whether the server runs operations natively (pg-native.ts): unknown until tried, off when it cannot. */
   private native: 'unknown' | 'on' | 'off' = 'unknown';
@@ -313,7 +313,8 @@ export class PgStore implements Store {
     let start: { replace: boolean } | undefined;
     const place = this.keeperPlace();
     if (place) {
-      const got = await keeperSession(place.socket, sessionSettings(this.waitMs).query_timeout, Math.max(this.waitMs, 1_000));
+      const settings = sessionSettings(this.waitMs);
+      const got = await keeperSession(place.socket, settings.query_timeout, settings.connectionTimeoutMillis);
       if ('session' in got) {
         this.options.trace?.(`session keeper: a session lent by process ${got.pid}`);
         return got.session;
@@ -344,7 +345,7 @@ export class PgStore implements Store {
     };
     if (place && start && KEEPER_ENTRY) {
       // Only once this call reached the server itself: a keeper for a server that is not there would only fail.
-      const started = await startKeeper(KEEPER_ENTRY, place.socket, this.options.url, this.waitMs, start.replace, this.options.keeper?.env ?? process.env).catch(
+      const started = await startKeeper(KEEPER_ENTRY, place.socket, this.options.url, this.waitMs, start.replace, place.env).catch(
         (error: unknown) => (error instanceof Error ? error.message : String(error)),
       );
       this.options.trace?.(typeof started === 'number' ? `session keeper: started process ${started} (${place.socket})` : `session keeper: none started: ${started}`);
@@ -353,7 +354,7 @@ export class PgStore implements Store {
   }
 
   /** Where this call's keeper listens, worked out once; null when there is none to use (said under HARN_DEBUG). */
-  private keeperPlace(): KeeperPlace | null {
+  private keeperPlace(): (KeeperPlace & SessionKeeperChoice) | null {
     if (this.keeper !== undefined) return this.keeper;
     this.keeper = null;
     if (!this.options.keeper || !KEEPER_ENTRY) return null;
@@ -363,8 +364,8 @@ export class PgStore implements Store {
       this.options.trace?.(`session keeper: not used: ${problem}`);
       return null;
     }
-    this.keeper = place;
-    return place;
+    this.keeper = { ...place, env: this.options.keeper.env };
+    return this.keeper;
   }
 
   /** The one line a failure is reported with. */

@@ -63,6 +63,24 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Wait (boundedly) until process `pid` has ended. */
+async function untilGone(pid: number): Promise<void> {
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
+}
+
+/**
+ * The keeper the first call (`args`) started, and its socket (from the call's trace), once a call is served
+ * by it.
+ */
+async function firstKeeper(s: ReturnType<typeof setup>, ...args: string[]): Promise<{ pid: number; socket: string }> {
+  const first = s.run(...args);
+  const pid = startedPid(first) ?? 0;
+  const socket = /started process \d+ \((.+)\)/.exec(first.stderr)?.[1] ?? '';
+  expect(pid, first.stderr).toBeGreaterThan(0);
+  expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(pid);
+  return { pid, socket };
+}
+
 /** Wait (boundedly) until a call is served by a keeper; its result. */
 async function untilServed(run: () => CliResult): Promise<CliResult> {
   let last: CliResult | undefined;
@@ -140,7 +158,7 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
     // The stopped one, let go again, finds its socket taken and ends when idle without removing the new one.
     process.kill(second, 'SIGCONT');
     process.kill(second, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(second); i++) await sleep(50);
+    await untilGone(second);
     expect(alive(second)).toBe(false);
     const last = s.run('holder', 'src/a.ts');
     expect(lentBy(last), last.stderr).toBe(third);
@@ -350,12 +368,9 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
 
   it('something that is not a socket under the socket\'s name is left alone; calls connect directly', async () => {
     const s = setup();
-    const first = s.run('holder', 'src/a.ts');
-    const pid = startedPid(first) ?? 0;
-    const socket = /started process \d+ \((.+)\)/.exec(first.stderr)?.[1] ?? '';
-    expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(pid);
+    const { pid, socket } = await firstKeeper(s, 'holder', 'src/a.ts');
     process.kill(pid, 'SIGKILL');
-    await sleep(100);
+    await untilGone(pid);
     fs.unlinkSync(socket);
     expect(spawnSync('mkfifo', [socket]).status).toBe(0);
     for (let i = 0; i < 2; i++) {
@@ -392,10 +407,7 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
 
   it('a keeper whose name another took over finishes the calls it serves; a touch of its socket changes nothing', async () => {
     const s = setup({ HARN_STATE_LOCK_WAIT: '20s' });
-    const first = s.run('register', 'editor');
-    const k1 = startedPid(first) ?? 0;
-    const socket = /started process \d+ \((.+)\)/.exec(first.stderr)?.[1] ?? '';
-    expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(k1);
+    const { pid: k1, socket } = await firstKeeper(s, 'register', 'editor');
     // Touched (its time changes, not its inode): still its own name, still serving.
     const touched = new Date(Date.now() + 5_000);
     fs.utimesSync(socket, touched, touched);
@@ -425,7 +437,7 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
       const done = await waiting;
       expect(lentBy(done)).toBe(k1);
       expect(done.code, done.stderr).toBe(0);
-      for (let i = 0; i < 100 && alive(k1); i++) await sleep(50);
+      await untilGone(k1);
       expect(alive(k1)).toBe(false);
       expect(lentBy(s.run('holder', 'src/a.ts'))).toBe(k2);
     } finally {
@@ -435,12 +447,9 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
 
   it("a start's mark left by a call that is gone, or dated in the future, does not keep a keeper from starting", async () => {
     const s = setup();
-    const first = s.run('holder', 'src/a.ts');
-    const pid = startedPid(first) ?? 0;
-    const socket = /started process \d+ \((.+)\)/.exec(first.stderr)?.[1] ?? '';
-    expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(pid);
+    const { pid, socket } = await firstKeeper(s, 'holder', 'src/a.ts');
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
+    await untilGone(pid);
     for (const mark of [{ pid: 2 ** 22 + 12_345, at: new Date() }, { pid: process.pid, at: new Date(Date.now() + 3_600_000) }]) {
       fs.writeFileSync(`${socket}.starting`, String(mark.pid));
       fs.utimesSync(`${socket}.starting`, mark.at, mark.at);
@@ -450,7 +459,7 @@ describe.skipIf(!PG_URL)('the PostgreSQL session keeper', () => {
       expect(next, r.stderr).toBeGreaterThan(0);
       expect(lentBy(await untilServed(() => s.run('holder', 'src/a.ts')))).toBe(next);
       process.kill(next as number, 'SIGKILL');
-      for (let i = 0; i < 100 && alive(next as number); i++) await sleep(20);
+      await untilGone(next as number);
     }
   });
 
